@@ -1,0 +1,54 @@
+/// What one manifest file contributed: its regions, or nothing because it is frozen.
+package struct ManifestFile: Hashable, Sendable {
+    package enum Status: Hashable, Sendable {
+        /// Parsed and validated: these are all the regions it declares (possibly none).
+        case valid([Region])
+        /// Failed to read, parse or validate: the regions it declared before stay as they are, neither changed
+        /// nor pruned, until it is valid again.
+        case frozen
+    }
+
+    package var path: String
+    package var status: Status
+    package var diagnostics: [Diagnostic]
+
+    package init(path: String, status: Status, diagnostics: [Diagnostic]) {
+        self.path = path
+        self.status = status
+        self.diagnostics = diagnostics
+    }
+}
+
+/// Everything the config directory says, after validation: the input of the planner.
+package struct DesiredState: Hashable, Sendable {
+    /// Every manifest file found, in the order they were read (lexical).
+    package var files: [ManifestFile]
+    /// Findings about the directory itself (missing, unreadable, insecure).
+    package var directoryDiagnostics: [Diagnostic]
+
+    package init(files: [ManifestFile], directoryDiagnostics: [Diagnostic] = []) {
+        self.files = files
+        self.directoryDiagnostics = directoryDiagnostics
+    }
+
+    /// The regions of every valid file.
+    package var regions: [Region] {
+        files.flatMap { file -> [Region] in
+            if case .valid(let regions) = file.status { return regions }
+            return []
+        }
+    }
+
+    /// Paths of files that exist but are frozen: their regions must be left alone.
+    package var frozenSources: Set<String> {
+        Set(files.lazy.filter { $0.status == .frozen }.map(\.path))
+    }
+
+    /// Paths of files that parsed and validated cleanly.
+    package var validSources: Set<String> {
+        Set(files.lazy.filter { $0.status != .frozen }.map(\.path))
+    }
+
+    package var diagnostics: [Diagnostic] { directoryDiagnostics + files.flatMap(\.diagnostics) }
+    package var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}

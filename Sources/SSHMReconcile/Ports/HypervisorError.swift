@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import SSHMCore
+
+/// A failed hypercall, with the domain and frame range it was about.
+package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertible {
+    package enum Code: Hashable, Sendable {
+        /// EPERM/EACCES: the hypervisor (or its XSM policy) refuses. Terminal until the host changes.
+        case refused
+        /// ESRCH: a domain is gone.
+        case domainGone
+        /// ENOMEM.
+        case outOfMemory
+        /// EINVAL.
+        case invalid
+        /// The hypervisor interface could not be opened (no /dev/xen/privcmd, not dom0).
+        case unavailable
+        case other
+    }
+
+    package var code: Code
+    /// `xc_domain_add_to_physmap_batch`, `xc_domain_remove_from_physmap`, `xc_domain_getinfolist`, …
+    package var operation: String
+    package var errno: Int32
+    package var borrower: DomID?
+    package var owner: DomID?
+    /// The borrower frames the call was about.
+    package var gfns: ClosedRange<UInt64>?
+
+    package init(
+        code: Code, operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil,
+        gfns: ClosedRange<UInt64>? = nil
+    ) {
+        self.code = code
+        self.operation = operation
+        self.errno = errno
+        self.borrower = borrower
+        self.owner = owner
+        self.gfns = gfns
+    }
+
+    package init(
+        operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil, gfns: ClosedRange<UInt64>? = nil
+    ) {
+        self.init(
+            code: Self.code(for: errno), operation: operation, errno: errno, borrower: borrower, owner: owner,
+            gfns: gfns)
+    }
+
+    package static func code(for errno: Int32) -> Code {
+        switch errno {
+        case EPERM, EACCES: .refused
+        case ESRCH: .domainGone
+        case ENOMEM: .outOfMemory
+        case EINVAL: .invalid
+        default: .other
+        }
+    }
+
+    /// A refusal or an invalid request will fail the same way next time; the rest may not.
+    package var isTerminal: Bool { code == .refused || code == .invalid }
+
+    package var description: String {
+        var subject: [String] = []
+        if let borrower { subject.append("borrower dom\(borrower)") }
+        if let owner { subject.append("owner dom\(owner)") }
+        if let gfns { subject.append("gfn 0x\(String(gfns.lowerBound, radix: 16))-0x\(String(gfns.upperBound, radix: 16))") }
+        let about = subject.isEmpty ? "" : " (\(subject.joined(separator: ", ")))"
+        return "\(operation)\(about): \(XenStoreError.errnoText(errno))"
+    }
+}

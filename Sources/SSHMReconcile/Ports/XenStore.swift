@@ -1,0 +1,113 @@
+import SSHMCore
+
+/// An absolute xenstore path such as `/libxl/static_shm/telemetry`.
+package struct XenStorePath: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    package let rawValue: String
+
+    package init(_ rawValue: String) { self.rawValue = rawValue }
+    package init(stringLiteral value: String) { self.rawValue = value }
+
+    /// `self/component` (a single path element, no `/`).
+    package func appending(_ component: some CustomStringConvertible) -> XenStorePath {
+        XenStorePath(rawValue == "/" ? "/\(component)" : "\(rawValue)/\(component)")
+    }
+
+    /// The last path element.
+    package var lastComponent: Substring { rawValue[rawValue.index(after: rawValue.lastIndex(of: "/") ?? rawValue.startIndex)...] }
+
+    package var description: String { rawValue }
+    package static func < (lhs: XenStorePath, rhs: XenStorePath) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A transaction handle, valid on the `XenStore` that started it.
+package struct XenStoreTransaction: Hashable, Sendable {
+    package let id: UInt32
+    package init(id: UInt32) { self.id = id }
+}
+
+/// One entry of a node's permission list. The first entry names the owner and sets the access of every domain
+/// that is not listed.
+package struct XenStorePermission: Hashable, Sendable, CustomStringConvertible {
+    package enum Access: Character, Sendable {
+        case none = "n"
+        case read = "r"
+        case write = "w"
+        case both = "b"
+    }
+
+    package var domid: UInt32
+    package var access: Access
+
+    package init(domid: UInt32, access: Access) {
+        self.domid = domid
+        self.access = access
+    }
+
+    /// Parses the `xenstore-chmod` form, e.g. `n0` or `r5`.
+    package init?(_ text: some StringProtocol) {
+        guard let first = text.first, let access = Access(rawValue: first), let domid = UInt32(text.dropFirst())
+        else { return nil }
+        self.init(domid: domid, access: access)
+    }
+
+    /// `n0`: owned by dom0, no access for anyone else.
+    package static let dom0Only: [XenStorePermission] = [XenStorePermission(domid: 0, access: .none)]
+
+    package var description: String { "\(access.rawValue)\(domid)" }
+}
+
+/// What a watch reports: the path that changed (or the watched path itself on registration) and the watch's token.
+package struct XenStoreWatchEvent: Hashable, Sendable {
+    package var path: String
+    package var token: String
+
+    package init(path: String, token: String) {
+        self.path = path
+        self.token = token
+    }
+}
+
+/// The xenstore database, as the reconciler needs it.
+///
+/// Every method **blocks** until the daemon answers: call them from a ``BlockingExecutor`` thread, never from
+/// Swift's cooperative pool. `tx == nil` means "outside any transaction".
+///
+/// Absence is a value (`nil`), never an error. A transaction that conflicts with another writer fails its
+/// `commit` with ``XenStoreError/Code/conflict``, which is retriable (see ``withTransaction(_:policy:_:)``).
+///
+/// What callers may rely on across daemons (C xenstored and oxenstored differ): a commit **may** fail with a
+/// conflict whenever another connection changed a node the transaction read, wrote or listed, including a
+/// parent whose child list changed. oxenstored merges some such transactions instead; callers must be correct
+/// either way, so they read inside the transaction every node they base a decision on.
+package protocol XenStore: AnyObject, Sendable {
+    /// Reads a node's value. Returns `nil` if the node does not exist.
+    func read(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> String?
+    /// Writes a node's value, creating it and any missing parents.
+    func write(_ path: XenStorePath, _ value: String, in tx: XenStoreTransaction?) throws
+    /// Creates a node (and missing parents) with an empty value; an existing node is left as it is.
+    func mkdir(_ path: XenStorePath, in tx: XenStoreTransaction?) throws
+    /// Removes a node and its whole subtree. Removing a missing node is not an error.
+    func remove(_ path: XenStorePath, in tx: XenStoreTransaction?) throws
+    /// Lists a node's children (names, not paths). Returns `nil` if the node does not exist.
+    func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]?
+    /// Reads a node's permissions. Returns `nil` if the node does not exist.
+    func permissions(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [XenStorePermission]?
+    /// Replaces a node's permissions.
+    func setPermissions(_ path: XenStorePath, _ permissions: [XenStorePermission], in tx: XenStoreTransaction?) throws
+
+    /// Starts a transaction.
+    func startTransaction() throws -> XenStoreTransaction
+    /// Commits. Throws ``XenStoreError`` with code `.conflict` when another writer got in first: nothing of the
+    /// transaction took effect, and the caller may start over.
+    func commit(_ tx: XenStoreTransaction) throws
+    /// Abandons a transaction. Idempotent; never throws.
+    func abort(_ tx: XenStoreTransaction)
+
+    /// Registers a watch on `path` (a node, `@introduceDomain` or `@releaseDomain`). It fires once right away
+    /// with the watched path, then for every change at or below it; events arrive on ``watchEvents``.
+    func watch(_ path: XenStorePath, token: String) throws
+    /// Removes a watch registered with the same path and token.
+    func unwatch(_ path: XenStorePath, token: String) throws
+    /// Every event of every watch of this store, in order. One consumer at a time.
+    var watchEvents: AsyncStream<XenStoreWatchEvent> { get }
+}

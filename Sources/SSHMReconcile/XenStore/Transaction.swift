@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How often and how patiently ``withTransaction(_:policy:_:)`` retries a conflicting transaction.
+package struct RetryPolicy: Sendable {
+    /// Total attempts, the first included. At least 1.
+    package var attempts: Int
+    /// Delay before the second attempt; doubles each time up to ``maxDelay``. Each wait is a random fraction
+    /// ("full jitter") of it, so that racing writers spread out.
+    package var baseDelay: Duration
+    package var maxDelay: Duration
+    /// Blocks the calling (non-cooperative) thread; replaced in tests.
+    package var sleep: @Sendable (Duration) -> Void
+    /// A number in `0..<1`; replaced in tests.
+    package var random: @Sendable () -> Double
+
+    package init(
+        attempts: Int = 16,
+        baseDelay: Duration = .microseconds(200),
+        maxDelay: Duration = .milliseconds(50),
+        sleep: @escaping @Sendable (Duration) -> Void = RetryPolicy.threadSleep,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.attempts = max(1, attempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.sleep = sleep
+        self.random = random
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based): a random part of `min(max, base * 2^(attempt-1))`.
+    package func delay(afterAttempt attempt: Int) -> Duration {
+        let exponent = min(attempt - 1, 30)
+        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
+        return ceiling * random()
+    }
+
+    /// `nanosleep` on the calling thread.
+    package static let threadSleep: @Sendable (Duration) -> Void = { duration in
+        let (seconds, attoseconds) = duration.components
+        guard seconds > 0 || attoseconds > 0 else { return }
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
+
+/// Runs `body` in a transaction and commits it, starting over on a conflict at most `policy.attempts` times.
+///
+/// `body` must only touch xenstore (no hypercalls: it may run several times) and must read inside the
+/// transaction every node it bases a decision on. Any error other than a conflict aborts the transaction and is
+/// rethrown at once. When every attempt conflicted, the last conflict is rethrown: it is retriable, and the caller
+/// requeues the work instead of looping forever as libxl does.
+/// - Returns: what the committed attempt of `body` returned.
+package func withTransaction<T>(
+    _ store: any XenStore,
+    policy: RetryPolicy,
+    _ body: (XenStoreTransaction) throws -> T
+) throws -> T {
+    var attempt = 1
+    while true {
+        let tx = try store.startTransaction()
+        let result: T
+        do {
+            result = try body(tx)
+        } catch {
+            store.abort(tx)
+            throw error
+        }
+        do {
+            try store.commit(tx)
+            return result
+        } catch let error as XenStoreError where error.code == .conflict && attempt < policy.attempts {
+            policy.sleep(policy.delay(afterAttempt: attempt))
+            attempt += 1
+        }
+    }
+}
