@@ -12,6 +12,16 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             watches.
             """,
         version: Version.current,
-        subcommands: [Validate.self, ImportXL.self]
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ImportXL.self]
     )
+
+    @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers).")
+    var once = false
+
+    @OptionGroup var options: HostOptions
+
+    func run() async throws {
+        guard once else { throw CleanExit.helpRequest(self) }
+        throw ExitCode(try await ApplyCommand.apply(options))
+    }
 }

@@ -111,3 +111,12 @@ package protocol XenStore: AnyObject, Sendable {
     /// Every event of every watch of this store, in order. One consumer at a time.
     var watchEvents: AsyncStream<XenStoreWatchEvent> { get }
 }
+
+extension XenStore {
+    /// Lists a directory that may be too large for one reply on a throwaway connection, so that the daemon
+    /// dropping the connection (oxenstored does, over 4096 bytes) cannot take this store's handle with it.
+    /// Stores without such a failure mode list directly.
+    package func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]? {
+        try directory(path, in: nil)
+    }
+}

@@ -1,0 +1,108 @@
+import Logging
+import SSHMCore
+
+/// Why an action did not complete, as a region condition will say it.
+package struct ActionFailure: Error, Hashable, Sendable {
+    package var reason: String
+    package var message: String
+    /// Terminal failures are not retried until the input changes; the others are (Degraded).
+    package var isTerminal: Bool
+
+    package init(reason: String, message: String, isTerminal: Bool) {
+        self.reason = reason
+        self.message = message
+        self.isTerminal = isTerminal
+    }
+}
+
+/// What happened to each action of a plan.
+package struct ExecutionReport: Sendable {
+    /// Indexed like `plan.actions`; `nil` = done.
+    package var failures: [Int: ActionFailure] = [:]
+    /// Hypercalls made (map chunks + unmapped pages).
+    package var hypercalls = 0
+
+    package init() {}
+}
+
+/// Carries out a plan's steps through the ports, region by region: one failing region never blocks the others.
+///
+/// For each region, in this order: teardown (`state=unmapping` → unmap → remove entries), then one transaction with
+/// the header repairs and every new borrower's intent (`state=mapping`), then the hypercalls, then one
+/// transaction that marks the mapped borrowers `mapped`, drops the intents of the failed ones and sets `usercnt`,
+/// then the removal of records being deleted. A crash anywhere leaves intents that the next pass recovers.
+package final class Executor {
+    let store: any XenStore
+    let hypervisor: any Hypervisor
+    let hypervisorInfo: HypervisorInfo
+    let space: MapSpace
+    let retry: RetryPolicy
+    let logger: Logger
+    /// Pages per map call; only tests lower it.
+    var chunk = Page.maxBatch
+
+    package init(
+        store: any XenStore, hypervisor: any Hypervisor, hypervisorInfo: HypervisorInfo, space: MapSpace,
+        retry: RetryPolicy, logger: Logger
+    ) {
+        self.store = store
+        self.hypervisor = hypervisor
+        self.hypervisorInfo = hypervisorInfo
+        self.space = space
+        self.retry = retry
+        self.logger = logger
+    }
+
+    /// Executes `plan`.
+    /// - Throws: ``XenStoreError`` with code `.unavailable` when xenstore went away: the pass cannot go on.
+    package func execute(_ plan: Plan) throws -> ExecutionReport {
+        var report = ExecutionReport()
+        let indexed = Array(plan.actions.enumerated())
+        for (id, group) in Dictionary(grouping: indexed, by: { $0.element.region }).sorted(by: { $0.key < $1.key }) {
+            var run = RegionRun(id: id, actions: group.map { ($0.offset, $0.element) }, executor: self)
+            do {
+                try run.execute()
+            } catch let error as XenStoreError where error.code == .unavailable {
+                throw error
+            } catch {
+                run.failAll(Self.failure(for: error, region: id, info: hypervisorInfo, space: space))
+            }
+            report.failures.merge(run.failures) { first, _ in first }
+            report.hypercalls += run.hypercalls
+        }
+        return report
+    }
+
+    /// Turns an error into the condition a region gets.
+    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure {
+        switch error {
+        case let failure as ActionFailure:
+            return failure
+        case let error as XenStoreError where error.code == .conflict:
+            return ActionFailure(
+                reason: ConditionReason.retriesExhausted,
+                message: "region \(region): another writer kept changing the record (\(error)); will retry",
+                isTerminal: false)
+        case let error as XenStoreError:
+            return ActionFailure(
+                reason: ConditionReason.xenstoreError, message: "region \(region): \(error)", isTerminal: false)
+        case let error as HypervisorError where error.code == .refused || error.code == .invalid:
+            return ActionFailure(
+                reason: error.code == .refused ? ConditionReason.refused : ConditionReason.invalidRequest,
+                message: "region \(region): \(info.kind == "xen" ? "Xen" : "the \(info.kind) hypervisor") "
+                    + "\(info.version) (\(info.arch.rawValue)) refused map space \(space.rawValue) "
+                    + "(XENMAPSPACE \(space.xenValue)): \(error). "
+                    + (space == .share
+                        ? "Stock Xen has no gmfn_share; on stock Xen only dom0 can borrow, with --map-space foreign."
+                        : "On stock Xen only dom0 (a PVH dom0 on x86) can borrow."),
+                isTerminal: true)
+        case let error as HypervisorError:
+            return ActionFailure(
+                reason: ConditionReason.hypervisorError, message: "region \(region): \(error); will retry",
+                isTerminal: false)
+        default:
+            return ActionFailure(
+                reason: ConditionReason.hypervisorError, message: "region \(region): \(error)", isTerminal: false)
+        }
+    }
+}

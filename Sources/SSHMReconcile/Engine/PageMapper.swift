@@ -1,0 +1,93 @@
+import SSHMCore
+
+/// Maps and unmaps a borrower's pages through the hypervisor port, the way the seed should have: in chunks of at
+/// most 65535 pages, reading per-page results only when the call succeeded, and on any failure unmapping exactly
+/// the pages that were mapped — and nothing when nothing was.
+struct PageMapper {
+    let hypervisor: any Hypervisor
+    let space: MapSpace
+    /// Pages per call; only tests lower it.
+    var chunk = Page.maxBatch
+
+    /// What a failed map left behind.
+    struct MapFailure: Error {
+        /// The first error: the whole call's, or the first page's.
+        var cause: HypervisorError
+        /// Whether every page that was mapped has been unmapped again (else the intent must stay for recovery).
+        var rolledBack: Bool
+    }
+
+    /// Maps `target` completely or not at all.
+    func map(_ target: BorrowerTarget) throws(MapFailure) {
+        let borrower = target.domain.domid
+        let total = target.size.pages
+        var mapped: [Range<UInt64>] = []
+        var done: UInt64 = 0
+        var failure: HypervisorError?
+        while done < total, failure == nil {
+            let count = Int(min(UInt64(chunk), total - done))
+            let borrowerGFN = target.begin.gfn + done
+            let gfns = borrowerGFN...(borrowerGFN + UInt64(count) - 1)
+            do {
+                let errors = try hypervisor.addToPhysmapBatch(
+                    borrower: borrower, owner: target.owner, space: space, ownerGFN: target.ownerFirstGFN + done,
+                    borrowerGFN: borrowerGFN, count: count)
+                guard errors.count == count else {
+                    failure = HypervisorError(
+                        code: .other, operation: "xc_domain_add_to_physmap_batch", errno: 0, borrower: borrower,
+                        owner: target.owner, gfns: gfns)
+                    break
+                }
+                var runStart: Int?
+                for (index, errno) in errors.enumerated() {
+                    if errno == 0 {
+                        if runStart == nil { runStart = index }
+                        continue
+                    }
+                    if let start = runStart { mapped.append((borrowerGFN + UInt64(start))..<(borrowerGFN + UInt64(index))) }
+                    runStart = nil
+                    if failure == nil {
+                        let gfn = borrowerGFN + UInt64(index)
+                        failure = HypervisorError(
+                            operation: "xc_domain_add_to_physmap_batch", errno: abs(errno), borrower: borrower,
+                            owner: target.owner, gfns: gfn...gfn)
+                    }
+                }
+                if let start = runStart { mapped.append((borrowerGFN + UInt64(start))..<(borrowerGFN + UInt64(count))) }
+            } catch let error as HypervisorError {
+                var error = error
+                error.borrower = error.borrower ?? borrower
+                error.owner = error.owner ?? target.owner
+                error.gfns = error.gfns ?? gfns
+                failure = error
+            } catch {
+                failure = HypervisorError(
+                    code: .other, operation: "xc_domain_add_to_physmap_batch", errno: 0, borrower: borrower,
+                    owner: target.owner, gfns: gfns)
+            }
+            done += UInt64(count)
+        }
+        guard let failure else { return }
+        let rolledBack = mapped.allSatisfy { range in (try? unmap(borrower, range)) != nil }
+        throw MapFailure(cause: failure, rolledBack: rolledBack)
+    }
+
+    /// Unmaps every page of `frames`, one call per page; pages that were not mapped (ENOENT) are fine, and so is a
+    /// borrower that is gone (its memory went with it).
+    func unmap(_ borrower: DomID, _ frames: Range<UInt64>) throws(HypervisorError) {
+        for gfn in frames {
+            do {
+                _ = try hypervisor.removeFromPhysmap(borrower: borrower, gfn: gfn)
+            } catch let error as HypervisorError {
+                if error.code == .domainGone { return }
+                var error = error
+                error.borrower = error.borrower ?? borrower
+                error.gfns = error.gfns ?? gfn...gfn
+                throw error
+            } catch {
+                throw HypervisorError(
+                    code: .other, operation: "xc_domain_remove_from_physmap", errno: 0, borrower: borrower, gfns: gfn...gfn)
+            }
+        }
+    }
+}

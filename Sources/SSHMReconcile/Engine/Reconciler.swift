@@ -1,0 +1,100 @@
+import Logging
+import SSHMCore
+
+/// What one pass needs besides its ports.
+package struct ReconcileSettings: Sendable {
+    package var plan: PlanOptions
+    package var space: MapSpace
+    package var retry: RetryPolicy
+    /// List all of `/libxl/static_shm` (on a throwaway handle) to find records whose index entry was lost.
+    package var scanAllRecords: Bool
+
+    package init(plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(), scanAllRecords: Bool = true) {
+        self.plan = plan
+        self.space = space
+        self.retry = retry
+        self.scanAllRecords = scanAllRecords
+    }
+}
+
+/// The actual side of a pass: records, domains, hypervisor.
+package struct Observation: Sendable {
+    package var actual: ActualState
+    package var domains: DomainTable
+    package var hypervisor: HypervisorInfo
+}
+
+/// The outcome of one pass.
+package struct PassReport: Sendable {
+    package var plan: Plan
+    package var execution: ExecutionReport
+    /// Every region's condition after the pass.
+    package var conditions: [RegionID: RegionCondition]
+    package var observation: Observation
+}
+
+/// One reconcile pass: observe, plan (pure), execute, derive conditions. Blocking: run it on a
+/// ``BlockingExecutor``.
+package final class Reconciler: Sendable {
+    package let store: any XenStore
+    package let hypervisor: any Hypervisor
+    package let settings: ReconcileSettings
+    package let logger: Logger
+
+    package init(store: any XenStore, hypervisor: any Hypervisor, settings: ReconcileSettings, logger: Logger) {
+        self.store = store
+        self.hypervisor = hypervisor
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Reads records, domains and the hypervisor's identity.
+    package func observe(declared: Set<RegionID>) throws -> Observation {
+        let info = try hypervisor.info()
+        let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
+        let actual = try RecordReader(store: store, logger: logger)
+            .readActual(declared: declared, scanAll: settings.scanAllRecords)
+        return Observation(actual: actual, domains: domains, hypervisor: info)
+    }
+
+    /// Plans against an observation.
+    package func plan(_ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition]) -> Plan {
+        SSHMCore.plan(
+            PlanInput(
+                desired: desired, actual: observation.actual, domains: observation.domains, previous: previous,
+                options: settings.plan))
+    }
+
+    /// Observes, plans, executes and returns every region's condition.
+    /// - Throws: when xenstore or the hypervisor cannot be read at all (the pass did nothing).
+    package func reconcile(_ desired: DesiredState, previous: [RegionID: RegionCondition]) throws -> PassReport {
+        let observation = try observe(declared: Set(desired.regions.map(\.id)))
+        let plan = plan(desired, observation, previous: previous)
+        let executor = Executor(
+            store: store, hypervisor: hypervisor, hypervisorInfo: observation.hypervisor, space: settings.space,
+            retry: settings.retry, logger: logger)
+        let execution = try executor.execute(plan)
+        return PassReport(
+            plan: plan, execution: execution, conditions: Self.conditions(plan: plan, execution: execution),
+            observation: observation)
+    }
+
+    /// The plan's outlook, overridden by what failed: a terminal failure makes the region `Failed` (remembering the
+    /// input's fingerprint), any other `Degraded`. A region whose prune succeeded has no condition any more.
+    static func conditions(plan: Plan, execution: ExecutionReport) -> [RegionID: RegionCondition] {
+        var conditions = plan.outlook
+        for (region, actions) in Dictionary(grouping: plan.actions.indices, by: { plan.actions[$0].region }) {
+            let failures = actions.compactMap { execution.failures[$0] }
+            guard let worst = failures.first(where: \.isTerminal) ?? failures.first else {
+                if actions.contains(where: { plan.actions[$0].kind == .prune }) { conditions[region] = nil }
+                continue
+            }
+            var condition = conditions[region] ?? RegionCondition(.degraded, reason: "", message: "")
+            condition.kind = worst.isTerminal ? .failed : .degraded
+            condition.reason = worst.reason
+            condition.message = worst.message
+            conditions[region] = condition
+        }
+        return conditions
+    }
+}

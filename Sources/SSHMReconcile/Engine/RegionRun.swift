@@ -1,0 +1,229 @@
+import Logging
+import SSHMCore
+
+/// The execution of one region's actions (see ``Executor``).
+struct RegionRun {
+    let id: RegionID
+    let actions: [(index: Int, action: Action)]
+    let executor: Executor
+    private(set) var failures: [Int: ActionFailure] = [:]
+    private(set) var hypercalls = 0
+
+    init(id: RegionID, actions: [(index: Int, action: Action)], executor: Executor) {
+        self.id = id
+        self.actions = actions
+        self.executor = executor
+    }
+
+    private var dialect: RecordDialect { actions.first?.action.dialect ?? .masterSlave }
+    private var store: any XenStore { executor.store }
+    private var mapper: PageMapper {
+        var mapper = PageMapper(hypervisor: executor.hypervisor, space: executor.space)
+        mapper.chunk = executor.chunk
+        return mapper
+    }
+
+    /// The steps of actions that have not failed, with their action's index.
+    private func steps(where match: (Step) -> Bool) -> [(index: Int, step: Step)] {
+        actions.flatMap { entry in
+            failures[entry.index] == nil ? entry.action.steps.filter(match).map { (entry.index, $0) } : []
+        }
+    }
+
+    mutating func failAll(_ failure: ActionFailure) {
+        for entry in actions where failures[entry.index] == nil { failures[entry.index] = failure }
+    }
+
+    private mutating func fail(_ index: Int, _ error: any Error) {
+        let failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
+        if failures[index] == nil { failures[index] = failure }
+        executor.logger.error(
+            "\(failure.message)",
+            metadata: ["region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")"])
+    }
+
+    private func transaction<T>(_ body: (RecordWriter) throws -> T) throws -> T {
+        try withTransaction(store, policy: executor.retry) { tx in
+            try body(RecordWriter(store: store, tx: tx, id: id, dialect: dialect))
+        }
+    }
+
+    mutating func execute() throws {
+        try teardown()
+        try update()
+        try removeRecords()
+    }
+
+    // MARK: Phase 1: unmap and forget
+
+    private mutating func teardown() throws {
+        let unmaps = steps { if case .unmap = $0 { true } else { false } }
+        let forgets = steps { if case .forget = $0 { true } else { false } }
+        guard !unmaps.isEmpty || !forgets.isEmpty else { return }
+        var targets: [(index: Int, target: UnmapTarget)] = unmaps.compactMap { entry in
+            if case .unmap(let target) = entry.step { (entry.index, target) } else { nil }
+        }
+        if !targets.isEmpty {
+            try transaction { record in
+                let present = try record.entryDomids()
+                for (_, target) in targets where present.contains(target.domid) {
+                    try record.writeState(target.domid, .unmapping)
+                }
+                try record.writeUsercnt(1 + (try record.countMapped()))
+            }
+        }
+        var unmapped: [DomID] = []
+        for (index, target) in targets {
+            do {
+                try mapper.unmap(target.domid, target.frames)
+                hypercalls += target.frames.count
+                unmapped.append(target.domid)
+            } catch {
+                fail(index, error)
+            }
+        }
+        targets.removeAll { failures[$0.index] != nil }
+        let forgotten: [DomID] = forgets.compactMap { if case .forget(let domid) = $0.step { domid } else { nil } }
+        try transaction { record in
+            for domid in unmapped + forgotten { try record.removeEntry(domid) }
+            if try record.exists() { try record.writeUsercnt(1 + (try record.countMapped())) }
+        }
+        for domid in unmapped {
+            executor.logger.info("unmapped borrower", metadata: ["region": "\(id)", "domid": "\(domid)", "action": "unmap"])
+        }
+    }
+
+    // MARK: Phase 2: header, repairs and intents; hypercalls; final states
+
+    private mutating func update() throws {
+        let edits = steps {
+            switch $0 {
+            case .unmap, .forget, .map, .removeRecord: false
+            default: true
+            }
+        }
+        let maps: [(index: Int, target: BorrowerTarget)] = steps { if case .map = $0 { true } else { false } }
+            .compactMap { entry in if case .map(let target) = entry.step { (entry.index, target) } else { nil } }
+        guard !edits.isEmpty || !maps.isEmpty else { return }
+        let writesHeader = edits.contains { if case .writeOwner = $0.step { true } else { false } }
+
+        // One transaction: repairs, and an intent for every borrower about to be mapped.
+        let created: Bool
+        do {
+            created = try transaction { record -> Bool in
+                let existed = try record.exists()
+                if existed, try record.manager() != RegionRecord.managerName, !writesHeader {
+                    throw ActionFailure(
+                        reason: ConditionReason.conflict,
+                        message: "region \(id): \(record.base) was changed by another writer during the pass; will retry",
+                        isTerminal: false)
+                }
+                if !existed, !writesHeader, !maps.isEmpty || edits.contains(where: { $0.step != .removeIndex }) {
+                    throw ActionFailure(
+                        reason: ConditionReason.xenstoreError,
+                        message: "region \(id): \(record.base) disappeared during the pass; will retry",
+                        isTerminal: false)
+                }
+                let present = existed ? try record.entryDomids() : []
+                for (_, step) in edits { try apply(step, to: record) }
+                for (_, target) in maps where !present.contains(target.domain.domid) {
+                    try record.writeEntry(target, state: .mapping)
+                }
+                if existed {
+                    try record.writeUsercnt(1 + (try record.countMapped()))
+                } else if writesHeader {
+                    try record.writeUsercnt(1)
+                }
+                return !existed
+            }
+        } catch let error as XenStoreError where error.code == .unavailable {
+            throw error
+        } catch {
+            for (index, _) in edits + maps.map({ ($0.index, Step.map($0.target)) }) { fail(index, error) }
+            return
+        }
+
+        // The hypercalls, outside any transaction.
+        var mapped: [DomID] = []
+        var dropped: [DomID] = []
+        var allTerminal = true
+        for (index, target) in maps {
+            do {
+                try mapper.map(target)
+                hypercalls += (Int(target.size.pages) + executor.chunk - 1) / executor.chunk
+                mapped.append(target.domain.domid)
+                executor.logger.info(
+                    "mapped borrower",
+                    metadata: ["region": "\(id)", "domid": "\(target.domain.domid)", "action": "map"])
+            } catch {
+                hypercalls += 1
+                fail(index, error.cause)
+                allTerminal = allTerminal && (failures[index]?.isTerminal ?? false)
+                if error.rolledBack { dropped.append(target.domain.domid) }
+            }
+        }
+        guard !maps.isEmpty else { return }
+
+        // Final states. A record this pass created for nothing (every borrower refused) leaves no residue.
+        let removeAll = created && mapped.isEmpty && !dropped.isEmpty && dropped.count == maps.count && allTerminal
+        try transaction { record in
+            let present = try record.entryDomids()
+            if removeAll {
+                for domid in dropped { try record.removeRole(domid) }
+                try record.removeRecord(owner: ownerDomid())
+                return
+            }
+            for domid in mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
+            for domid in dropped where present.contains(domid) { try record.removeEntry(domid) }
+            // A record this pass created holds only its own entries: no need to read their states back.
+            let count = created ? mapped.filter(present.contains).count : try record.countMapped()
+            try record.writeUsercnt(1 + count)
+        }
+    }
+
+    private func ownerDomid() -> DomID? {
+        for entry in actions {
+            for step in entry.action.steps {
+                if case .writeOwner(let owner) = step { return owner.domain.domid }
+            }
+        }
+        return nil
+    }
+
+    private func apply(_ step: Step, to record: RecordWriter) throws {
+        switch step {
+        case .writeOwner(let owner): try record.writeHeader(owner)
+        case .rewriteBorrower(let target): try record.writeEntry(target, state: .mapped)
+        case .writeRole(let domid, let role): try record.writeRole(domid, role)
+        case .removeRole(let domid): try record.removeRole(domid)
+        case .writeIndex: try record.writeIndex()
+        case .removeIndex: try record.removeIndex()
+        case .fixUsercnt: break  // every transaction that reaches here rewrites usercnt
+        case .map, .unmap, .forget, .removeRecord: break
+        }
+    }
+
+    // MARK: Phase 3: remove records
+
+    private mutating func removeRecords() throws {
+        for (index, step) in steps(where: { if case .removeRecord = $0 { true } else { false } }) {
+            guard case .removeRecord(let owner) = step else { continue }
+            do {
+                try transaction { record in
+                    guard try record.entryDomids().isEmpty else {
+                        throw ActionFailure(
+                            reason: ConditionReason.hypervisorError,
+                            message: "region \(id): some borrowers are still mapped; the record stays until they are unmapped",
+                            isTerminal: false)
+                    }
+                    try record.removeRecord(owner: owner)
+                }
+                executor.logger.info("removed record", metadata: ["region": "\(id)", "action": "remove"])
+            } catch let error as XenStoreError where error.code == .unavailable {
+                throw error
+            } catch {
+                fail(index, error)
+            }
+        }
+    }
+}

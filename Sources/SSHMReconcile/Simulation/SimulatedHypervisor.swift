@@ -1,0 +1,205 @@
+import Synchronization
+import SSHMCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A hypervisor for tests, demos and hosts without Xen (DESIGN §5).
+///
+/// A domain exists exactly while `/local/domain/<domid>` exists in xenstore; its UUID comes from its `vm` node
+/// (`/vm/<uuid>`; dom0 without one has the all-zero UUID). Mappings live in a ``SimulatorStateFile``. It behaves
+/// like the real call where that matters: the page count is truncated to 16 bits, a failed call leaves its
+/// per-page results as garbage, owner frames beyond `memory/static-max` fail with EINVAL, and
+/// `--sim-policy stock` refuses what stock Xen 4.17 refuses.
+package final class SimulatedHypervisor: Hypervisor {
+    package enum Policy: String, CaseIterable, Sendable {
+        /// Any domain may borrow: the behaviour of a hypervisor with the series' gmfn_share.
+        case permissive
+        /// Stock Xen 4.17 on x86: space 6 fails every page with EINVAL; gmfn_foreign into a PV domU fails the whole
+        /// call with EACCES, into any other domU every page with EPERM; only dom0 may borrow.
+        case stock
+    }
+
+    private struct State {
+        /// Opened on the first mutating call: listing domains (plan, status) touches no file.
+        var file: SimulatorStateFile?
+        var mappings = SimulatedMappings()
+        var mapCalls = 0
+        var mutatingCalls = 0
+        var pagesSeen: UInt64 = 0
+    }
+
+    private let store: any XenStore
+    private let stateFile: String
+    private let policy: Policy
+    private let faults: SimulatorFaults
+    private let state: Mutex<State>
+
+    /// Opens the simulated hypervisor whose mappings live at `stateFile`.
+    package init(store: any XenStore, stateFile: String, policy: Policy = .permissive, faults: SimulatorFaults = SimulatorFaults()) {
+        self.store = store
+        self.stateFile = stateFile
+        self.policy = policy
+        self.faults = faults
+        state = Mutex(State())
+    }
+
+    /// The state file, opened (and its journal folded in) on first use.
+    private func file() throws -> SimulatorStateFile {
+        try state.withLock { state throws -> SimulatorStateFile in
+            if let file = state.file { return file }
+            let file = try SimulatorStateFile(path: stateFile)
+            let alive = Set(try Self.readDomains(store).map { DomainKey(domid: $0.domid, uuid: $0.uuid) })
+            state.mappings = try file.loadAndCompact(alive: alive)
+            state.file = file
+            return file
+        }
+    }
+
+    package static let zeroUUID = DomainUUID("00000000-0000-0000-0000-000000000000")
+
+    package func info() throws -> HypervisorInfo {
+        HypervisorInfo(kind: "simulated", version: "4.17 (\(policy.rawValue))", arch: .host, isControlDomain: true)
+    }
+
+    package func listDomains() throws -> [DomainInfo] { try Self.readDomains(store) }
+
+    /// Domains from `/local/domain/*` and their `vm` nodes.
+    static func readDomains(_ store: any XenStore) throws -> [DomainInfo] {
+        var domains: [DomainInfo] = []
+        for name in try store.directory("/local/domain", in: nil) ?? [] {
+            guard let domid = DomID(decimal: name) else { continue }
+            guard let uuid = try uuid(of: domid, store) else { continue }
+            domains.append(DomainInfo(domid: domid, uuid: uuid))
+        }
+        return domains.sorted { $0.domid < $1.domid }
+    }
+
+    private static func uuid(of domid: DomID, _ store: any XenStore) throws -> DomainUUID? {
+        let vm = try store.read(XenStorePath("/local/domain/\(domid)/vm"), in: nil)
+        guard let vm else { return domid == .dom0 ? zeroUUID : nil }
+        guard vm.hasPrefix("/vm/") else { return nil }
+        return DomainUUID(vm.dropFirst(4))
+    }
+
+    private func key(_ domid: DomID, operation: String) throws -> DomainKey {
+        guard let uuid = try Self.uuid(of: domid, store) else {
+            throw HypervisorError(operation: operation, errno: ESRCH, borrower: domid)
+        }
+        return DomainKey(domid: domid, uuid: uuid)
+    }
+
+    private func checkpoint(_ calls: Int, crashAt: Int?) {
+        if let crashAt, calls == crashAt { kill(getpid(), SIGKILL) }
+    }
+
+    package func addToPhysmapBatch(
+        borrower: DomID, owner: DomID, space: MapSpace, ownerGFN: UInt64, borrowerGFN: UInt64, count: Int
+    ) throws -> [Int32] {
+        let operation = "xc_domain_add_to_physmap_batch"
+        let calls = state.withLock { state in
+            state.mapCalls += 1
+            state.mutatingCalls += 1
+            return (map: state.mapCalls, mutating: state.mutatingCalls)
+        }
+        checkpoint(calls.mutating, crashAt: faults.crashBefore)
+        defer { checkpoint(calls.mutating, crashAt: faults.crashAfter) }
+        let gfns = borrowerGFN...(borrowerGFN + UInt64(max(count, 1)) - 1)
+        // The hypercall's size field is a uint16_t: the pages beyond count mod 65536 are never looked at, and
+        // their errs stay as the caller left them.
+        let effective = count & 0xFFFF
+        var errs = [Int32](repeating: 0, count: count)
+        var rc: Int32 = 0
+        var callErrno: Int32 = 0
+        let file = try file()
+        do {
+            let borrowerKey = try key(borrower, operation: operation)
+            _ = try key(owner, operation: operation)
+            if let failCall = faults.failCall, failCall.call == calls.map {
+                rc = -1
+                callErrno = failCall.errno
+            } else if let refusal = try refusal(borrower: borrower, space: space) {
+                switch refusal {
+                case .wholeCall(let errno):
+                    rc = -1
+                    callErrno = errno
+                case .everyPage(let errno):
+                    for index in 0..<effective { errs[index] = -errno }
+                }
+            } else {
+                let ownerPages = try ramPages(of: owner)
+                var mapped: [(gfn: UInt64, count: UInt64, ownerGFN: UInt64)] = []
+                for index in 0..<effective {
+                    let page = state.withLock { state in
+                        defer { state.pagesSeen += 1 }
+                        return state.pagesSeen
+                    }
+                    if let failPage = faults.failPage, failPage.page == page {
+                        errs[index] = -failPage.errno
+                    } else if let ownerPages, ownerGFN + UInt64(index) >= ownerPages {
+                        errs[index] = -EINVAL
+                    } else if let last = mapped.last, last.gfn + last.count == borrowerGFN + UInt64(index) {
+                        mapped[mapped.count - 1].count += 1
+                    } else {
+                        mapped.append((borrowerGFN + UInt64(index), 1, ownerGFN + UInt64(index)))
+                    }
+                }
+                for run in mapped {
+                    try file.appendMap(borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                    state.withLock { $0.mappings.map(borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN) }
+                }
+            }
+        } catch let error as HypervisorError where error.code == .domainGone {
+            rc = -1
+            callErrno = ESRCH
+        }
+        return try PhysmapBatch.interpret(
+            rc: rc, errno: callErrno, errs: errs, borrower: borrower, owner: owner, borrowerGFNs: gfns)
+    }
+
+    package func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool {
+        let operation = "xc_domain_remove_from_physmap"
+        let calls = state.withLock { state in
+            state.mutatingCalls += 1
+            return state.mutatingCalls
+        }
+        checkpoint(calls, crashAt: faults.crashBefore)
+        defer { checkpoint(calls, crashAt: faults.crashAfter) }
+        let file = try file()
+        let borrowerKey = try key(borrower, operation: operation)
+        if case .wholeCall(let errno) = try refusal(borrower: borrower, space: .foreign) {
+            throw HypervisorError(operation: operation, errno: errno, borrower: borrower, gfns: gfn...gfn)
+        }
+        guard state.withLock({ $0.mappings.page(borrowerKey, gfn: gfn) != nil }) else { return false }
+        try file.appendUnmap(borrowerKey, gfn: gfn)
+        state.withLock { _ = $0.mappings.unmap(borrowerKey, gfn: gfn) }
+        return true
+    }
+
+    private enum Refusal {
+        case wholeCall(Int32)
+        case everyPage(Int32)
+    }
+
+    /// What stock Xen 4.17 on x86 answers (measured under QEMU, DESIGN §9).
+    private func refusal(borrower: DomID, space: MapSpace) throws -> Refusal? {
+        guard policy == .stock else { return nil }
+        if borrower != .dom0, try store.read(XenStorePath("/libxl/\(borrower)/type"), in: nil) == "pv" {
+            return .wholeCall(EACCES)
+        }
+        if space == .share { return .everyPage(EINVAL) }
+        return borrower == .dom0 ? nil : .everyPage(EPERM)
+    }
+
+    /// The owner's RAM in pages, from `memory/static-max` (KiB), when the toolstack wrote it.
+    private func ramPages(of owner: DomID) throws -> UInt64? {
+        guard let text = try store.read(XenStorePath("/local/domain/\(owner)/memory/static-max"), in: nil),
+            let kib = UInt64(text)
+        else { return nil }
+        return kib / 4
+    }
+
+    /// The mappings as this process knows them.
+    package var mappings: SimulatedMappings { state.withLock { $0.mappings } }
+}

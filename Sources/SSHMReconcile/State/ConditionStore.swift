@@ -1,0 +1,66 @@
+import Foundation
+import SSHMCore
+
+/// Region conditions kept in `<state-dir>/conditions.json` between passes, rewritten only when they change.
+package struct ConditionStore: Sendable {
+    package struct Entry: Codable, Hashable, Sendable {
+        package var condition: RegionCondition
+        /// When the condition's kind last changed.
+        package var since: Date
+
+        package init(condition: RegionCondition, since: Date) {
+            self.condition = condition
+            self.since = since
+        }
+    }
+
+    private struct File: Codable {
+        var version: Int
+        var regions: [String: Entry]
+    }
+
+    package let path: String
+
+    package init(directory: String) { path = directory + "/conditions.json" }
+
+    /// The stored conditions; none when the file is missing or unreadable (a pass rebuilds them).
+    package func load() -> [RegionID: Entry] {
+        guard let data = FileManager.default.contents(atPath: path),
+            let file = try? Self.decoder.decode(File.self, from: data)
+        else { return [:] }
+        var entries: [RegionID: Entry] = [:]
+        for (name, entry) in file.regions {
+            if let id = RegionID(name) { entries[id] = entry }
+        }
+        return entries
+    }
+
+    /// Stores `conditions`, keeping `since` for regions whose kind did not change.
+    /// - Returns: whether the file was rewritten.
+    @discardableResult
+    package func save(_ conditions: [RegionID: RegionCondition], now: Date = Date()) throws -> Bool {
+        let previous = load()
+        var regions: [String: Entry] = [:]
+        for (id, condition) in conditions {
+            let since = previous[id].flatMap { $0.condition.kind == condition.kind ? $0.since : nil } ?? now
+            regions[id.rawValue] = Entry(condition: condition, since: since)
+        }
+        let data = try Self.encoder.encode(File(version: 1, regions: regions))
+        if FileManager.default.contents(atPath: path) == data { return false }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        return true
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import SSHMCore
+
+/// What `status` shows: every region's condition from the last pass, its members as the records say, and any
+/// drift a fresh plan would repair.
+package struct StatusReport: Codable, Sendable {
+    package struct Member: Codable, Hashable, Sendable {
+        /// The domain's name when known, else `domN`.
+        package var domain: String
+        package var domid: UInt32?
+        /// For borrowers: the record's state (`mapping`, `mapped`, `unmapping`), or `declared` when not recorded yet.
+        package var state: String?
+    }
+
+    package struct RegionStatus: Codable, Sendable {
+        package var id: String
+        package var condition: String
+        package var reason: String
+        package var message: String
+        package var source: String?
+        package var owner: Member?
+        package var borrowers: [Member]
+        /// Changes a plan would make now.
+        package var pending: Int
+        /// When the condition last changed.
+        package var since: Date?
+    }
+
+    package struct HypervisorStatus: Codable, Sendable {
+        package var kind: String
+        package var version: String
+        package var arch: String
+        package var controlDomain: Bool
+        package var mapSpace: String
+    }
+
+    package var regions: [RegionStatus]
+    package var hypervisor: HypervisorStatus
+
+    /// Builds the report from the stored conditions and a fresh observation and plan.
+    package static func build(
+        desired: DesiredState, observation: Observation, plan: Plan, stored: [RegionID: ConditionStore.Entry],
+        space: MapSpace
+    ) -> StatusReport {
+        let declared = Dictionary(desired.regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var ids = Set(declared.keys).union(stored.keys)
+        ids.formUnion(observation.actual.records.values.filter(\.isManaged).map(\.id))
+        let pending = Dictionary(grouping: plan.actions, by: \.region).mapValues(\.count)
+        let domains = observation.domains
+        func member(_ domid: DomID?, fallback: DomainRef?, state: String?) -> Member? {
+            guard let domid else {
+                return fallback.map { Member(domain: "\($0)", domid: nil, state: state) }
+            }
+            return Member(domain: domains.domain(domid)?.name ?? "dom\(domid)", domid: domid.rawValue, state: state)
+        }
+        let regions = ids.sorted().map { id -> RegionStatus in
+            let record = observation.actual.records[id]
+            let region = declared[id]
+            let condition = stored[id]?.condition ?? plan.outlook[id]
+            var borrowers: [Member] = (record?.borrowers.values.sorted { $0.domid < $1.domid } ?? []).compactMap {
+                member($0.domid, fallback: nil, state: $0.state?.rawValue ?? "mapped")
+            }
+            for spec in region?.borrowers ?? [] {
+                if case .found(let domain) = domains.resolve(spec.domain), record?.borrowers[domain.domid] != nil { continue }
+                let resolved: DomID? = if case .found(let domain) = domains.resolve(spec.domain) { domain.domid } else { nil }
+                borrowers.append(Member(domain: "\(spec.domain)", domid: resolved?.rawValue, state: "declared"))
+            }
+            let ownerID: DomID? = record?.owner ?? {
+                if let region, case .found(let domain) = domains.resolve(region.owner.domain) { return domain.domid }
+                return nil
+            }()
+            return RegionStatus(
+                id: id.rawValue, condition: condition?.kind.rawValue ?? "Unknown", reason: condition?.reason ?? "",
+                message: condition?.message ?? "", source: region?.source ?? record?.source ?? condition?.source,
+                owner: member(ownerID, fallback: region?.owner.domain, state: nil), borrowers: borrowers,
+                pending: pending[id] ?? 0, since: stored[id]?.since)
+        }
+        let info = observation.hypervisor
+        return StatusReport(
+            regions: regions,
+            hypervisor: HypervisorStatus(
+                kind: info.kind, version: info.version, arch: info.arch.rawValue, controlDomain: info.isControlDomain,
+                mapSpace: space.rawValue))
+    }
+}

@@ -1,0 +1,5 @@
+import Foundation
+
+enum FileSystem {
+    static var currentDirectory: String { FileManager.default.currentDirectoryPath }
+}
