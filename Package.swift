@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "SSHMXen",
             dependencies: [
-                "SSHMReconcile", "CXenStore", "CXenCtrl",
+                "SSHMCore", "SSHMReconcile", "CXenStore", "CXenCtrl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -58,7 +58,9 @@ let package = Package(
             name: "SSHMTestSupport",
             dependencies: [
                 "SSHMCore", "SSHMReconcile", "SSHMXen",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),
@@ -87,7 +89,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SSHMXenTests",
-            dependencies: ["SSHMXen", "SSHMTestSupport"],
+            dependencies: [
+                "SSHMXen", "SSHMTestSupport", "SSHMReconcile",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
