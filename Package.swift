@@ -78,13 +78,17 @@ let package = Package(
         ),
         .testTarget(
             name: "SSHMCoreTests",
-            dependencies: ["SSHMCore", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "SSHMCore", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SSHMReconcileTests",
-            dependencies: ["SSHMReconcile", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "SSHMReconcile", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

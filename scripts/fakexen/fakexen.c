@@ -23,12 +23,15 @@
  *     mkdir or bind is redirected into $XENSTORED_RUNDIR.
  *   - Lifeline: when FAKEXEN_LIFELINE_FD names an inherited fd (the read end of a pipe whose write end the test
  *     process holds), a thread exits the daemon as soon as that fd reaches EOF, i.e. when every holder of the write
- *     end is gone, even if it was SIGKILLed. Orphaned daemons cannot outlive their test run.
+ *     end is gone, even if it was SIGKILLed. Orphaned daemons cannot outlive their test run. With
+ *     FAKEXEN_LIFELINE_REMOVE_DIR set, it first empties and removes $XENSTORED_RUNDIR, which must then be a private
+ *     directory made for this daemon alone (the Swift harness's mkdtemp directory).
  *
  * Fake hypervisor: every domid below DOMID_FIRST_RESERVED exists and runs, unless FAKEXEN_DOMAINS lists the
  * domids that exist besides dom0 ("3,9"; "" = only dom0).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -61,6 +64,25 @@ static void die(const char *what)
     _exit(70);
 }
 
+/* FAKEXEN_LIFELINE_REMOVE_DIR: on EOF also empty and remove $XENSTORED_RUNDIR (the creator's private mkdtemp dir). */
+static char *remove_dir_on_eof;
+
+/* Unlinks the directory's entries (it holds no subdirectories; anything else makes rmdir fail) and the directory. */
+static void remove_rundir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *entry;
+
+    if (!d)
+        return;
+    while ((entry = readdir(d)) != NULL) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0)
+            (void)unlinkat(dirfd(d), entry->d_name, 0);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
 static void *lifeline_thread(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -72,6 +94,8 @@ static void *lifeline_thread(void *arg)
         if (n > 0 || (n < 0 && errno == EINTR))
             continue;
         dprintf(STDERR_FILENO, "fakexen: lifeline closed (%s), exiting\n", n == 0 ? "EOF" : strerror(errno));
+        if (remove_dir_on_eof)
+            remove_rundir(remove_dir_on_eof);
         _exit(0);
     }
     return NULL;
@@ -112,6 +136,8 @@ __attribute__((constructor)) static void fakexen_init(void)
     if (!rundir || rundir[0] != '/')
         die("refusing to run without an absolute XENSTORED_RUNDIR (the daemon would take over /var/run/xenstored)");
     if (lifeline) {
+        if (getenv("FAKEXEN_LIFELINE_REMOVE_DIR") && !(remove_dir_on_eof = strdup(rundir)))
+            die("out of memory");
         start_lifeline(lifeline);
         unsetenv("FAKEXEN_LIFELINE_FD");
     }

@@ -1,6 +1,6 @@
-import Synchronization
 import SSHMCore
 import SSHMReconcile
+import Synchronization
 
 /// A domain made by ``TestDomains/create(_:domid:uuid:memoryKiB:in:)``.
 package struct TestDomain: Hashable, Sendable {
@@ -43,7 +43,8 @@ package enum TestDomains {
     ) throws -> TestDomain {
         let domain = TestDomain(domid: domid ?? uniqueDomID(), name: name, uuid: uuid ?? randomUUID())
         let readable = [
-            XenStorePermission(domid: 0, access: .none), XenStorePermission(domid: domain.domid.rawValue, access: .read),
+            XenStorePermission(domid: 0, access: .none),
+            XenStorePermission(domid: domain.domid.rawValue, access: .read),
         ]
         try withTransaction(store, policy: RetryPolicy()) { tx in
             try store.mkdir(domain.path, in: tx)

@@ -46,6 +46,8 @@ package final class InMemoryXenStore: XenStore {
         }
     }
 
+    private typealias Database = InMemoryXenStoreDatabase
+
     private let database: InMemoryXenStoreDatabase
     private let id: Int
     package let watchEvents: AsyncStream<XenStoreWatchEvent>
@@ -223,7 +225,9 @@ package final class InMemoryXenStore: XenStore {
             try Self.validate(path, operation)
             guard let tx else {
                 return try Self.mapErrno(operation, path) { () throws(Errno) in
-                    try state.applyLive { tree throws(Errno) in try XenStoreTree.perform(request, path.rawValue, &tree) }
+                    try state.applyLive { tree throws(Errno) in
+                        try XenStoreTree.perform(request, path.rawValue, &tree)
+                    }
                 }
             }
             // Taken out and put back, so that the transaction's tables are not copied on write.
@@ -258,7 +262,7 @@ package final class InMemoryXenStore: XenStore {
     /// Runs `body` on this connection's state under the database lock; counts one round trip.
     private func withConnection<T: Sendable>(
         _ operation: String, _ path: XenStorePath?,
-        _ body: (inout InMemoryXenStoreDatabase.State, inout InMemoryXenStoreDatabase.Connection) throws(XenStoreError) -> T
+        _ body: (inout Database.State, inout Database.Connection) throws(XenStoreError) -> T
     ) throws(XenStoreError) -> T {
         try database.state.withLock { state throws(XenStoreError) -> T in
             guard var connection = state.connections[id] else {

@@ -55,7 +55,9 @@ enum XenStoreTree {
         case permissions([XenStorePermission]?)
     }
 
-    static func perform(_ request: Request, _ path: String, _ tree: inout some XenStoreTreeAccess) throws(Errno) -> Reply {
+    static func perform(
+        _ request: Request, _ path: String, _ tree: inout some XenStoreTreeAccess
+    ) throws(Errno) -> Reply {
         switch request {
         case .read: return .value(read(path, &tree))
         case .directory: return .names(directory(path, &tree))

@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Suites normally get one through the ``XenstoredTrait`` (`@Suite(.xenstored(.c))`). The daemon holds the read end of
 /// a pipe whose write end only this object holds (the "lifeline"): when this process exits, however it exits, the
-/// daemon exits too. ``finish(keepingLog:)`` stops it and removes the directory, first copying the daemon's log to
+/// daemon exits too, and removes its directory. ``finish(keepingLog:)`` stops it and removes the directory, first copying the daemon's log to
 /// `.build/xenstored-logs/` when a test failed.
 package final class XenstoredSandbox: Sendable {
     /// Which daemon.
@@ -86,7 +86,8 @@ package final class XenstoredSandbox: Sendable {
             throw Failure(description: "cannot make the lifeline pipe: \(error)")
         }
         do {
-            let (pid, duration) = try await runStart(["start", directory, "--daemon", daemon.rawValue], lifeline: fds[0])
+            let (pid, duration) = try await runStart(
+                ["start", directory, "--daemon", daemon.rawValue], lifeline: fds[0])
             return XenstoredSandbox(
                 daemon: daemon, directory: directory, lifeline: (fds[0], fds[1]), pid: pid, startDuration: duration)
         } catch {
@@ -134,12 +135,15 @@ package final class XenstoredSandbox: Sendable {
     /// Stops the daemon and removes the directory. With `keepingLog`, the daemon's logs are first copied to
     /// `.build/xenstored-logs/` of the package, and their path and tail are printed. Idempotent.
     package func finish(keepingLog: Bool) async {
-        guard state.withLock({ state in
+        let isFirst = state.withLock { state in
             defer { state.isFinished = true }
             return !state.isFinished
-        }) else { return }
+        }
+        guard isFirst else { return }
         do { try await stop() } catch { Self.report("\(error)") }
         if keepingLog { keepLogs() }
+        // Gone already if the lifeline was cut.
+        guard FileManager.default.fileExists(atPath: directory) else { return }
         do { try FileManager.default.removeItem(atPath: directory) } catch { Self.report("\(error)") }
     }
 
@@ -177,6 +181,14 @@ package final class XenstoredSandbox: Sendable {
             .appendingPathComponent(".build/xenstored-logs").path
     }
 
+    /// The logs a daemon writes into its directory: its output, and oxenstored's own log.
+    package static let logNames = ["daemon.log", "oxenstored.log"]
+
+    /// Where ``finish(keepingLog:)`` keeps the log `name` (one of ``logNames``) of this sandbox.
+    package func keptLogPath(_ name: String) -> String {
+        "\(Self.keptLogDirectory)/\(daemon.rawValue)-\(URL(fileURLWithPath: directory).lastPathComponent)-\(name)"
+    }
+
     /// A fresh directory short enough for an AF_UNIX socket path inside it.
     private static func makeDirectory() throws -> String {
         var base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
@@ -194,7 +206,8 @@ package final class XenstoredSandbox: Sendable {
         let started = clock.now
         let result = try await Subprocess.run(
             .path(FilePath(script)), arguments: Arguments(arguments),
-            environment: .inherit.updating(["FAKEXEN_LIFELINE_FD": "0"]),
+            // The directory is ours alone (mkdtemp), so a daemon whose lifeline breaks may remove it on its way out.
+            environment: .inherit.updating(["FAKEXEN_LIFELINE_FD": "0", "FAKEXEN_LIFELINE_REMOVE_DIR": "1"]),
             input: .fileDescriptor(FileDescriptor(rawValue: lifeline), closeAfterSpawningProcess: false),
             output: .string(limit: 1 << 16), error: .string(limit: 1 << 16))
         let duration = clock.now - started
@@ -214,13 +227,14 @@ package final class XenstoredSandbox: Sendable {
         let target = Self.keptLogDirectory
         do {
             try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-            let name = "\(daemon.rawValue)-\(URL(fileURLWithPath: directory).lastPathComponent)"
-            for log in ["daemon.log", "oxenstored.log"] where FileManager.default.fileExists(atPath: "\(directory)/\(log)") {
-                let kept = "\(target)/\(name)-\(log)"
-                try? FileManager.default.removeItem(atPath: kept)
-                try FileManager.default.copyItem(atPath: "\(directory)/\(log)", toPath: kept)
+            for log in Self.logNames {
+                let source = "\(directory)/\(log)"
+                guard FileManager.default.fileExists(atPath: source) else { continue }
+                try? FileManager.default.removeItem(atPath: keptLogPath(log))
+                try FileManager.default.copyItem(atPath: source, toPath: keptLogPath(log))
             }
-            Self.report("a test failed; the \(daemon) log is kept in \(target)/\(name)-*.log; its tail:\n\(logTail())")
+            let kept = keptLogPath("daemon.log")
+            Self.report("a test failed; the \(daemon) log is kept as \(kept); its tail:\n\(logTail())")
         } catch {
             Self.report("could not keep the \(daemon) log of \(directory): \(error)")
         }

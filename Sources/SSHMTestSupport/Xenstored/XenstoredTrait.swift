@@ -59,7 +59,8 @@ extension XenstoredSandbox {
     /// - Throws: when the running suite has no such daemon: add `.xenstored(daemon)` to its traits.
     package static func current(_ daemon: Daemon = .default) throws -> XenstoredSandbox {
         guard let sandbox = scoped[daemon] else {
-            throw Failure(description: "this suite has no \(daemon) sandbox; add .xenstored(.\(daemon.rawValue)) to its traits")
+            throw Failure(
+                description: "this suite has no \(daemon) sandbox; add .xenstored(.\(daemon.rawValue)) to its traits")
         }
         return sandbox
     }

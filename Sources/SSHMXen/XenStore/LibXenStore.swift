@@ -81,7 +81,9 @@ package final class LibXenStore: XenStore {
     }
 
     package func remove(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
-        try call("xs_rm", path, in: tx, ifMissing: ()) { handle, txid, _ in xs_rm(handle, txid, path.rawValue) ? () : nil }
+        try call("xs_rm", path, in: tx, ifMissing: ()) { handle, txid, _ in
+            xs_rm(handle, txid, path.rawValue) ? () : nil
+        }
     }
 
     package func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]? {

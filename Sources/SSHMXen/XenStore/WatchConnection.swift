@@ -159,7 +159,12 @@ final class WatchConnection: Sendable {
             if isClosed { return }
             // Connected: wake now and then to notice a silent disconnect. Disconnected: retry with backoff, unless
             // nothing is watched, then sleep until woken.
-            let timeout = isConnected ? Self.milliseconds(Self.livenessInterval) : hasWatches ? Self.milliseconds(delay) : -1
+            let timeout: Int32
+            if isConnected {
+                timeout = Self.milliseconds(Self.livenessInterval)
+            } else {
+                timeout = hasWatches ? Self.milliseconds(delay) : -1
+            }
             var fds = [
                 pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: isConnected ? watchFD : -1, events: Int16(POLLIN), revents: 0),
@@ -199,7 +204,8 @@ final class WatchConnection: Sendable {
             guard let event = xs_check_watch(handle.raw) else {
                 let error = errno
                 if error != EAGAIN {
-                    logger.info("xenstore watch connection lost; reconnecting", metadata: ["xenstore.errno": "\(error)"])
+                    logger.info(
+                        "xenstore watch connection lost; reconnecting", metadata: ["xenstore.errno": "\(error)"])
                     drop(&state)
                 }
                 return

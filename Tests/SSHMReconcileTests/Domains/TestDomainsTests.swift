@@ -23,7 +23,8 @@ struct TestDomainsTests {
             #expect(try store.read(domain.path.appending("memory/static-max"), in: nil) == "524288")
             #expect(try store.read(domain.vmPath.appending("uuid"), in: nil) == domain.uuid.rawValue)
             let readable = [
-                XenStorePermission(domid: 0, access: .none), XenStorePermission(domid: domain.domid.rawValue, access: .read),
+                XenStorePermission(domid: 0, access: .none),
+                XenStorePermission(domid: domain.domid.rawValue, access: .read),
             ]
             #expect(try store.permissions(domain.path, in: nil) == readable)
             #expect(try store.permissions(domain.path.appending("name"), in: nil) == readable)

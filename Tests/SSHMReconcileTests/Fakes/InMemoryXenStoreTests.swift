@@ -39,7 +39,9 @@ struct InMemoryXenStoreTests {
     /// oxenstored refuses values over 2048 bytes even from dom0; so does the fake.
     @Test func valuesOver2048BytesAreRefused() throws {
         let store = InMemoryXenStore()
-        let error = #expect(throws: XenStoreError.self) { try store.write("/v", String(repeating: "x", count: 2049), in: nil) }
+        let error = #expect(throws: XenStoreError.self) {
+            try store.write("/v", String(repeating: "x", count: 2049), in: nil)
+        }
         #expect(error?.code == .quotaExceeded)
     }
 
@@ -68,9 +70,11 @@ struct InMemoryXenStoreTests {
     @Test func dumpShowsTheTreeBelowAPath() throws {
         let store = InMemoryXenStore()
         try store.write("/libxl/static_shm/ring/size", "0x1000", in: nil)
-        #expect(store.dump(under: "/libxl") == [
-            "/libxl": "", "/libxl/static_shm": "", "/libxl/static_shm/ring": "", "/libxl/static_shm/ring/size": "0x1000",
-        ])
+        #expect(
+            store.dump(under: "/libxl") == [
+                "/libxl": "", "/libxl/static_shm": "", "/libxl/static_shm/ring": "",
+                "/libxl/static_shm/ring/size": "0x1000",
+            ])
     }
 
     @Test func closingFinishesTheWatchEvents() async throws {

@@ -106,7 +106,9 @@ struct XenStoreContractDefectTests {
 
     @Test func missingInitialWatchEventFailsTheWatchCheck() async {
         await withKnownIssue {
-            try await XenStoreBackend.inMemory.withFixture(defects: [.noInitialWatchEvent], watchDeadline: .milliseconds(200)) {
+            try await XenStoreBackend.inMemory.withFixture(
+                defects: [.noInitialWatchEvent], watchDeadline: .milliseconds(200)
+            ) {
                 try await XenStoreContract.watchFiresOnRegistrationAndOnChange($0)
             }
         }
