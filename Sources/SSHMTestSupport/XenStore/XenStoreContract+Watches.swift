@@ -18,10 +18,11 @@ extension XenStoreContract {
         #expect(changed.path == child.rawValue)
 
         try fixture.store.unwatch(watched, token: "shm")
-        // A barrier: events of one connection arrive in order, so none for "shm" may come before this one.
+        try fixture.other.write(child, "0x2000", in: nil)
+        // A barrier: a connection's events arrive in order, and an event for the write above would have been queued
+        // before this watch's first one.
         let barrier = fixture.root.appending("barrier")
         try fixture.store.watch(barrier, token: "barrier")
-        try fixture.other.write(child, "0x2000", in: nil)
         let next = try await events.next { ["shm", "barrier"].contains($0.token) }
         #expect(next.token == "barrier", "no event after unwatch")
     }

@@ -112,8 +112,7 @@ enum XenStoreTree {
     static func setPermissions(
         _ path: String, _ permissions: [XenStorePermission], _ tree: inout some XenStoreTreeAccess
     ) throws(Errno) {
-        // The C daemon's per-node limit (-A); oxenstored has none.
-        guard !permissions.isEmpty, permissions.count <= 5 else { throw Errno(EINVAL) }
+        guard !permissions.isEmpty else { throw Errno(EINVAL) }
         guard var node = tree.node(path) else { throw Errno(ENOENT) }
         node.permissions = permissions
         tree.setNode(path, node)
