@@ -22,10 +22,13 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @OptionGroup var options: HostOptions
 
-    @Option(help: ArgumentHelp("Full re-read of everything at this interval (e.g. 30s, 5m, 1h).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp("Full re-read of everything at this interval (e.g. 30s, 5m, 1h).", valueName: "duration"))
     var resync: DurationArgument = DurationArgument(.seconds(300))
 
-    @Option(help: ArgumentHelp("Write Prometheus metrics here after every pass (node_exporter's textfile collector).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Write Prometheus metrics here after every pass (node_exporter's textfile collector).", valueName: "path"))
     var metricsTextfile: String?
 
     @Option(help: ArgumentHelp("How long to wait for xenstored at start.", valueName: "duration"))
@@ -43,7 +46,9 @@ struct DaemonCommand: AsyncParsableCommand {
             lock = try StateLock(directory: options.resolvedStateDir)
         } catch {
             Output.error("\(error)")
-            throw ExitCode(error == .held(path: options.resolvedStateDir + "/lock") ? ExitStatus.temporary : ExitStatus.unavailable)
+            throw ExitCode(
+                error == .held(path: options.resolvedStateDir + "/lock") ? ExitStatus.temporary : ExitStatus.unavailable
+            )
         }
         defer { withExtendedLifetime(lock) {} }
         let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)
@@ -72,7 +77,8 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        let (number, scale) = units.first { argument.hasSuffix($0.0) && Double(argument.dropLast($0.0.count)) != nil }
+        let (number, scale) =
+            units.first { argument.hasSuffix($0.0) && Double(argument.dropLast($0.0.count)) != nil }
             .map { (argument.dropLast($0.0.count), $0.1) } ?? (Substring(argument), 1)
         guard let value = Double(number), value > 0, value.isFinite else { return nil }
         duration = .milliseconds(Int64(value * scale * 1000))

@@ -23,7 +23,8 @@ struct Host {
                 let hypervisor: any Hypervisor
                 switch options.hypervisor {
                 case .simulated:
-                    let faults = ProcessInfo.processInfo.environment[SimulatorFaults.environmentKey]
+                    let faults =
+                        ProcessInfo.processInfo.environment[SimulatorFaults.environmentKey]
                         .flatMap(SimulatorFaults.init(parsing:)) ?? SimulatorFaults()
                     hypervisor = SimulatedHypervisor(
                         store: store, stateFile: options.resolvedStateFile, policy: options.simPolicy, faults: faults)
@@ -45,7 +46,9 @@ struct Host {
         while true {
             do {
                 return try LibXenStore.open(logger: logger)
-            } catch let error as XenStoreError where error.code == .unavailable && ContinuousClock.now + delay < deadline {
+            } catch let error as XenStoreError
+                where error.code == .unavailable && ContinuousClock.now + delay < deadline
+            {
                 logger.notice("waiting for xenstored: \(error)")
                 RetryPolicy.threadSleep(delay)
                 delay = min(delay * 2, .seconds(2))

@@ -32,7 +32,8 @@ struct HostOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Simulated hypervisor state (default <state-dir>/simulated.json).", valueName: "file"))
     var stateFile: String?
 
-    @Option(help: "Map space: share (XENMAPSPACE_gmfn_share, the series' patched Xen) or foreign (stock Xen, dom0 only).")
+    @Option(
+        help: "Map space: share (XENMAPSPACE_gmfn_share, the series' patched Xen) or foreign (stock Xen, dom0 only).")
     var mapSpace: MapSpace = .share
 
     @Option(help: "Spelling of new records: master-slave (the seed's) or owner-borrower (the fork's).")

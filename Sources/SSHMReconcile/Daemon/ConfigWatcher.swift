@@ -43,12 +43,14 @@ package final class ConfigWatcher: @unchecked Sendable {
         }
         let box = Unmanaged.passRetained(self)
         var handle = pthread_t()
-        let created = pthread_create(&handle, nil, { argument in
-            guard let argument else { return nil }
-            let watcher = Unmanaged<ConfigWatcher>.fromOpaque(argument).takeRetainedValue()
-            watcher.loop()
-            return nil
-        }, box.toOpaque())
+        let created = pthread_create(
+            &handle, nil,
+            { argument in
+                guard let argument else { return nil }
+                let watcher = Unmanaged<ConfigWatcher>.fromOpaque(argument).takeRetainedValue()
+                watcher.loop()
+                return nil
+            }, box.toOpaque())
         guard created == 0 else {
             box.release()
             close(inotify)
@@ -74,7 +76,10 @@ package final class ConfigWatcher: @unchecked Sendable {
     private func loop() {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
+            ]
             let ready = poll(&fds, 2, -1)
             if ready < 0 {
                 if errno == EINTR { continue }

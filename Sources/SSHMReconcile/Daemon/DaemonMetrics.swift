@@ -15,11 +15,14 @@ package struct DaemonMetrics: Sendable {
     /// Records a pass that ran to its end (some actions may have failed).
     package func record(_ report: PassReport, duration elapsed: Duration) {
         passes.increment()
-        duration.recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
+        duration.recordNanoseconds(
+            Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
         for (index, action) in report.plan.actions.enumerated() {
             let result = report.execution.failures[index] == nil ? "success" : "failure"
-            Counter(label: "sshm_reconcile_actions_total", dimensions: [("kind", action.kind.rawValue), ("result", result)])
-                .increment()
+            Counter(
+                label: "sshm_reconcile_actions_total", dimensions: [("kind", action.kind.rawValue), ("result", result)]
+            )
+            .increment()
         }
         let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
         for kind in ConditionKind.allCases {

@@ -1,6 +1,6 @@
 import Logging
-import ServiceLifecycle
 import SSHMCore
+import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
@@ -182,7 +182,8 @@ package final class ReconcileDaemon: Service {
 
     /// Domain events may come from guests (a domain rebooting in a loop): rescans are a token bucket.
     private func rateLimited(_ wake: Wakeups, _ state: inout LoopState) -> Bool {
-        let domainEvent = wake.domains || !(wake.paths[ObservationCache.Token.domains] ?? []).isEmpty
+        let domainEvent =
+            wake.domains || !(wake.paths[ObservationCache.Token.domains] ?? []).isEmpty
             || !(wake.paths[ObservationCache.Token.localDomain] ?? []).isEmpty
         let now = ContinuousClock.now
         let elapsed = now - state.lastRefill
@@ -225,7 +226,8 @@ package final class ReconcileDaemon: Service {
                 let observation = try cache.refresh(
                     declared: Set(desired.regions.map(\.id)), store: store, hypervisor: hypervisor, logger: logger,
                     scanAll: settings.reconcile.scanAllRecords)
-                let reconciler = Reconciler(store: store, hypervisor: hypervisor, settings: settings.reconcile, logger: logger)
+                let reconciler = Reconciler(
+                    store: store, hypervisor: hypervisor, settings: settings.reconcile, logger: logger)
                 let report = try reconciler.reconcile(
                     desired, observation: observation, previous: previous, hold: hold,
                     shouldStop: { [self] in self.stopping.load(ordering: .relaxed) })
@@ -234,7 +236,8 @@ package final class ReconcileDaemon: Service {
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
             if let outage = state.unavailable {
-                logger.notice("xenstore is reachable again", metadata: ["after": "\(ContinuousClock.now - outage.since)"])
+                logger.notice(
+                    "xenstore is reachable again", metadata: ["after": "\(ContinuousClock.now - outage.since)"])
                 state.unavailable = nil
             }
             logTransitions(from: state.previous, to: report.conditions)
@@ -267,7 +270,9 @@ package final class ReconcileDaemon: Service {
         for (id, condition) in new.sorted(by: { $0.key < $1.key }) {
             let before = old[id]
             guard before?.kind != condition.kind || before?.reason != condition.reason else { continue }
-            let metadata: Logger.Metadata = ["region": "\(id)", "condition": "\(condition.kind.rawValue)", "reason": "\(condition.reason)"]
+            let metadata: Logger.Metadata = [
+                "region": "\(id)", "condition": "\(condition.kind.rawValue)", "reason": "\(condition.reason)",
+            ]
             let message: Logger.Message = "\(condition.kind.rawValue): \(condition.message)"
             switch condition.kind {
             case .ready: logger.info(message, metadata: metadata)

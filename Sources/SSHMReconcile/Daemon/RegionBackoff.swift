@@ -29,7 +29,9 @@ package struct RegionBackoff: Sendable {
 
     /// Records how each region that ran ended: a retriable failure pushes its next attempt out, anything else
     /// forgets it.
-    package mutating func record(_ conditions: [RegionID: RegionCondition], ran: Set<RegionID>, at now: ContinuousClock.Instant) {
+    package mutating func record(
+        _ conditions: [RegionID: RegionCondition], ran: Set<RegionID>, at now: ContinuousClock.Instant
+    ) {
         for id in ran {
             guard conditions[id]?.kind == .degraded else {
                 entries[id] = nil

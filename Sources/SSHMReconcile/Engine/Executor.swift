@@ -86,7 +86,8 @@ package final class Executor {
     }
 
     /// Turns an error into the condition a region gets.
-    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure {
+    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure
+    {
         switch error {
         case let failure as ActionFailure:
             return failure

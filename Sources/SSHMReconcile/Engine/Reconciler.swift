@@ -9,7 +9,10 @@ package struct ReconcileSettings: Sendable {
     /// List all of `/libxl/static_shm` (on a throwaway handle) to find records whose index entry was lost.
     package var scanAllRecords: Bool
 
-    package init(plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(), scanAllRecords: Bool = true) {
+    package init(
+        plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(),
+        scanAllRecords: Bool = true
+    ) {
         self.plan = plan
         self.space = space
         self.retry = retry
@@ -64,7 +67,9 @@ package final class Reconciler: Sendable {
     }
 
     /// Plans against an observation.
-    package func plan(_ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition]) -> Plan {
+    package func plan(_ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition])
+        -> Plan
+    {
         SSHMCore.plan(
             PlanInput(
                 desired: desired, actual: observation.actual, domains: observation.domains, previous: previous,

@@ -56,7 +56,8 @@ package struct RecordReader {
     /// Every record id under `/libxl/static_shm`, or none when the listing fails.
     private func scanRecordIDs() -> [RegionID] {
         do {
-            return (try store.directoryOnThrowawayHandle(XenStorePath(RecordPaths.root)) ?? []).compactMap(RegionID.init)
+            return (try store.directoryOnThrowawayHandle(XenStorePath(RecordPaths.root)) ?? []).compactMap(
+                RegionID.init)
         } catch {
             logger.debug(
                 "could not list every record; records without an index entry stay invisible this pass",
