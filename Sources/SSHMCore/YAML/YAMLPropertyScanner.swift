@@ -17,6 +17,13 @@ package enum YAMLPropertyScanner {
         package var line: Int
         /// 1-based, counted in Unicode scalars like libyaml's marks.
         package var column: Int
+
+        package init(kind: Kind, name: String, line: Int, column: Int) {
+            self.kind = kind
+            self.name = name
+            self.line = line
+            self.column = column
+        }
     }
 
     /// Up to `limit` anchors and aliases in document order.

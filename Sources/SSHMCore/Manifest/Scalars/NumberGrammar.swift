@@ -28,7 +28,7 @@ package enum NumberGrammar {
         let bytes = Array(text.utf8)
         guard let first = bytes.first else { return .failure(.empty) }
         if first == UInt8(ascii: "-") { return .failure(.negative) }
-        if bytes.count > 2, bytes[0] == UInt8(ascii: "0"), bytes[1] == UInt8(ascii: "x") {
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "0"), bytes[1] == UInt8(ascii: "x") {
             return parseHex(bytes[2...])
         }
         let digitCount = bytes.prefix { isDigit($0) }.count
@@ -64,6 +64,7 @@ package enum NumberGrammar {
     }
 
     private static func parseHex(_ digits: ArraySlice<UInt8>) -> Result<UInt64, Problem> {
+        guard !digits.isEmpty else { return .failure(.malformed) }
         var value: UInt64 = 0
         for byte in digits {
             guard let nibble = hexValue(byte) else { return .failure(.malformed) }
