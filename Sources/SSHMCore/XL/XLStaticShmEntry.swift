@@ -44,7 +44,13 @@ package struct XLStaticShmEntry: Hashable, Sendable {
                 continue
             }
             let key = String(trimmed[..<equals].trimmingBlanks)
-            let value = String(trimmed[trimmed.index(after: equals)...].trimmingBlanks)
+            let rawValue = trimmed[trimmed.index(after: equals)...]
+            let value = String(rawValue.trimmingBlanks)
+            // Findings about a value point at the value, as they do in YAML.
+            let valueAt = SourceLocation(
+                file: at.file, line: at.line,
+                column: at.column + trimmed.distance(from: trimmed.startIndex, to: rawValue.startIndex)
+                    + rawValue.prefix { $0 == " " || $0 == "\t" }.count)
             guard keys.contains(key) else {
                 let hint =
                     NearMiss.suggestion(for: key, among: keys).map { "did you mean \(MessageText.quote($0))?" }
@@ -59,7 +65,7 @@ package struct XLStaticShmEntry: Hashable, Sendable {
                         .error,
                         "expected one word after '\(key)=', found \(MessageText.quote(value)); separate settings with "
                             + "commas",
-                        at: at))
+                        at: valueAt))
                 continue
             }
             guard values[key] == nil else {
@@ -67,7 +73,7 @@ package struct XLStaticShmEntry: Hashable, Sendable {
                     Diagnostic(.error, "\(MessageText.quote(key)) is given twice in this entry; keep one", at: at))
                 continue
             }
-            values[key] = Located(value, at: at)
+            values[key] = Located(value, at: valueAt)
         }
         guard let id = values["id"] else {
             if !written.contains("id") {
