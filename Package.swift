@@ -104,7 +104,11 @@ let package = Package(
         ),
         .testTarget(
             name: "sshm-reconcileTests",
-            dependencies: ["SSHMTestSupport", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "SSHMTestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strictSettings
         ),
     ]
