@@ -32,7 +32,8 @@ package final class EngineHarness: Sendable {
 
     /// Runs `body` with a fresh harness on `backend`, tearing it down afterwards (the daemon's log is kept when
     /// `body` throws).
-    package static func with<T>(_ backend: XenStoreBackend, _ body: (EngineHarness) async throws -> T) async throws -> T {
+    package static func with<T>(_ backend: XenStoreBackend, _ body: (EngineHarness) async throws -> T) async throws -> T
+    {
         guard let daemon = backend.daemon else {
             let store = InMemoryXenStore()
             let harness = try EngineHarness(backend: backend, store: store, other: store.connect(), sandbox: nil)
@@ -56,7 +57,8 @@ package final class EngineHarness: Sendable {
     }
 
     private static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sshm-engine-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sshm-engine-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -107,7 +107,8 @@ struct ReconcilerFailureTests {
             let report = try harness.pass(world.desired)
             stop.store(true, ordering: .relaxed)
             await writer.value
-            #expect(report.execution.failures.isEmpty, "the retries are bounded but enough: \(report.execution.failures)")
+            #expect(
+                report.execution.failures.isEmpty, "the retries are bounded but enough: \(report.execution.failures)")
             // The writer's last word on usercnt may have come after the pass: one more pass repairs it.
             try harness.pass(world.desired)
             #expect(try harness.plan(world.desired).isEmpty)
