@@ -70,7 +70,9 @@ struct ApplyCommandTests {
     @Test func anInvalidManifestExits65AndTheValidOnesAreStillApplied() async throws {
         try await HostWorld.with { world in
             try Self.prepare(world)
-            try world.manifest("20-broken.yaml", "version: 1\nregions:\n  - id: broken\n    owner: {domain: x, begin: 0x1001, size: 4KiB}\n")
+            try world.manifest(
+                "20-broken.yaml",
+                "version: 1\nregions:\n  - id: broken\n    owner: {domain: x, begin: 0x1001, size: 4KiB}\n")
             let applied = try await world.run(["apply"])
             #expect(applied.status == 65)
             #expect(applied.stderr.contains("20-broken.yaml:4:"))
@@ -96,7 +98,10 @@ struct ApplyCommandTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let result = try await BuiltTool.run(
-            ["apply", "--hypervisor", "simulated", "--config-dir", directory.path, "--state-dir", directory.path + "/s"],
+            [
+                "apply", "--hypervisor", "simulated", "--config-dir", directory.path, "--state-dir",
+                directory.path + "/s",
+            ],
             environment: ["XENSTORED_PATH": directory.path + "/no-socket"])
         #expect(result.status == 69)
         #expect(result.stderr.contains("is xenstored running?"))

@@ -62,8 +62,12 @@ struct HostWorld {
                 problems.append("\(record.id): usercnt \(record.usercnt ?? -1), expected \(record.expectedUsercnt)")
             }
             for entry in record.borrowers.values {
-                if entry.state != .mapped { problems.append("\(record.id)/\(entry.domid): state \(String(describing: entry.state))") }
-                guard let uuid = alive[entry.domid], let frames = entry.frames, let begin = record.begin else { continue }
+                if entry.state != .mapped {
+                    problems.append("\(record.id)/\(entry.domid): state \(String(describing: entry.state))")
+                }
+                guard let uuid = alive[entry.domid], let frames = entry.frames, let begin = record.begin else {
+                    continue
+                }
                 let key = DomainKey(domid: entry.domid, uuid: uuid)
                 let offset = entry.offset?.pages ?? 0
                 for (index, gfn) in frames.enumerated() {
