@@ -1,7 +1,7 @@
 import Foundation
+import SSHMTestSupport
 import Subprocess
 import SystemPackage
-import SSHMTestSupport
 
 #if canImport(Glibc)
     import Glibc

@@ -13,18 +13,21 @@ import Testing
 /// xenstored that goes away.
 @Suite("Daemon")
 struct DaemonTests {
-    static func manifest(id: String = "telemetry", borrower: String = "logger-vm") -> String {
+    static func manifest(
+        id: String = "telemetry", borrower: String = "logger-vm", owner: String = "0x7fe00000",
+        at: String = "0x1000000000"
+    ) -> String {
         """
         version: 1
         regions:
           - id: \(id)
             owner:
               domain: sensor-vm
-              begin: 0x7fe00000
+              begin: \(owner)
               size: 16KiB
             borrowers:
               - domain: \(borrower)
-                begin: 0x1000000000
+                begin: \(at)
 
         """
     }
@@ -80,7 +83,7 @@ struct DaemonTests {
             try world.manifest("10-telemetry.yaml", Self.manifest())
             let status = try await DaemonProcess.with(world) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
-                try world.manifest("20-ring.yaml", Self.manifest(id: "ring").replacingOccurrences(of: "0x7fe00000", with: "0x7fd00000").replacingOccurrences(of: "0x1000000000", with: "0x2000000000"))
+                try world.manifest("20-ring.yaml", Self.manifest(id: "ring", owner: "0x7fd00000", at: "0x2000000000"))
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "ring", logger) == "mapped" })
                 // Broken: frozen, nothing removed.
                 try world.manifest("20-ring.yaml", "version: 1\nregions: [oops\n")
@@ -88,7 +91,10 @@ struct DaemonTests {
                 #expect(try Self.state(world, "ring", logger) == "mapped")
                 // Deleted: pruned.
                 try FileManager.default.removeItem(atPath: world.configDirectory + "/20-ring.yaml")
-                #expect(try await poll(within: .seconds(10)) { try world.store.read("/libxl/static_shm/ring", in: nil) == nil })
+                let pruned = try await poll(within: .seconds(10)) {
+                    try world.store.read("/libxl/static_shm/ring", in: nil) == nil
+                }
+                #expect(pruned)
                 #expect(try Self.state(world, "telemetry", logger) == "mapped")
                 // SIGHUP reloads.
                 daemon.signal(SIGHUP)
