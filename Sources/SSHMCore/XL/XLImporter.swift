@@ -48,14 +48,15 @@ package enum XLImporter {
             switch setting.name {
             case "name":
                 guard case .string(let value, _) = setting.value else {
-                    diagnostics.append(Diagnostic(.error, "name must be a quoted string such as \"vm1\"", at: setting.location))
+                    diagnostics.append(
+                        Diagnostic(.error, "name must be a quoted string such as \"vm1\"", at: setting.location))
                     continue
                 }
                 name = value
             case "static_shm":
                 guard case .list(let items, _) = setting.value else {
-                    diagnostics.append(
-                        Diagnostic(.error, "static_shm must be a list such as [ \"id=ID1, …\" ]", at: setting.location))
+                    let message = "static_shm must be a list such as [ \"id=ID1, …\" ]"
+                    diagnostics.append(Diagnostic(.error, message, at: setting.location))
                     continue
                 }
                 specs = setting.appends ? specs + items : items
@@ -64,17 +65,21 @@ package enum XLImporter {
             }
         }
         guard let name else {
-            return ([], diagnostics + [Diagnostic(.error, "the config has no name = \"…\"; add the domain's name", at: start)])
+            return (
+                [],
+                diagnostics + [Diagnostic(.error, "the config has no name = \"…\"; add the domain's name", at: start)]
+            )
         }
         if specs.isEmpty {
-            diagnostics.append(Diagnostic(.warning, "the config has no static_shm entries; nothing to convert", at: start))
+            diagnostics.append(
+                Diagnostic(.warning, "the config has no static_shm entries; nothing to convert", at: start))
         }
         var entries: [XLStaticShmEntry] = []
         var firstOfID: [String: SourceLocation] = [:]
         for spec in specs {
             guard case .string(let text, let location) = spec else {
-                diagnostics.append(
-                    Diagnostic(.error, "each static_shm entry must be a quoted string such as \"id=ID1, …\"", at: spec.location))
+                let message = "each static_shm entry must be a quoted string such as \"id=ID1, …\""
+                diagnostics.append(Diagnostic(.error, message, at: spec.location))
                 continue
             }
             let (entry, problems) = XLStaticShmEntry.parse(text, domain: name, at: location)
