@@ -12,7 +12,9 @@ let package = Package(
     name: "sshm-reconcile",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "sshm-reconcile", targets: ["sshm-reconcile"])
+        .executable(name: "sshm-reconcile", targets: ["sshm-reconcile"]),
+        // For the separate package in Benchmarks/, which can only reach products (and `public` API).
+        .library(name: "SSHMCore", targets: ["SSHMCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

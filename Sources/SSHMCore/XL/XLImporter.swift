@@ -55,8 +55,8 @@ package enum XLImporter {
                 name = value
             case "static_shm":
                 guard case .list(let items, _) = setting.value else {
-                    diagnostics.append(
-                        Diagnostic(.error, "static_shm must be a list such as [ \"id=ID1, …\" ]", at: setting.location))
+                    let message = "static_shm must be a list such as [ \"id=ID1, …\" ]"
+                    diagnostics.append(Diagnostic(.error, message, at: setting.location))
                     continue
                 }
                 specs = setting.appends ? specs + items : items
@@ -78,10 +78,8 @@ package enum XLImporter {
         var firstOfID: [String: SourceLocation] = [:]
         for spec in specs {
             guard case .string(let text, let location) = spec else {
-                diagnostics.append(
-                    Diagnostic(
-                        .error, "each static_shm entry must be a quoted string such as \"id=ID1, …\"", at: spec.location
-                    ))
+                let message = "each static_shm entry must be a quoted string such as \"id=ID1, …\""
+                diagnostics.append(Diagnostic(.error, message, at: spec.location))
                 continue
             }
             let (entry, problems) = XLStaticShmEntry.parse(text, domain: name, at: location)

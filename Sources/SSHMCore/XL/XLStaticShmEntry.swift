@@ -105,7 +105,8 @@ package struct XLStaticShmEntry: Hashable, Sendable {
                 diagnostics.append(
                     Diagnostic(
                         .error,
-                        "expected a number such as 0x100000 or 1048576 for \(key), found \(MessageText.quote(text.value))",
+                        "expected a number such as 0x100000 or 1048576 for \(key), found "
+                            + MessageText.quote(text.value),
                         at: text.location))
                 continue
             }

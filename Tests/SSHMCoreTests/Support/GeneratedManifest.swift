@@ -1,5 +1,6 @@
 import PropertyBased
 import SSHMCore
+import SSHMTestSupport
 
 /// Random choices for one borrower; `GeneratedManifest.regions(from:)` turns them into a valid one.
 struct BorrowerSeed: Sendable {
@@ -52,7 +53,7 @@ enum GeneratedManifest {
             let owner = OwnerSpec(
                 domain: ownerDomain,
                 begin: GuestAddress(gfn: (window(region: index, slot: 0) >> 12) + seed.jitterPages),
-                size: ByteSize(pages: seed.sizePages)!, prot: ownerProt,
+                size: Build.size(seed.sizePages << 12), prot: ownerProt,
                 cachePolicy: seed.armPolicy ? .armNormal : .x86Normal)
             var used: Set<DomainRef> = [ownerDomain.canonical]
             var borrowers: [BorrowerSpec] = []
@@ -66,11 +67,11 @@ enum GeneratedManifest {
                     BorrowerSpec(
                         domain: domain,
                         begin: GuestAddress(gfn: (window(region: index, slot: slot + 1) >> 12) + choice.jitterPages),
-                        offset: Offset(offset << 12)!, size: ByteSize(pages: pages)!,
+                        offset: Build.offset(offset << 12), size: Build.size(pages << 12),
                         prot: ownerProt == .ro || choice.readOnly ? .ro : .rw))
             }
             return Region(
-                id: RegionID("region-\(index)")!, owner: owner, borrowers: borrowers,
+                id: Build.id("region-\(index)"), owner: owner, borrowers: borrowers,
                 location: SourceLocation(file: "", line: 0, column: 0))
         }
     }

@@ -84,7 +84,8 @@ import Testing
             arch: .x86_64)
         #expect(
             twice.diagnostics.map(\.description) == [
-                "a.cfg:3:6: error: id 'X' appears twice in this config; a domain may use each id once, so remove one entry",
+                "a.cfg:3:6: error: id 'X' appears twice in this config; a domain may use each id once, so remove one "
+                    + "entry",
                 "a.cfg:2:19: note: 'X' first appears here",
             ])
     }

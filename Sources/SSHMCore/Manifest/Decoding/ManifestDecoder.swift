@@ -24,12 +24,12 @@ package struct ManifestDecoder {
     }
 
     mutating func decodeFile(_ bytes: [UInt8]) {
-        if let offset = TextPosition.firstInvalidUTF8(in: bytes) {
+        guard var text = String(validating: bytes, as: UTF8.self) else {
+            let offset = TextPosition.firstInvalidUTF8(in: bytes) ?? 0
             let position = TextPosition.of(byteOffset: offset, in: bytes)
-            let byte = String(bytes[offset], radix: 16, uppercase: true)
+            let byte = offset < bytes.count ? String(bytes[offset], radix: 16, uppercase: true) : "?"
             return error("byte 0x\(byte) is not UTF-8 text; save the manifest as UTF-8", at: position)
         }
-        var text = String(decoding: bytes, as: UTF8.self)
         // libyaml counts a byte-order mark as a column of line 1; dropping it keeps columns right.
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let properties = YAMLPropertyScanner.scan(text)

@@ -64,7 +64,8 @@ extension ManifestDecoder {
             guard given.value.rawValue <= available else {
                 error(
                     "offset \(offset) + size \(given.value) reaches past the end of the owner's "
-                        + "\(NumberFormat.hex(ownerSize)) bytes; write a size of at most \(NumberFormat.size(available))",
+                        + "\(NumberFormat.hex(ownerSize)) bytes; write a size of at most "
+                        + NumberFormat.size(available),
                     at: given.location)
                 return nil
             }

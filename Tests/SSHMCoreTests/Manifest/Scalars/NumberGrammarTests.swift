@@ -76,7 +76,8 @@ import Testing
 @Suite struct MessageTextTests {
     @Test func quotesAreShortAndEscaped() {
         #expect(MessageText.quote("a\tb\u{0}") == "'a\\tb\\u{0}'")
-        #expect(MessageText.quote(String(repeating: "x", count: 100)) == "'" + String(repeating: "x", count: 40) + "…'")
+        let long = String(repeating: "x", count: 100)
+        #expect(MessageText.quote(long) == "'" + String(repeating: "x", count: 40) + "…'")
     }
 
     @Test func listsAndCountsReadAsEnglish() {
