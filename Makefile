@@ -1,7 +1,27 @@
-# Deployment targets; scripts/install.sh does the work (see its --help). PREFIX, DESTDIR, SYSCONFDIR and UNITDIR
-# are passed through the environment.
+# The two commands of the README: `make demo` and `make test`. Both run scripts/setup first.
+SWIFT ?= swift
+
+.PHONY: setup build test demo clean
+
+setup:
+	scripts/setup
+
+build: setup
+	$(SWIFT) build -Xswiftc -warnings-as-errors
+
+test: setup
+	scripts/test
+
+demo: setup
+	scripts/demo
+
+clean:
+	$(SWIFT) package clean
+	rm -rf .build/xenstored-logs
+
+# Deployment: scripts/install.sh does the work (see its --help); PREFIX, DESTDIR, SYSCONFDIR and UNITDIR reach it
+# through the environment. `make install` builds the release binary when it is missing.
 PREFIX ?= /usr/local
-DESTDIR ?=
 SYSCONFDIR ?= /etc
 export PREFIX DESTDIR SYSCONFDIR UNITDIR
 

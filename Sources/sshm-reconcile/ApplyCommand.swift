@@ -26,7 +26,8 @@ struct ApplyCommand: AsyncParsableCommand {
             lock = try StateLock(directory: options.resolvedStateDir)
         } catch {
             Output.error("\(error)")
-            return error == .held(path: options.resolvedStateDir + "/lock") ? ExitStatus.temporary : ExitStatus.unavailable
+            return error == .held(path: options.resolvedStateDir + "/lock")
+                ? ExitStatus.temporary : ExitStatus.unavailable
         }
         defer { withExtendedLifetime(lock) {} }
         let desired = options.loadDesiredState()

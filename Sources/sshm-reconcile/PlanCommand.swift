@@ -30,7 +30,8 @@ struct PlanCommand: AsyncParsableCommand {
         let plan: Plan
         do {
             plan = try await host.run {
-                let reconciler = Reconciler(store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
+                let reconciler = Reconciler(
+                    store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
                 let observation = try reconciler.observe(declared: Set(desired.regions.map(\.id)))
                 return reconciler.plan(desired, observation, previous: stored)
             }
@@ -61,9 +62,11 @@ enum PlanJSON {
         let counts = plan.counts
         let document = Document(
             actions: plan.actions.map {
-                Document.Item(kind: $0.kind.rawValue, region: $0.region.rawValue, subject: $0.subject, detail: $0.detail)
+                Document.Item(
+                    kind: $0.kind.rawValue, region: $0.region.rawValue, subject: $0.subject, detail: $0.detail)
             },
-            summary: Dictionary(uniqueKeysWithValues: Action.Kind.allCases.map { ($0.rawValue, counts[$0, default: 0]) }),
+            summary: Dictionary(
+                uniqueKeysWithValues: Action.Kind.allCases.map { ($0.rawValue, counts[$0, default: 0]) }),
             notes: plan.notes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

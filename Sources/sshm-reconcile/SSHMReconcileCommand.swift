@@ -21,7 +21,9 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             (plan --detailed-exitcode); 0 otherwise. Pending regions (waiting for a domain) are not failures.
             """,
         version: Version.current,
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ImportXL.self]
+        subcommands: [
+            Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, DaemonCommand.self, ImportXL.self,
+        ]
     )
 
     @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers).")

@@ -21,6 +21,10 @@ package struct ExecutionReport: Sendable {
     package var failures: [Int: ActionFailure] = [:]
     /// Hypercalls made (map chunks + unmapped pages).
     package var hypercalls = 0
+    /// The run stopped early (shutdown); regions after the last one run were not touched.
+    package var stopped = false
+    /// Regions whose actions ran (all of the plan's unless stopped).
+    package var ran: Set<RegionID> = []
 
     package init() {}
 }
@@ -40,6 +44,9 @@ package final class Executor {
     let logger: Logger
     /// Pages per map call; only tests lower it.
     var chunk = Page.maxBatch
+    /// Asked between regions: when it says stop (the daemon is shutting down), the remaining regions wait for the
+    /// next run. A region is never left half-done by it.
+    package var shouldStop: @Sendable () -> Bool = { false }
 
     package init(
         store: any XenStore, hypervisor: any Hypervisor, hypervisorInfo: HypervisorInfo, space: MapSpace,
@@ -59,6 +66,10 @@ package final class Executor {
         var report = ExecutionReport()
         let indexed = Array(plan.actions.enumerated())
         for (id, group) in Dictionary(grouping: indexed, by: { $0.element.region }).sorted(by: { $0.key < $1.key }) {
+            if shouldStop() {
+                report.stopped = true
+                break
+            }
             var run = RegionRun(id: id, actions: group.map { ($0.offset, $0.element) }, executor: self)
             do {
                 try run.execute()
@@ -68,13 +79,15 @@ package final class Executor {
                 run.failAll(Self.failure(for: error, region: id, info: hypervisorInfo, space: space))
             }
             report.failures.merge(run.failures) { first, _ in first }
+            report.ran.insert(id)
             report.hypercalls += run.hypercalls
         }
         return report
     }
 
     /// Turns an error into the condition a region gets.
-    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure {
+    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure
+    {
         switch error {
         case let failure as ActionFailure:
             return failure

@@ -39,7 +39,9 @@ struct RegionRun {
         if failures[index] == nil { failures[index] = failure }
         executor.logger.error(
             "\(failure.message)",
-            metadata: ["region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")"])
+            metadata: [
+                "region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")",
+            ])
     }
 
     private func transaction<T>(_ body: (RecordWriter) throws -> T) throws -> T {
@@ -89,7 +91,8 @@ struct RegionRun {
             if try record.exists() { try record.writeUsercnt(1 + (try record.countMapped())) }
         }
         for domid in unmapped {
-            executor.logger.info("unmapped borrower", metadata: ["region": "\(id)", "domid": "\(domid)", "action": "unmap"])
+            executor.logger.info(
+                "unmapped borrower", metadata: ["region": "\(id)", "domid": "\(domid)", "action": "unmap"])
         }
     }
 
@@ -115,7 +118,8 @@ struct RegionRun {
                 if existed, try record.manager() != RegionRecord.managerName, !writesHeader {
                     throw ActionFailure(
                         reason: ConditionReason.conflict,
-                        message: "region \(id): \(record.base) was changed by another writer during the pass; will retry",
+                        message:
+                            "region \(id): \(record.base) was changed by another writer during the pass; will retry",
                         isTerminal: false)
                 }
                 if !existed, !writesHeader, !maps.isEmpty || edits.contains(where: { $0.step != .removeIndex }) {
@@ -213,7 +217,8 @@ struct RegionRun {
                     guard try record.entryDomids().isEmpty else {
                         throw ActionFailure(
                             reason: ConditionReason.hypervisorError,
-                            message: "region \(id): some borrowers are still mapped; the record stays until they are unmapped",
+                            message:
+                                "region \(id): some borrowers are still mapped; the record stays until they are unmapped",
                             isTerminal: false)
                     }
                     try record.removeRecord(owner: owner)

@@ -17,7 +17,9 @@ package struct DomainInfo: Hashable, Sendable {
     package var isShutdown: Bool
     package var kind: Kind
 
-    package init(domid: DomID, uuid: DomainUUID, isDying: Bool = false, isShutdown: Bool = false, kind: Kind = .unknown) {
+    package init(
+        domid: DomID, uuid: DomainUUID, isDying: Bool = false, isShutdown: Bool = false, kind: Kind = .unknown
+    ) {
         self.domid = domid
         self.uuid = uuid
         self.isDying = isDying

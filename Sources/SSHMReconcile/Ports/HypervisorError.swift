@@ -1,7 +1,8 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import SSHMCore
 
 /// A failed hypercall, with the domain and frame range it was about.
 package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -65,7 +66,9 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
         var subject: [String] = []
         if let borrower { subject.append("borrower dom\(borrower)") }
         if let owner { subject.append("owner dom\(owner)") }
-        if let gfns { subject.append("gfn 0x\(String(gfns.lowerBound, radix: 16))-0x\(String(gfns.upperBound, radix: 16))") }
+        if let gfns {
+            subject.append("gfn 0x\(String(gfns.lowerBound, radix: 16))-0x\(String(gfns.upperBound, radix: 16))")
+        }
         let about = subject.isEmpty ? "" : " (\(subject.joined(separator: ", ")))"
         return "\(operation)\(about): \(XenStoreError.errnoText(errno))"
     }

@@ -13,7 +13,9 @@ package struct XenStorePath: Hashable, Comparable, Sendable, CustomStringConvert
     }
 
     /// The last path element.
-    package var lastComponent: Substring { rawValue[rawValue.index(after: rawValue.lastIndex(of: "/") ?? rawValue.startIndex)...] }
+    package var lastComponent: Substring {
+        rawValue[rawValue.index(after: rawValue.lastIndex(of: "/") ?? rawValue.startIndex)...]
+    }
 
     package var description: String { rawValue }
     package static func < (lhs: XenStorePath, rhs: XenStorePath) -> Bool { lhs.rawValue < rhs.rawValue }

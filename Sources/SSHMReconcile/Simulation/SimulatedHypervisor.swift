@@ -1,5 +1,5 @@
-import Synchronization
 import SSHMCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -37,7 +37,10 @@ package final class SimulatedHypervisor: Hypervisor {
     private let state: Mutex<State>
 
     /// Opens the simulated hypervisor whose mappings live at `stateFile`.
-    package init(store: any XenStore, stateFile: String, policy: Policy = .permissive, faults: SimulatorFaults = SimulatorFaults()) {
+    package init(
+        store: any XenStore, stateFile: String, policy: Policy = .permissive,
+        faults: SimulatorFaults = SimulatorFaults()
+    ) {
         self.store = store
         self.stateFile = stateFile
         self.policy = policy
@@ -146,8 +149,12 @@ package final class SimulatedHypervisor: Hypervisor {
                     }
                 }
                 for run in mapped {
-                    try file.appendMap(borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
-                    state.withLock { $0.mappings.map(borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN) }
+                    try file.appendMap(
+                        borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                    state.withLock {
+                        $0.mappings.map(
+                            borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                    }
                 }
             }
         } catch let error as HypervisorError where error.code == .domainGone {

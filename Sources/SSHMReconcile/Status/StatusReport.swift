@@ -61,14 +61,21 @@ package struct StatusReport: Codable, Sendable {
                 member($0.domid, fallback: nil, state: $0.state?.rawValue ?? "mapped")
             }
             for spec in region?.borrowers ?? [] {
-                if case .found(let domain) = domains.resolve(spec.domain), record?.borrowers[domain.domid] != nil { continue }
-                let resolved: DomID? = if case .found(let domain) = domains.resolve(spec.domain) { domain.domid } else { nil }
+                if case .found(let domain) = domains.resolve(spec.domain), record?.borrowers[domain.domid] != nil {
+                    continue
+                }
+                let resolved: DomID? =
+                    if case .found(let domain) = domains.resolve(spec.domain) { domain.domid } else { nil }
                 borrowers.append(Member(domain: "\(spec.domain)", domid: resolved?.rawValue, state: "declared"))
             }
-            let ownerID: DomID? = record?.owner ?? {
-                if let region, case .found(let domain) = domains.resolve(region.owner.domain) { return domain.domid }
-                return nil
-            }()
+            let ownerID: DomID? =
+                record?.owner
+                ?? {
+                    if let region, case .found(let domain) = domains.resolve(region.owner.domain) {
+                        return domain.domid
+                    }
+                    return nil
+                }()
             return RegionStatus(
                 id: id.rawValue, condition: condition?.kind.rawValue ?? "Unknown", reason: condition?.reason ?? "",
                 message: condition?.message ?? "", source: region?.source ?? record?.source ?? condition?.source,
