@@ -104,7 +104,7 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
 
-    @Flag(name: .shortAndLong, help: "Log more: -v every action (info), -vv debug.")
+    @Flag(name: .shortAndLong, help: "Log more: -v info (every action; the daemon's default), -vv debug.")
     var verbose: Int
 
     @Flag(name: .shortAndLong, help: "Log and print only errors (no summary).")
