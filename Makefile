@@ -19,11 +19,11 @@ clean:
 	$(SWIFT) package clean
 	rm -rf .build/xenstored-logs
 
-# Deployment: scripts/install.sh does the work (see its --help); PREFIX, DESTDIR, SYSCONFDIR and UNITDIR reach it
-# through the environment. `make install` builds the release binary when it is missing.
+# Deployment: scripts/install.sh does the work (see its --help); PREFIX, DESTDIR, SYSCONFDIR, UNITDIR and
+# CONFIGURATION (release or debug) reach it through the environment. `make install` builds the binary if missing.
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
-export PREFIX DESTDIR SYSCONFDIR UNITDIR
+export PREFIX DESTDIR SYSCONFDIR UNITDIR CONFIGURATION
 
 .PHONY: install uninstall check-deploy
 

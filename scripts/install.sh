@@ -10,7 +10,7 @@
 #   --sysconfdir DIR      [SYSCONFDIR]  default /etc: DIR/sshm.d, DIR/default/sshm-reconcile
 #   --unitdir DIR         [UNITDIR]     default PREFIX/lib/systemd/system
 #   --binary PATH                       install this binary instead of building .build/<configuration>/sshm-reconcile
-#   --configuration debug|release       build configuration (default release)
+#   --configuration debug|release  [CONFIGURATION]  build configuration (default release)
 #   --help-dir DIR                      man pages and completions already made by `scripts/gen-help DIR`
 #
 # Installed: the binary, sshm-reconcile.service, sshm-reconcile-once.{service,timer}, the tmpfiles.d entry for
@@ -29,7 +29,7 @@ unitdir=${UNITDIR:-}
 binary=""
 help_dir=""
 work=""
-configuration=release
+configuration=${CONFIGURATION:-release}
 action=install
 
 usage() { sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
