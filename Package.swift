@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "sshm-reconcileTests",
             dependencies: [
-                "SSHMTestSupport",
+                "SSHMTestSupport", "SSHMReconcile", "SSHMXen",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

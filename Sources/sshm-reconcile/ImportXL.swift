@@ -39,8 +39,8 @@ struct ImportXL: AsyncParsableCommand {
             inputs.append((path, text))
         }
         let result = XLImporter.convert(inputs, arch: arch)
-        Output.printDiagnostics(unreadable + result.diagnostics)
-        guard unreadable.isEmpty, let yaml = result.yaml else { throw ExitCode(Output.dataError) }
+        Output.diagnostics(unreadable + result.diagnostics)
+        guard unreadable.isEmpty, let yaml = result.yaml else { throw ExitCode(ExitStatus.dataError) }
         FileHandle.standardOutput.write(Data(yaml.utf8))
     }
 }

@@ -26,13 +26,31 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
         ]
     )
 
-    @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers).")
+    @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers); takes apply's options.")
     var once = false
 
-    @OptionGroup var options: HostOptions
-
     func run() async throws {
-        guard once else { throw CleanExit.helpRequest(self) }
-        throw ExitCode(try await ApplyCommand.apply(options))
+        throw CleanExit.helpRequest(self)
+    }
+
+    /// `sshm-reconcile --once [options]` is `sshm-reconcile apply [options]`. Rewritten before parsing, so that the
+    /// options belong to `apply` alone and no root-level option shadows a subcommand's.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let subcommands = Set(configuration.subcommands.compactMap { $0.configuration.commandName })
+        if let once = arguments.firstIndex(of: "--once"), !arguments[..<once].contains(where: subcommands.contains) {
+            arguments.remove(at: once)
+            arguments.insert("apply", at: 0)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
     }
 }

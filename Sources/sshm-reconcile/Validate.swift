@@ -42,23 +42,9 @@ struct Validate: AsyncParsableCommand {
             let data = try encoder.encode(report)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         } else {
-            Output.printDiagnostics(state.diagnostics)
+            Output.diagnostics(state.diagnostics)
             print(report.summary)
         }
-        if report.errors > 0 { throw ExitCode(Output.dataError) }
-    }
-}
-
-extension Arch: ExpressibleByArgument {}
-
-/// Where the CLI's human output goes.
-enum Output {
-    /// `EX_DATAERR`: some manifest is invalid.
-    static let dataError: Int32 = 65
-
-    static func printDiagnostics(_ diagnostics: [Diagnostic]) {
-        guard !diagnostics.isEmpty else { return }
-        let text = diagnostics.map(\.description).joined(separator: "\n") + "\n"
-        FileHandle.standardError.write(Data(text.utf8))
+        if report.errors > 0 { throw ExitCode(ExitStatus.dataError) }
     }
 }

@@ -17,9 +17,13 @@ enum BuiltTool {
         return directory.appendingPathComponent("sshm-reconcile").path
     }
 
-    static func run(_ arguments: [String], in directory: String? = nil) async throws -> Run {
+    static func run(
+        _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) async throws -> Run {
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
         let result = try await Subprocess.run(
-            .path(FilePath(path)), arguments: Arguments(arguments),
+            .path(FilePath(path)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
             workingDirectory: directory.map { FilePath($0) }, output: .string(limit: 1 << 20),
             error: .string(limit: 1 << 20))
         var status: Int32?

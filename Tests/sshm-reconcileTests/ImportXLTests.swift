@@ -13,7 +13,8 @@ import Testing
             static_shm = [ "id=ID1, begin=0x100000, size=0x100000, role=master, cache_policy=ARM_normal, prot=rw",
                            "id=ID2, begin=0x300000, size=0x100000, role=master" ]
             """)
-        try directory.write("vm2.cfg", "name = \"vm2\"\nstatic_shm = [ \"id=ID1, offset=0, begin=0x500000, role=slave\" ]\n")
+        try directory.write(
+            "vm2.cfg", "name = \"vm2\"\nstatic_shm = [ \"id=ID1, offset=0, begin=0x500000, role=slave\" ]\n")
         try directory.write("vm3.cfg", "name = \"vm3\"\nstatic_shm = [ \"id=ID2, offset=0x10000, begin=0x690000\" ]\n")
         let converted = try await BuiltTool.run(
             ["import-xl", "vm1.cfg", "vm2.cfg", "vm3.cfg", "--arch", "arm64"], in: directory.path)

@@ -89,7 +89,8 @@ struct RegionPlanner {
             let count = targets.count
             outlook = condition(
                 .ready, ConditionReason.converged,
-                "owner \(owner.label), \(count) borrower\(count == 1 ? "" : "s") mapped")
+                count == 0
+                    ? "no borrowers declared" : count == 1 ? "its borrower is mapped" : "all \(count) borrowers mapped")
         }
         outlook.fingerprint = outlook.fingerprint ?? fingerprint
     }

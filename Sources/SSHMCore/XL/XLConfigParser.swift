@@ -74,10 +74,12 @@ package enum XLConfigParser {
                 case .identifier(let name):
                     let (operation, operationAt) = try next()
                     guard operation == .assign || operation == .append else {
-                        throw SyntaxError(message: "expected '=' after \(MessageText.quote(name))", location: operationAt)
+                        throw SyntaxError(
+                            message: "expected '=' after \(MessageText.quote(name))", location: operationAt)
                     }
                     let value = try parseValue()
-                    settings.append(XLSetting(name: name, value: value, appends: operation == .append, location: location))
+                    settings.append(
+                        XLSetting(name: name, value: value, appends: operation == .append, location: location))
                     let (after, afterAt) = try next()
                     guard after == .end || after == .eof else {
                         throw SyntaxError(
@@ -214,7 +216,8 @@ package enum XLConfigParser {
                 default: text.unicodeScalars.append(escaped)
                 }
             }
-            throw SyntaxError(message: "the string is not closed on this line; add the closing \(quote)", location: start)
+            throw SyntaxError(
+                message: "the string is not closed on this line; add the closing \(quote)", location: start)
         }
 
         private func isIdentifierStart(_ scalar: Unicode.Scalar) -> Bool {

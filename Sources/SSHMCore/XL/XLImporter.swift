@@ -48,7 +48,8 @@ package enum XLImporter {
             switch setting.name {
             case "name":
                 guard case .string(let value, _) = setting.value else {
-                    diagnostics.append(Diagnostic(.error, "name must be a quoted string such as \"vm1\"", at: setting.location))
+                    diagnostics.append(
+                        Diagnostic(.error, "name must be a quoted string such as \"vm1\"", at: setting.location))
                     continue
                 }
                 name = value
@@ -64,17 +65,23 @@ package enum XLImporter {
             }
         }
         guard let name else {
-            return ([], diagnostics + [Diagnostic(.error, "the config has no name = \"…\"; add the domain's name", at: start)])
+            return (
+                [],
+                diagnostics + [Diagnostic(.error, "the config has no name = \"…\"; add the domain's name", at: start)]
+            )
         }
         if specs.isEmpty {
-            diagnostics.append(Diagnostic(.warning, "the config has no static_shm entries; nothing to convert", at: start))
+            diagnostics.append(
+                Diagnostic(.warning, "the config has no static_shm entries; nothing to convert", at: start))
         }
         var entries: [XLStaticShmEntry] = []
         var firstOfID: [String: SourceLocation] = [:]
         for spec in specs {
             guard case .string(let text, let location) = spec else {
                 diagnostics.append(
-                    Diagnostic(.error, "each static_shm entry must be a quoted string such as \"id=ID1, …\"", at: spec.location))
+                    Diagnostic(
+                        .error, "each static_shm entry must be a quoted string such as \"id=ID1, …\"", at: spec.location
+                    ))
                 continue
             }
             let (entry, problems) = XLStaticShmEntry.parse(text, domain: name, at: location)

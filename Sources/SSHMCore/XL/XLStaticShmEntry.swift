@@ -35,12 +35,14 @@ package struct XLStaticShmEntry: Hashable, Sendable {
             let trimmed = part.trimmingBlanks
             if trimmed.isEmpty {
                 if index == parts.count - 1, index > 0 { continue }
-                diagnostics.append(Diagnostic(.error, "empty setting in the static_shm entry; remove the extra comma", at: at))
+                diagnostics.append(
+                    Diagnostic(.error, "empty setting in the static_shm entry; remove the extra comma", at: at))
                 continue
             }
             guard let equals = trimmed.firstIndex(of: "=") else {
                 diagnostics.append(
-                    Diagnostic(.error, "expected key=value, found \(MessageText.quote(trimmed)); write e.g. id=ID1", at: at))
+                    Diagnostic(
+                        .error, "expected key=value, found \(MessageText.quote(trimmed)); write e.g. id=ID1", at: at))
                 continue
             }
             let key = String(trimmed[..<equals].trimmingBlanks)
@@ -55,7 +57,8 @@ package struct XLStaticShmEntry: Hashable, Sendable {
                 let hint =
                     NearMiss.suggestion(for: key, among: keys).map { "did you mean \(MessageText.quote($0))?" }
                     ?? "the keys are \(MessageText.list(keys))"
-                diagnostics.append(Diagnostic(.error, "unknown static_shm key \(MessageText.quote(key)); \(hint)", at: at))
+                diagnostics.append(
+                    Diagnostic(.error, "unknown static_shm key \(MessageText.quote(key)); \(hint)", at: at))
                 continue
             }
             written.insert(key)

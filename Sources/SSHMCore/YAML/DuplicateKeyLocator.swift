@@ -10,7 +10,9 @@ enum DuplicateKeyLocator {
         let first = SourceLocation(file: file, line: firstMark.line, column: firstMark.column)
         let quoted = MessageText.quote(key)
         guard let second = secondOccurrence(of: key, after: firstMark, in: text) else {
-            return [Diagnostic(.error, "key \(quoted) appears more than once in this mapping; keep only one", at: first)]
+            return [
+                Diagnostic(.error, "key \(quoted) appears more than once in this mapping; keep only one", at: first)
+            ]
         }
         return [
             Diagnostic(

@@ -74,7 +74,8 @@ extension Node {
     /// What the node is, for "found …" in messages.
     package var found: String {
         switch self {
-        case .scalar(let scalar): scalar.string.isEmpty && scalar.style == .plain ? "nothing" : MessageText.quote(scalar.string)
+        case .scalar(let scalar):
+            scalar.string.isEmpty && scalar.style == .plain ? "nothing" : MessageText.quote(scalar.string)
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"

@@ -14,6 +14,9 @@ package struct ObservationCache: Sendable {
     }
 
     package private(set) var observation: Observation?
+    /// What the last refresh read: `full`, or `domains` and/or `records=N`, for the daemon's debug log.
+    package private(set) var lastRefresh = ""
+
     /// Every id read at least once (present or not), so that newly declared ids get read.
     private var known: Set<RegionID> = []
     private var dirty: Set<RegionID> = []
@@ -75,11 +78,14 @@ package struct ObservationCache: Sendable {
             fullRead = false
             domainsDirty = false
             indexDirty = false
+            lastRefresh = "full"
             return fresh
         }
+        var read: [String] = []
         if domainsDirty {
             observation.domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
             domainsDirty = false
+            read.append("domains")
         }
         if indexDirty {
             observation.actual.indexed = try reader.readIndex()
@@ -91,6 +97,8 @@ package struct ObservationCache: Sendable {
         }
         known.formUnion(stale)
         dirty = []
+        if !stale.isEmpty { read.append("records=\(stale.count)") }
+        lastRefresh = read.isEmpty ? "none" : read.joined(separator: ",")
         self.observation = observation
         return observation
     }

@@ -235,6 +235,12 @@ package final class ReconcileDaemon: Service {
             }
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
+            logger.debug(
+                "pass done",
+                metadata: [
+                    "read": "\(refreshed.lastRefresh)", "actions": "\(report.plan.actions.count)",
+                    "failed": "\(report.execution.failures.count)",
+                ])
             if let outage = state.unavailable {
                 logger.notice(
                     "xenstore is reachable again", metadata: ["after": "\(ContinuousClock.now - outage.since)"])

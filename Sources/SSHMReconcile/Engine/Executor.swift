@@ -85,7 +85,8 @@ package final class Executor {
         return report
     }
 
-    /// Turns an error into the condition a region gets.
+    /// Turns an error into the condition a region gets: one sentence, without the region's name (the status row
+    /// and the log metadata carry it), that says what to do.
     static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure
     {
         switch error {
@@ -94,28 +95,27 @@ package final class Executor {
         case let error as XenStoreError where error.code == .conflict:
             return ActionFailure(
                 reason: ConditionReason.retriesExhausted,
-                message: "region \(region): another writer kept changing the record (\(error)); will retry",
-                isTerminal: false)
+                message: "another writer kept changing the record (\(error)); will retry", isTerminal: false)
         case let error as XenStoreError:
-            return ActionFailure(
-                reason: ConditionReason.xenstoreError, message: "region \(region): \(error)", isTerminal: false)
+            return ActionFailure(reason: ConditionReason.xenstoreError, message: "\(error)", isTerminal: false)
         case let error as HypervisorError where error.code == .refused || error.code == .invalid:
+            let who = [error.owner.map { "dom\($0)" }, error.borrower.map { "into dom\($0)" }].compactMap { $0 }
+            let at = error.gfns.map { " at gfn 0x\(String($0.lowerBound, radix: 16))" } ?? ""
+            let advice =
+                space == .share
+                ? "Stock Xen has no gmfn_share: there only dom0 can borrow, with --map-space foreign."
+                : "Stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
             return ActionFailure(
-                reason: error.code == .refused ? ConditionReason.refused : ConditionReason.invalidRequest,
-                message: "region \(region): \(info.kind == "xen" ? "Xen" : "the \(info.kind) hypervisor") "
-                    + "\(info.version) (\(info.arch.rawValue)) refused map space \(space.rawValue) "
-                    + "(XENMAPSPACE \(space.xenValue)): \(error). "
-                    + (space == .share
-                        ? "Stock Xen has no gmfn_share; on stock Xen only dom0 can borrow, with --map-space foreign."
-                        : "On stock Xen only dom0 (a PVH dom0 on x86) can borrow."),
+                reason: ConditionReason.refused,
+                message: "\(info.displayName) on \(info.arch.rawValue) refused to map \(who.joined(separator: " "))"
+                    + " with map space \(space.rawValue) (XENMAPSPACE \(space.xenValue)): "
+                    + "\(XenStoreError.errnoText(error.errno))\(at). \(advice)",
                 isTerminal: true)
         case let error as HypervisorError:
             return ActionFailure(
-                reason: ConditionReason.hypervisorError, message: "region \(region): \(error); will retry",
-                isTerminal: false)
+                reason: ConditionReason.hypervisorError, message: "\(error); will retry", isTerminal: false)
         default:
-            return ActionFailure(
-                reason: ConditionReason.hypervisorError, message: "region \(region): \(error)", isTerminal: false)
+            return ActionFailure(reason: ConditionReason.hypervisorError, message: "\(error)", isTerminal: false)
         }
     }
 }

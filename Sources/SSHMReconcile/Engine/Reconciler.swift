@@ -125,7 +125,10 @@ package final class Reconciler: Sendable {
             var condition = conditions[region] ?? RegionCondition(.degraded, reason: "", message: "")
             condition.kind = worst.isTerminal ? .failed : .degraded
             condition.reason = worst.reason
-            condition.message = worst.message
+            condition.message =
+                failures.count == 1
+                ? worst.message : "\(worst.message) (\(failures.count) of \(actions.count) changes failed)"
+
             conditions[region] = condition
         }
         return conditions

@@ -37,7 +37,7 @@ struct RegionRun {
     private mutating func fail(_ index: Int, _ error: any Error) {
         let failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
         if failures[index] == nil { failures[index] = failure }
-        executor.logger.error(
+        executor.logger.debug(
             "\(failure.message)",
             metadata: [
                 "region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")",
@@ -119,13 +119,13 @@ struct RegionRun {
                     throw ActionFailure(
                         reason: ConditionReason.conflict,
                         message:
-                            "region \(id): \(record.base) was changed by another writer during the pass; will retry",
+                            "\(record.base) was changed by another writer during the pass; will retry",
                         isTerminal: false)
                 }
                 if !existed, !writesHeader, !maps.isEmpty || edits.contains(where: { $0.step != .removeIndex }) {
                     throw ActionFailure(
                         reason: ConditionReason.xenstoreError,
-                        message: "region \(id): \(record.base) disappeared during the pass; will retry",
+                        message: "\(record.base) disappeared during the pass; will retry",
                         isTerminal: false)
                 }
                 let present = existed ? try record.entryDomids() : []
@@ -218,7 +218,7 @@ struct RegionRun {
                         throw ActionFailure(
                             reason: ConditionReason.hypervisorError,
                             message:
-                                "region \(id): some borrowers are still mapped; the record stays until they are unmapped",
+                                "some borrowers are still mapped; the record stays until they are unmapped",
                             isTerminal: false)
                     }
                     try record.removeRecord(owner: owner)

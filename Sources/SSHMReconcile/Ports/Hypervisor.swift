@@ -58,6 +58,9 @@ package struct HypervisorInfo: Hashable, Sendable {
     /// Whether this process runs in the control domain (only dom0 may call the mapping hypercalls).
     package var isControlDomain: Bool
 
+    /// `Xen 4.17.7`, or `simulated Xen 4.17 (stock)`.
+    package var displayName: String { kind == "xen" ? "Xen \(version)" : "\(kind) Xen \(version)" }
+
     package init(kind: String, version: String, arch: Arch, isControlDomain: Bool) {
         self.kind = kind
         self.version = version

@@ -67,7 +67,8 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
         if let borrower { subject.append("borrower dom\(borrower)") }
         if let owner { subject.append("owner dom\(owner)") }
         if let gfns {
-            subject.append("gfn 0x\(String(gfns.lowerBound, radix: 16))-0x\(String(gfns.upperBound, radix: 16))")
+            let first = "gfn 0x\(String(gfns.lowerBound, radix: 16))"
+            subject.append(gfns.count == 1 ? first : "\(first)-0x\(String(gfns.upperBound, radix: 16))")
         }
         let about = subject.isEmpty ? "" : " (\(subject.joined(separator: ", ")))"
         return "\(operation)\(about): \(XenStoreError.errnoText(errno))"

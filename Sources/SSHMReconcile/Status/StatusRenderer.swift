@@ -11,7 +11,8 @@ package enum StatusRenderer {
 
     package static func table(_ report: StatusReport, colour: Bool) -> String {
         let hypervisor = report.hypervisor
-        var out = "hypervisor: \(hypervisor.kind) \(hypervisor.version), \(hypervisor.arch), "
+        var out =
+            "hypervisor: \(hypervisor.kind == "xen" ? "" : hypervisor.kind + " ")Xen \(hypervisor.version), \(hypervisor.arch), "
         out +=
             "\(hypervisor.controlDomain ? "running in dom0" : "NOT running in dom0"), map space \(hypervisor.mapSpace)\n"
         guard !report.regions.isEmpty else { return out + "no regions: nothing declared and no records\n" }

@@ -25,23 +25,36 @@ package enum XenStoreBackend: String, CaseIterable, Sendable, CustomTestStringCo
 
     package var testDescription: String { rawValue }
 
-    /// Two fresh connections and a root of this test's own. The fake gets a new database (with `defects`); a real
-    /// back end connects twice to the suite's daemon.
+    /// Two fresh connections and a root of this test's own, already created. The fake gets a new database (with
+    /// `defects`); a real back end connects twice to the suite's daemon.
+    ///
+    /// The root exists before the test starts so that a test's transactions touch only its own subtree: creating the
+    /// root in a transaction would change the child list of `/sshm-test`, which every parallel test also changes,
+    /// and the C daemon would report a conflict.
     package func makeFixture(
         defects: Set<InMemoryXenStore.Defect> = [], watchDeadline: Duration = .seconds(10)
     ) throws -> XenStoreFixture {
         let root = XenStoreFixture.uniqueRoot()
+        let fixture: XenStoreFixture
         switch daemon {
         case nil:
             let store = InMemoryXenStore(defects: defects)
-            return XenStoreFixture(
+            fixture = XenStoreFixture(
                 backend: self, store: store, other: store.connect(), root: root, watchDeadline: watchDeadline)
         case let daemon?:
             let socket = try XenstoredSandbox.current(daemon).socketPath
             let store = try LibXenStore.open(socketPath: socket, logger: .quiet)
             let other = try LibXenStore.open(socketPath: socket, logger: .quiet)
-            return XenStoreFixture(backend: self, store: store, other: other, root: root, watchDeadline: watchDeadline)
+            fixture = XenStoreFixture(
+                backend: self, store: store, other: other, root: root, watchDeadline: watchDeadline)
         }
+        do {
+            try fixture.store.mkdir(root, in: nil)
+        } catch {
+            fixture.close()
+            throw error
+        }
+        return fixture
     }
 
     /// Runs `body` with a fresh fixture and closes it afterwards, also when `body` throws.

@@ -23,7 +23,8 @@ import Testing
     @Test func aTenMegabyteScalarIsRefusedWithoutBeingEchoed() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.write("big.yaml", "version: 1\nregions:\n  - id: " + String(repeating: "x", count: 10 << 20) + "\n")
+        try directory.write(
+            "big.yaml", "version: 1\nregions:\n  - id: " + String(repeating: "x", count: 10 << 20) + "\n")
         let state = ConfigDirectory.load(directory.path, arch: .x86_64, requireSecureOwnership: true)
         let error = try #require(state.diagnostics.first { $0.severity == .error })
         #expect(error.location?.line == 3)

@@ -52,6 +52,8 @@ import Testing
         let state = validate([("m.yaml", "version: 1\nregions:\n" + regions.joined())])
         let diagnostics = state.diagnostics
         #expect(diagnostics.count == ManifestSet.maxDiagnosticsPerFile + 1)
-        #expect(diagnostics.last?.description == "m.yaml: note: 100 more findings in this file not shown; fix the ones above first")
+        #expect(
+            diagnostics.last?.description
+                == "m.yaml: note: 100 more findings in this file not shown; fix the ones above first")
     }
 }

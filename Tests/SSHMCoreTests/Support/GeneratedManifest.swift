@@ -90,6 +90,8 @@ extension Region {
 extension String {
     /// 1-based numbers of the lines equal to `line`.
     func lineNumbers(of line: String) -> [Int] {
-        split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { $0.element == line ? $0.offset + 1 : nil }
+        split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap {
+            $0.element == line ? $0.offset + 1 : nil
+        }
     }
 }

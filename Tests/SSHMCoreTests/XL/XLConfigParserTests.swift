@@ -15,7 +15,8 @@ import Testing
             """
         let (settings, diagnostics) = XLConfigParser.parse(text, file: "vm1.cfg")
         #expect(diagnostics.isEmpty)
-        #expect(settings.map(\.name) == ["name", "memory", "vcpus", "builder", "disk", "static_shm", "static_shm", "extra"])
+        #expect(
+            settings.map(\.name) == ["name", "memory", "vcpus", "builder", "disk", "static_shm", "static_shm", "extra"])
         #expect(settings[0].value == .string("vm1", at: SourceLocation(file: "vm1.cfg", line: 1, column: 8)))
         #expect(settings[6].appends)
         guard case .list(let disks, _) = settings[4].value else {
@@ -24,7 +25,9 @@ import Testing
         }
         #expect(disks.count == 2)
         #expect(disks[1].location == SourceLocation(file: "vm1.cfg", line: 5, column: 10))
-        #expect(settings[7].value == .string("a \"quoted\" \\ word", at: SourceLocation(file: "vm1.cfg", line: 8, column: 9)))
+        #expect(
+            settings[7].value
+                == .string("a \"quoted\" \\ word", at: SourceLocation(file: "vm1.cfg", line: 8, column: 9)))
     }
 
     static let syntaxErrors: [(String, String)] = [
@@ -71,13 +74,22 @@ import Testing
         ("id=A", ["vm.cfg:2:15: error: the static_shm entry has no begin; add begin=0x…"]),
         ("id=A, begin=0x1000, siz=4096", ["vm.cfg:2:36: error: unknown static_shm key 'siz'; did you mean 'size'?"]),
         ("id=A, begin=0x1000, begin=0x2000", ["vm.cfg:2:36: error: 'begin' is given twice in this entry; keep one"]),
-        ("id=A, begin=12k", ["vm.cfg:2:28: error: expected a number such as 0x100000 or 1048576 for begin, found '12k'"]),
-        ("id=A, begin=0, role=boss", [
-            "vm.cfg:2:36: error: role must be owner or borrower (or the older master or slave), found 'boss'"
-        ]),
-        ("id=A begin=0", [
-            "vm.cfg:2:19: error: expected one word after 'id=', found 'A begin=0'; separate settings with commas"
-        ]),
+        (
+            "id=A, begin=12k",
+            ["vm.cfg:2:28: error: expected a number such as 0x100000 or 1048576 for begin, found '12k'"]
+        ),
+        (
+            "id=A, begin=0, role=boss",
+            [
+                "vm.cfg:2:36: error: role must be owner or borrower (or the older master or slave), found 'boss'"
+            ]
+        ),
+        (
+            "id=A begin=0",
+            [
+                "vm.cfg:2:19: error: expected one word after 'id=', found 'A begin=0'; separate settings with commas"
+            ]
+        ),
         ("id=A,, begin=0", ["vm.cfg:2:21: error: empty setting in the static_shm entry; remove the extra comma"]),
     ]
 

@@ -23,7 +23,9 @@ import Testing
         let second = try #require(state.regions.last)
         #expect(second.borrowers.first?.offset == Offset(0x10000))
         #expect(second.borrowers.first?.size == ByteSize(0xf0000))
-        #expect(yaml.hasPrefix("# Converted by sshm-reconcile import-xl from series-vm1.cfg, series-vm2.cfg, fixed-vm3.cfg."))
+        #expect(
+            yaml.hasPrefix(
+                "# Converted by sshm-reconcile import-xl from series-vm1.cfg, series-vm2.cfg, fixed-vm3.cfg."))
         #expect(yaml.contains("    owner:  # from series-vm1.cfg:3\n"))
         #expect(!yaml.contains("master"))
     }
@@ -52,7 +54,10 @@ import Testing
         let result = XLImporter.convert(
             [
                 ("a.cfg", "name = \"a\"\nstatic_shm = [\"id=X, begin=0x1000, size=0x1000, role=owner\"]\n"),
-                ("b.cfg", "name = \"b\"\nstatic_shm = [\"id=X, begin=0x1000, size=0x1000, role=owner\", \"id=Y, begin=0\"]\n"),
+                (
+                    "b.cfg",
+                    "name = \"b\"\nstatic_shm = [\"id=X, begin=0x1000, size=0x1000, role=owner\", \"id=Y, begin=0\"]\n"
+                ),
             ], arch: .x86_64)
         #expect(
             result.diagnostics.map(\.description) == [
@@ -70,7 +75,12 @@ import Testing
                 "a.cfg:1:1: error: the config has no name = \"…\"; add the domain's name"
             ])
         let twice = XLImporter.convert(
-            [("a.cfg", "name = \"a\"\nstatic_shm = [\"id=X, begin=0, role=owner, size=4096\",\n \"id=X, begin=0x1000\"]\n")],
+            [
+                (
+                    "a.cfg",
+                    "name = \"a\"\nstatic_shm = [\"id=X, begin=0, role=owner, size=4096\",\n \"id=X, begin=0x1000\"]\n"
+                )
+            ],
             arch: .x86_64)
         #expect(
             twice.diagnostics.map(\.description) == [

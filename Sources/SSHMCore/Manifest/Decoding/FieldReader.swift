@@ -19,8 +19,10 @@ struct FieldSet {
         ])
     static let owner = FieldSet(
         name: "the owner", keys: ["domain", "begin", "size", "prot", "cache_policy"], aliases: [:],
-        misplaced: ["offset": "'offset' applies to borrowers only; remove it from the owner, whose region starts at "
-            + "its 'begin'"])
+        misplaced: [
+            "offset": "'offset' applies to borrowers only; remove it from the owner, whose region starts at "
+                + "its 'begin'"
+        ])
     static let borrower = FieldSet(
         name: "a borrower", keys: ["domain", "begin", "offset", "size", "prot"], aliases: [:],
         misplaced: ["cache_policy": "'cache_policy' applies to the owner only; move it to the owner"])
@@ -71,7 +73,8 @@ extension ManifestDecoder {
                 error("merge keys ('<<') are not allowed in manifests; write the keys out in full", at: location)
                 continue
             } else if let target = set.aliases[name] {
-                warning("\(MessageText.quote(name)) is a deprecated alias; write \(MessageText.quote(target))",
+                warning(
+                    "\(MessageText.quote(name)) is a deprecated alias; write \(MessageText.quote(target))",
                     at: location)
                 canonical = target
             } else if let message = set.misplaced[name] {
@@ -98,7 +101,8 @@ extension ManifestDecoder {
     private func unknownKeyMessage(_ name: String, in set: FieldSet) -> String {
         let candidates = set.keys + set.aliases.keys.sorted() + set.misplaced.keys.sorted()
         if let suggestion = NearMiss.suggestion(for: name, among: candidates) {
-            return "unknown key \(MessageText.quote(name)) in \(set.name); did you mean \(MessageText.quote(suggestion))?"
+            return
+                "unknown key \(MessageText.quote(name)) in \(set.name); did you mean \(MessageText.quote(suggestion))?"
         }
         return "unknown key \(MessageText.quote(name)) in \(set.name); write \(MessageText.list(set.keys))"
     }
@@ -155,7 +159,8 @@ extension ManifestDecoder {
             let digits = text.value.prefix { $0.isNumber }
             let decimal = String(digits.drop { $0 == "0" }.isEmpty ? "0" : digits.drop { $0 == "0" })
             let rest = text.value.dropFirst(digits.count)
-            var message = "number \(quoted) has a leading zero, which YAML 1.1 tools read as octal; write \(decimal)\(rest)"
+            var message =
+                "number \(quoted) has a leading zero, which YAML 1.1 tools read as octal; write \(decimal)\(rest)"
             if rest.isEmpty, let octal = NumberGrammar.octalValue(of: String(digits)), octal != UInt64(decimal) {
                 message += " for decimal, or \(NumberFormat.hex(octal)) for octal \(digits)"
             }

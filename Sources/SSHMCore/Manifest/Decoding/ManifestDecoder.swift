@@ -78,11 +78,14 @@ package struct ManifestDecoder {
             error("the document has no 'version'; add 'version: \(Self.supportedVersion)' at its top", at: document)
         }
         guard let regions = fields["regions"] else {
-            return error("the document has no 'regions'; add 'regions:' with a list of regions, or 'regions: []'",
+            return error(
+                "the document has no 'regions'; add 'regions:' with a list of regions, or 'regions: []'",
                 at: document)
         }
-        guard let items = sequence(regions.value, of: "a list of regions under 'regions' (each item starts with '- id:')",
-            emptyHint: "'regions: []'")
+        guard
+            let items = sequence(
+                regions.value, of: "a list of regions under 'regions' (each item starts with '- id:')",
+                emptyHint: "'regions: []'")
         else { return }
         for item in items { decodeRegion(item) }
     }

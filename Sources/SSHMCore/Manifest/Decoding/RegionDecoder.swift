@@ -114,7 +114,8 @@ extension ManifestDecoder {
         let quoted = MessageText.quote(text.value)
         guard let id = RegionID(text.value) else {
             if text.value.unicodeScalars.count > RegionID.maxLength {
-                error("region id \(quoted) is longer than \(RegionID.maxLength) characters; shorten it",
+                error(
+                    "region id \(quoted) is longer than \(RegionID.maxLength) characters; shorten it",
                     at: text.location)
             } else {
                 let fixed = String(text.value.unicodeScalars.map { RegionID.isValid(String($0)) ? Character($0) : "_" })

@@ -56,7 +56,9 @@ package enum ManifestEncoder {
         if let offset = endpoint.offset {
             writer.line("\(indent)offset: \(offset == 0 ? "0" : NumberFormat.hex(offset))", origin: origins["offset"])
         }
-        if let size = endpoint.size { writer.line("\(indent)size: \(NumberFormat.size(size))", origin: origins["size"]) }
+        if let size = endpoint.size {
+            writer.line("\(indent)size: \(NumberFormat.size(size))", origin: origins["size"])
+        }
         if let prot = endpoint.prot { writer.line("\(indent)prot: \(scalar(prot))", origin: origins["prot"]) }
         if let policy = endpoint.cachePolicy {
             writer.line("\(indent)cache_policy: \(scalar(policy))", origin: origins["cache_policy"])

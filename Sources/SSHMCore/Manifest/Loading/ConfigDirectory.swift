@@ -16,7 +16,9 @@ package enum ConfigDirectory {
             guard listing.trusted else {
                 return ManifestInput(
                     path: file,
-                    refused: [Diagnostic(.note, "not read because its directory is not trusted (see above)", file: file)])
+                    refused: [
+                        Diagnostic(.note, "not read because its directory is not trusted (see above)", file: file)
+                    ])
             }
             return reader.read(file)
         }
@@ -68,7 +70,8 @@ package enum ConfigDirectory {
         listing.names = ManifestNames.select(names)
         if listing.names.isEmpty {
             listing.diagnostics.append(
-                Diagnostic(.warning, "the config directory holds no manifests (files ending in .yaml or .yml)",
+                Diagnostic(
+                    .warning, "the config directory holds no manifests (files ending in .yaml or .yml)",
                     file: path))
         }
         return listing

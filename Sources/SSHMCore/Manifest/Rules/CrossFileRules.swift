@@ -96,7 +96,8 @@ package enum CrossFileRules {
                     + "\(earlier.role.rawValue) range \(earlierRange) of region \(earlierID) in \(later.domain); move "
                     + "one of them",
                 at: later.location),
-            Diagnostic(.note, "region \(earlierID) uses \(earlierRange) in \(earlier.domain) here", at: earlier.location),
+            Diagnostic(
+                .note, "region \(earlierID) uses \(earlierRange) in \(earlier.domain) here", at: earlier.location),
         ]
     }
 }

@@ -176,7 +176,8 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
         GoldenCase(
             rule: "a unit that overflows",
             yaml: telemetry(replacingLine: 7, with: "      size: 99999999999GiB"),
-            expected: ["m.yaml:7:13: error: '99999999999GiB' does not fit in 64 bits; write at most 0xffffffffffffffff"]),
+            expected: ["m.yaml:7:13: error: '99999999999GiB' does not fit in 64 bits; write at most 0xffffffffffffffff"]
+        ),
         GoldenCase(
             rule: "begin + size beyond 64 bits",
             yaml: telemetry(replacingLine: 6, with: "      begin: 0xffffffffffe00000"),
@@ -257,7 +258,8 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
             ]),
         GoldenCase(
             rule: "the same borrower twice",
-            yaml: telemetry(replacingLine: 11, with: "        size: 1MiB\n      - domain: logger-vm\n        begin: 0x2000000000"),
+            yaml: telemetry(
+                replacingLine: 11, with: "        size: 1MiB\n      - domain: logger-vm\n        begin: 0x2000000000"),
             expected: [
                 "m.yaml:12:17: error: logger-vm borrows region 'telemetry' twice; merge the two entries into one",
                 "m.yaml:9:17: note: logger-vm first borrows 'telemetry' here",
@@ -333,7 +335,8 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
             ]),
         GoldenCase(
             rule: "a key and its alias",
-            yaml: telemetry(replacingLine: 8, with: "    master: {domain: web, begin: 0x1000, size: 4KiB}\n    borrowers:"),
+            yaml: telemetry(
+                replacingLine: 8, with: "    master: {domain: web, begin: 0x1000, size: 4KiB}\n    borrowers:"),
             expected: [
                 "m.yaml:8:5: warning: 'master' is a deprecated alias; write 'owner'",
                 "m.yaml:8:5: error: 'owner' and its deprecated alias 'master' both appear; keep only 'owner'",

@@ -46,9 +46,11 @@ import Testing
     @Test func mapsEachLineToTheEntryItCameFrom() {
         let owner = SourceLocation(file: "vm1.cfg", line: 3, column: 5)
         let size = SourceLocation(file: "vm1.cfg", line: 3, column: 40)
-        var endpoint = EndpointDraft(domain: .name("vm1"), begin: 0x1000, size: 0x1000, origin: owner, comment: "from x")
+        var endpoint = EndpointDraft(
+            domain: .name("vm1"), begin: 0x1000, size: 0x1000, origin: owner, comment: "from x")
         endpoint.fieldOrigins = ["size": size]
-        let output = ManifestEncoder.encode(ManifestDraft(regions: [RegionDraft(id: "a", owner: endpoint, borrowers: [])]))
+        let output = ManifestEncoder.encode(
+            ManifestDraft(regions: [RegionDraft(id: "a", owner: endpoint, borrowers: [])]))
         #expect(output.text.contains("    owner:  # from x\n"))
         let lines = output.text.split(separator: "\n", omittingEmptySubsequences: false)
         let sizeLine = (lines.firstIndex { $0.hasPrefix("      size:") } ?? 0) + 1

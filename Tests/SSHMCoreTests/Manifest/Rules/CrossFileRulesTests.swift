@@ -30,9 +30,11 @@ import Testing
 
     @Test func aDuplicateIDInOneFileFreezesThatFile() {
         let state = validate([
-            ("m.yaml",
+            (
+                "m.yaml",
                 Self.manifest(
-                    Self.region("ring", owner: "a", begin: "0x100000"), Self.region("ring", owner: "b", begin: "0x0")))
+                    Self.region("ring", owner: "a", begin: "0x100000"), Self.region("ring", owner: "b", begin: "0x0"))
+            )
         ])
         #expect(state.frozenSources == ["m.yaml"])
         #expect(state.diagnostics.count == 2)
@@ -54,10 +56,12 @@ import Testing
 
     @Test func aBorrowerRangeMayNotOverlapAnOwnerRangeInTheSameDomain() {
         let state = validate([
-            ("m.yaml",
+            (
+                "m.yaml",
                 Self.manifest(
                     Self.region("a", owner: "vm1", begin: "0x100000"),
-                    Self.region("b", owner: "vm2", begin: "0x0", borrower: "{domain: vm1, begin: 0x2ff000}")))
+                    Self.region("b", owner: "vm2", begin: "0x0", borrower: "{domain: vm1, begin: 0x2ff000}"))
+            )
         ])
         #expect(
             state.diagnostics.map(\.description) == [
@@ -77,22 +81,27 @@ import Testing
 
     @Test func adjacentRangesAndOtherDomainsDoNotOverlap() {
         let state = validate([
-            ("m.yaml",
+            (
+                "m.yaml",
                 Self.manifest(
-                    Self.region("a", owner: "vm1", begin: "0x100000"), Self.region("b", owner: "vm1", begin: "0x300000"),
+                    Self.region("a", owner: "vm1", begin: "0x100000"),
+                    Self.region("b", owner: "vm1", begin: "0x300000"),
                     Self.region("c", owner: "vm2", begin: "0x100000"),
                     Self.region("d", owner: "0", begin: "0x100000"),
-                    Self.region("e", owner: "vm3", begin: "0x0", borrower: "{domain: Domain-0, begin: 0x300000}")))
+                    Self.region("e", owner: "vm3", begin: "0x0", borrower: "{domain: Domain-0, begin: 0x300000}"))
+            )
         ])
         #expect(state.diagnostics.isEmpty)
     }
 
     @Test func domainZeroByNameAndByDomidIsOneDomain() {
         let state = validate([
-            ("m.yaml",
+            (
+                "m.yaml",
                 Self.manifest(
                     Self.region("d", owner: "0", begin: "0x100000"),
-                    Self.region("e", owner: "vm3", begin: "0x0", borrower: "{domain: Domain-0, begin: 0x200000}")))
+                    Self.region("e", owner: "vm3", begin: "0x0", borrower: "{domain: Domain-0, begin: 0x200000}"))
+            )
         ])
         #expect(state.diagnostics.first?.message.contains("overlaps the owner range") == true)
     }
@@ -100,7 +109,9 @@ import Testing
     @Test func reportsEachOverlappingRangeOnceAmongMany() {
         // One wide range under ten small ones: ten errors, not forty-five pairs.
         var regions = [Self.region("wide", owner: "vm1", begin: "0x0", size: "64MiB")]
-        for index in 0..<10 { regions.append(Self.region("r\(index)", owner: "vm1", begin: "\(index + 1)MiB", size: "4KiB")) }
+        for index in 0..<10 {
+            regions.append(Self.region("r\(index)", owner: "vm1", begin: "\(index + 1)MiB", size: "4KiB"))
+        }
         let state = validate([("m.yaml", "version: 1\nregions:\n" + regions.joined())])
         #expect(state.diagnostics.filter { $0.severity == .error }.count == 10)
     }

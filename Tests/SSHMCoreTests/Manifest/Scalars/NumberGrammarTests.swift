@@ -10,7 +10,8 @@ import Testing
 
     static let refused: [(String, NumberGrammar.Problem)] = [
         ("", .empty), ("-1", .negative), ("-0x1000", .negative), ("010", .leadingZero),
-        ("00", .leadingZero), ("08MiB", .leadingZero), ("0x", .malformed), ("0X1000", .malformed), ("0x12g", .malformed),
+        ("00", .leadingZero), ("08MiB", .leadingZero), ("0x", .malformed), ("0X1000", .malformed),
+        ("0x12g", .malformed),
         ("1:30", .malformed), ("1.5MiB", .malformed), ("two", .malformed), ("+4096", .malformed), ("4 KiB", .malformed),
         ("0x10000000000000000", .tooLarge), ("18446744073709551616", .tooLarge), ("17179869184GiB", .tooLarge),
         ("2MB", .unknownUnit("MB")), ("2M", .unknownUnit("M")), ("4kib", .unknownUnit("kib")),
