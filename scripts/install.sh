@@ -188,7 +188,8 @@ find_binary() {
         command -v swift >/dev/null 2>&1 \
             || die "no $binary and no Swift toolchain to build it: give a built binary with --binary PATH"
         note "building sshm-reconcile ($configuration)"
-        swift build --package-path "$root" -c "$configuration" --product sshm-reconcile
+        # The flags of `make build`, which scripts/gen-help's plugin build uses too: one build, not two.
+        swift build --package-path "$root" -c "$configuration" -Xswiftc -warnings-as-errors --product sshm-reconcile
     fi
 }
 
