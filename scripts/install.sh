@@ -74,7 +74,7 @@ units=(sshm-reconcile.service sshm-reconcile-once.service sshm-reconcile-once.ti
 # systemctl only acts on the live system: never for a staged install, nor where systemd is not running.
 live_systemd() { [ -z "$destdir" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
-# The manifest has one line per path it owns, in the order written:
+# The manifest has one line per path it owns, sorted by path:
 #   d - PATH        a directory the install created (removed on uninstall when empty)
 #   f SHA256 PATH   a file (removed on uninstall)
 #   c SHA256 PATH   a config file under SYSCONFDIR (removed on uninstall only while unchanged)
@@ -184,12 +184,15 @@ find_binary() {
         return 0
     fi
     binary=$root/.build/$configuration/sshm-reconcile
-    if [ ! -x "$binary" ]; then
-        command -v swift >/dev/null 2>&1 \
-            || die "no $binary and no Swift toolchain to build it: give a built binary with --binary PATH"
+    if command -v swift >/dev/null 2>&1; then
+        # Always: an incremental build is quick, and an old binary must not be installed with new man pages. The
+        # flags are those of `make build`, which scripts/gen-help's plugin build uses too: one build, not two.
         note "building sshm-reconcile ($configuration)"
-        # The flags of `make build`, which scripts/gen-help's plugin build uses too: one build, not two.
         swift build --package-path "$root" -c "$configuration" -Xswiftc -warnings-as-errors --product sshm-reconcile
+    elif [ -x "$binary" ]; then
+        note "no Swift toolchain: installing the existing $binary"
+    else
+        die "no $binary and no Swift toolchain to build it: give a built binary with --binary PATH"
     fi
 }
 
