@@ -7,7 +7,11 @@ struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what apply would change, without changing anything.",
-        discussion: "Takes no lock and writes nothing. Lines: + map, - unmap, ~ repair, -/+ remap, - gc, - prune.")
+        discussion: """
+            Takes no lock and writes nothing. One line per change (+ map, - unmap, ~ repair, -/+ remap, - gc, \
+            - prune), then a summary. Exits 0 even with changes pending, unless --detailed-exitcode is given; \
+            65 when a manifest is invalid.
+            """)
 
     @OptionGroup var options: HostOptions
 

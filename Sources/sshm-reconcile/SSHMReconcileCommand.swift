@@ -10,6 +10,15 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             /libxl/static_shm records in xenstore and maps, repairs or rolls back until the host matches. \
             Run it once (`sshm-reconcile --once`, from cron or a systemd timer) or as a daemon woken by xenstore \
             watches.
+
+            Options go after the subcommand (or after --once). XENSTORED_PATH selects the xenstore socket, as for \
+            every libxenstore tool. Files: /etc/sshm.d/*.yaml (manifests, owned by root and writable only by it); \
+            /run/sshm-reconcile (the lock shared by apply and the daemon, region conditions, simulated state).
+
+            Exit codes, the first that applies: 64 usage error; 69 xenstore or the hypervisor unavailable; \
+            75 temporary (the lock is held or xenstore retries ran out: try again); 65 a manifest is invalid \
+            (the valid ones are still applied); 1 a region is Failed or Degraded; 2 changes pending \
+            (plan --detailed-exitcode); 0 otherwise. Pending regions (waiting for a domain) are not failures.
             """,
         version: Version.current,
         subcommands: [

@@ -10,10 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var options: HostOptions
 
-    @Flag(
-        help:
-            "Print JSON: {\"regions\":[{\"id\",\"condition\",\"reason\",\"message\",\"source\",\"owner\",\"borrowers\"}],…}."
-    )
+    @Flag(help: "Print JSON: regions with id, condition, reason, message, source, owner and borrowers.")
     var json = false
 
     func run() async throws {
