@@ -43,13 +43,17 @@ struct Host {
     private static func openStore(logger: Logger, wait: Duration) throws -> LibXenStore {
         let deadline = ContinuousClock.now + wait
         var delay = Duration.milliseconds(50)
+        var waiting = false
         while true {
             do {
-                return try LibXenStore.open(logger: logger)
+                let store = try LibXenStore.open(logger: logger)
+                if waiting { logger.notice("xenstored answers") }
+                return store
             } catch let error as XenStoreError
                 where error.code == .unavailable && ContinuousClock.now + delay < deadline
             {
-                logger.notice("waiting for xenstored: \(error)")
+                if !waiting { logger.notice("waiting up to \(wait) for xenstored: \(error)") }
+                waiting = true
                 RetryPolicy.threadSleep(delay)
                 delay = min(delay * 2, .seconds(2))
             }

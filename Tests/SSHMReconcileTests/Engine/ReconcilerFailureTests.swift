@@ -104,7 +104,9 @@ struct ReconcilerFailureTests {
             }
             defer { stop.store(true, ordering: .relaxed) }
             while writes.load(ordering: .relaxed) < 10 { await Task.yield() }
-            let report = try harness.pass(world.desired)
+            // Real jittered backoff between attempts, as in production.
+            let report = try harness.reconciler(settings: { $0.retry = RetryPolicy() }).reconcile(
+                world.desired, previous: [:])
             stop.store(true, ordering: .relaxed)
             await writer.value
             #expect(
