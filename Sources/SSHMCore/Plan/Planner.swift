@@ -18,7 +18,8 @@ struct Planner {
 
     mutating func run() -> Plan {
         let desired = Dictionary(input.desired.regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let ids = Set(desired.keys).union(input.actual.records.keys).union(input.actual.indexed)
+        var ids = Set(desired.keys).union(input.actual.records.keys).union(input.actual.indexed)
+        if let scope = input.scope { ids.formIntersection(scope) }
         let pruneBlocked = input.desired.regions.isEmpty && !options.allowEmpty
         var notedBlockedPrune = false
         for id in ids.sorted() {

@@ -21,7 +21,9 @@ package enum Consistency {
                 if entry.state != .mapped {
                     problems.append("\(record.id)/\(entry.domid): state \(entry.state?.rawValue ?? "none")")
                 }
-                guard let uuid = alive[entry.domid], let frames = entry.frames, let begin = record.begin else { continue }
+                guard let uuid = alive[entry.domid], let frames = entry.frames, let begin = record.begin else {
+                    continue
+                }
                 let key = DomainKey(domid: entry.domid, uuid: uuid)
                 let offset = entry.offset?.pages ?? 0
                 for (index, gfn) in frames.enumerated() {

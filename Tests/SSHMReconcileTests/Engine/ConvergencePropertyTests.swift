@@ -91,7 +91,9 @@ struct ConvergencePropertyTests {
             do {
                 try await EngineHarness.with(backend) { harness in
                     var domains: [TestDomain] = []
-                    for name in Self.names.dropLast() { domains.append(try TestDomains.create(name, in: harness.store)) }
+                    for name in Self.names.dropLast() {
+                        domains.append(try TestDomains.create(name, in: harness.store))
+                    }
                     var previous = try harness.pass(Self.desired(testCase.before, harness)).conditions
                     for (damage, pick) in testCase.damage { try Self.inflict(damage, pick: pick, harness) }
                     if let index = testCase.destroyed, index < domains.count {
