@@ -18,7 +18,8 @@ struct ObservationCacheTests {
     }
 
     @Test func aNewDomainAffectsOnlyTheRegionsThatNameIt() {
-        #expect(Self.affected([Self.sensor, Self.camera], [Self.sensor, Self.camera, Self.logger]) == [Self.telemetry.id])
+        #expect(
+            Self.affected([Self.sensor, Self.camera], [Self.sensor, Self.camera, Self.logger]) == [Self.telemetry.id])
     }
 
     @Test func aDomainThatComesBackUnderANewDomidAffectsTheRegionsOfBoth() {
