@@ -18,8 +18,11 @@ struct ScaleTests {
                     let n = file * regionsPerFile + index
                     return Build.region(
                         "bulk-region-\(n)", owner: "owner-vm", begin: 0x1000_0000 + UInt64(n) * 0x1_0000,
-                        size: 0x1000, borrowers: [("left-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000),
-                        ("right-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000)], source: source)
+                        size: 0x1000,
+                        borrowers: [
+                            ("left-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000),
+                            ("right-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000),
+                        ], source: source)
                 }
                 return ManifestFile(path: source, status: .valid(regions), diagnostics: [])
             })
