@@ -4,6 +4,10 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What the daemon needs besides its ports.
 package struct DaemonSettings: Sendable {
     package var reconcile: ReconcileSettings
@@ -293,6 +297,7 @@ package final class ReconcileDaemon: Service {
             schedule(after: delay, &state)
         }
         settings.afterPass()
+        HeapTrim.releaseFreeMemory()
     }
 
     private func logTransitions(from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition]) {

@@ -22,7 +22,8 @@ struct StderrLogHandlerTests {
 
     @Test func writesPlainTextOtherwise() {
         let handler = StderrLogHandler(label: "t", level: .trace, format: .text, journal: false)
-        #expect(handler.render(level: .notice, message: "stopped", metadata: [:], time: Self.time) == "notice: stopped\n")
+        #expect(
+            handler.render(level: .notice, message: "stopped", metadata: [:], time: Self.time) == "notice: stopped\n")
     }
 
     @Test func writesOneJSONObjectPerLine() throws {
@@ -30,6 +31,7 @@ struct StderrLogHandlerTests {
         let line = handler.render(level: .info, message: "mapped", metadata: ["region": "telemetry"], time: Self.time)
         #expect(line.hasSuffix("}\n") && !line.dropLast().contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-        #expect(object == ["level": "info", "message": "mapped", "region": "telemetry", "time": "2027-01-15T08:00:00Z"])
+        #expect(
+            object == ["level": "info", "message": "mapped", "region": "telemetry", "time": "2027-01-15T08:00:00Z"])
     }
 }
