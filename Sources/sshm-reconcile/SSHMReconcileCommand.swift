@@ -12,7 +12,9 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             watches.
             """,
         version: Version.current,
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ImportXL.self]
+        subcommands: [
+            Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ImportXL.self, SelftestCommand.self,
+        ]
     )
 
     @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers).")
