@@ -6,7 +6,25 @@ import SSHMReconcile
 struct SelftestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selftest", abstract: "Check this host's adapters against their contracts.", shouldDisplay: false,
-        subcommands: [SelftestHypervisor.self])
+        subcommands: [SelftestHypervisor.self, SelftestDomains.self])
+}
+
+/// `selftest domains`: the domains as the hypervisor adapter lists them, one line each, to compare with `xl list -v`.
+struct SelftestDomains: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "domains", abstract: "List domains as --hypervisor sees them: domid, UUID, kind, state.")
+
+    @OptionGroup var options: HostOptions
+
+    func run() async throws {
+        let host = try await Host.open(options, logger: options.logging.logger())
+        let domains = try await host.run { try host.hypervisor.listDomains() }
+        Output.print(
+            domains.map { domain in
+                let state = domain.isDying ? "dying" : domain.isShutdown ? "shutdown" : "running"
+                return "\(domain.domid) \(domain.uuid) \(domain.kind.rawValue) \(state)\n"
+            }.joined())
+    }
 }
 
 /// `selftest hypervisor`: the Hypervisor port's contract against the chosen adapter, on this host's domains.

@@ -73,6 +73,18 @@ package final class Executor {
         return report
     }
 
+    /// What to do about a refusal, for the one-sentence message a Failed region carries.
+    static func refusalAdvice(_ space: MapSpace) -> String {
+        switch space {
+        case .share:
+            "This Xen has no gmfn_share (it needs the series' hypervisor patch): use --map-space foreign, with which "
+                + "stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
+        case .foreign:
+            "Stock Xen lets only dom0 borrow with gmfn_foreign (on x86 a PVH dom0: boot Xen with dom0=pvh): make dom0 "
+                + "the borrower, or run a hypervisor with gmfn_share and --map-space share."
+        }
+    }
+
     /// Turns an error into the condition a region gets.
     static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure {
         switch error {
@@ -91,10 +103,7 @@ package final class Executor {
                 reason: error.code == .refused ? ConditionReason.refused : ConditionReason.invalidRequest,
                 message: "region \(region): \(info.kind == "xen" ? "Xen" : "the \(info.kind) hypervisor") "
                     + "\(info.version) (\(info.arch.rawValue)) refused map space \(space.rawValue) "
-                    + "(XENMAPSPACE \(space.xenValue)): \(error). "
-                    + (space == .share
-                        ? "Stock Xen has no gmfn_share; on stock Xen only dom0 can borrow, with --map-space foreign."
-                        : "On stock Xen only dom0 (a PVH dom0 on x86) can borrow."),
+                    + "(XENMAPSPACE \(space.xenValue)): \(error). " + refusalAdvice(space),
                 isTerminal: true)
         case let error as HypervisorError:
             return ActionFailure(
