@@ -12,7 +12,9 @@ let package = Package(
     name: "sshm-reconcile",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "sshm-reconcile", targets: ["sshm-reconcile"])
+        .executable(name: "sshm-reconcile", targets: ["sshm-reconcile"]),
+        // For the separate package in Benchmarks/, which can only reach products (and `public` API).
+        .library(name: "SSHMCore", targets: ["SSHMCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +43,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -49,7 +52,7 @@ let package = Package(
         .target(
             name: "SSHMXen",
             dependencies: [
-                "SSHMReconcile", "CXenStore", "CXenCtrl",
+                "SSHMCore", "SSHMReconcile", "CXenStore", "CXenCtrl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -58,7 +61,9 @@ let package = Package(
             name: "SSHMTestSupport",
             dependencies: [
                 "SSHMCore", "SSHMReconcile", "SSHMXen",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),
@@ -71,28 +76,41 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SSHMCoreTests",
-            dependencies: ["SSHMCore", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "SSHMCore", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SSHMReconcileTests",
-            dependencies: ["SSHMReconcile", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "SSHMReconcile", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SSHMXenTests",
-            dependencies: ["SSHMXen", "SSHMTestSupport"],
+            dependencies: [
+                "SSHMXen", "SSHMTestSupport", "SSHMReconcile",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "sshm-reconcileTests",
-            dependencies: ["SSHMTestSupport", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "SSHMTestSupport", "SSHMReconcile", "SSHMXen",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -26,7 +26,8 @@ struct ApplyCommand: AsyncParsableCommand {
             lock = try StateLock(directory: options.resolvedStateDir)
         } catch {
             Output.error("\(error)")
-            return error == .held(path: options.resolvedStateDir + "/lock") ? ExitStatus.temporary : ExitStatus.unavailable
+            return error == .held(path: options.resolvedStateDir + "/lock")
+                ? ExitStatus.temporary : ExitStatus.unavailable
         }
         defer { withExtendedLifetime(lock) {} }
         let desired = options.loadDesiredState()
@@ -59,19 +60,19 @@ enum ApplySummary {
     static func text(_ report: PassReport) -> String {
         var lines: [String] = []
         for (index, action) in report.plan.actions.enumerated() {
-            if let failure = report.execution.failures[index] {
-                lines.append("\(action.line)  FAILED: \(failure.message)")
-            } else {
-                lines.append(action.line)
-            }
+            lines.append(action.line + (report.execution.failures[index] == nil ? "" : "  (failed)"))
         }
         lines += report.plan.notes.map { "note: \($0)" }
+        for (id, condition) in report.conditions.sorted(by: { $0.key < $1.key })
+        where condition.kind == .failed || condition.kind == .degraded {
+            lines.append("\(id): \(condition.kind.rawValue) (\(condition.reason)): \(condition.message)")
+        }
         let failed = report.execution.failures.count
         let byKind = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
         let regions = ConditionKind.allCases.compactMap { kind in byKind[kind].map { "\($0) \(kind.rawValue)" } }
-        let done = report.plan.actions.count - failed
+        let total = report.plan.actions.count
         lines.append(
-            "Applied \(done) of \(report.plan.actions.count) change\(report.plan.actions.count == 1 ? "" : "s")"
+            "Applied \(total - failed) of \(total) change\(total == 1 ? "" : "s")"
                 + (failed > 0 ? " (\(failed) failed)" : "") + "; regions: "
                 + (regions.isEmpty ? "none" : regions.joined(separator: ", ")) + ".")
         return lines.joined(separator: "\n") + "\n"

@@ -13,16 +13,18 @@ struct Host {
     let logger: Logger
 
     /// Opens xenstore (`XENSTORED_PATH` selects the socket, as for every libxenstore tool) and the hypervisor.
+    /// - Parameter wait: how long to keep trying while xenstored does not answer (the daemon at boot).
     /// - Throws: `ExitCode(69)` after printing why, when either is unavailable.
-    static func open(_ options: HostOptions, logger: Logger) async throws -> Host {
+    static func open(_ options: HostOptions, logger: Logger, wait: Duration = .zero) async throws -> Host {
         let blocking = BlockingExecutor()
         do {
             return try await blocking.run {
-                let store = try LibXenStore.open(logger: logger)
+                let store = try openStore(logger: logger, wait: wait)
                 let hypervisor: any Hypervisor
                 switch options.hypervisor {
                 case .simulated:
-                    let faults = ProcessInfo.processInfo.environment[SimulatorFaults.environmentKey]
+                    let faults =
+                        ProcessInfo.processInfo.environment[SimulatorFaults.environmentKey]
                         .flatMap(SimulatorFaults.init(parsing:)) ?? SimulatorFaults()
                     hypervisor = SimulatedHypervisor(
                         store: store, stateFile: options.resolvedStateFile, policy: options.simPolicy, faults: faults)
@@ -34,6 +36,27 @@ struct Host {
         } catch {
             Output.error("\(error)")
             throw ExitCode(ExitStatus.unavailable)
+        }
+    }
+
+    /// Opens xenstore, retrying with backoff for up to `wait` while the daemon is not there yet.
+    private static func openStore(logger: Logger, wait: Duration) throws -> LibXenStore {
+        let deadline = ContinuousClock.now + wait
+        var delay = Duration.milliseconds(50)
+        var waiting = false
+        while true {
+            do {
+                let store = try LibXenStore.open(logger: logger)
+                if waiting { logger.notice("xenstored answers") }
+                return store
+            } catch let error as XenStoreError
+                where error.code == .unavailable && ContinuousClock.now + delay < deadline
+            {
+                if !waiting { logger.notice("waiting up to \(wait) for xenstored: \(error)") }
+                waiting = true
+                RetryPolicy.threadSleep(delay)
+                delay = min(delay * 2, .seconds(2))
+            }
         }
     }
 

@@ -25,32 +25,42 @@ struct HostOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Holds the lock, the conditions and the simulated state (default /run/sshm-reconcile, or the folder of --state-file).",
+            """
+            Holds the lock, the conditions and the simulated state (default /run/sshm-reconcile, or the folder of \
+            --state-file).
+            """,
             valueName: "dir"))
     var stateDir: String?
 
     @Option(help: ArgumentHelp("Simulated hypervisor state (default <state-dir>/simulated.json).", valueName: "file"))
     var stateFile: String?
 
-    @Option(help: "Map space: share (XENMAPSPACE_gmfn_share, the series' patched Xen) or foreign (stock Xen, dom0 only).")
+    @Option(
+        help: """
+            Map space: share (XENMAPSPACE_gmfn_share, needs the series' patched Xen) or foreign (stock Xen: only dom0 \
+            can borrow).
+            """)
     var mapSpace: MapSpace = .share
 
     @Option(help: "Spelling of new records: master-slave (the seed's) or owner-borrower (the fork's).")
     var recordNames: RecordDialect = .masterSlave
 
-    @Option(help: ArgumentHelp("Attempts per xenstore transaction before giving up for this pass.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Attempts at a conflicting xenstore transaction before the region waits for the next pass (1-10000).",
+            valueName: "n"))
     var txnAttempts = 16
 
-    @Flag(help: "Allow pruning when the config dir declares no region at all.")
+    @Flag(help: "Prune all managed regions when the config dir declares none (an empty dir prunes nothing by default).")
     var allowEmpty = false
 
-    @Flag(help: "Take over records without a manager whose id a manifest declares.")
+    @Flag(help: "Manage records written by libxl or by hand (no manager field) when a manifest declares their id.")
     var adopt = false
 
     @Option(help: "Simulated hypervisor policy: permissive, or stock (refuses what stock Xen 4.17 refuses).")
     var simPolicy: SimulatedHypervisor.Policy = .permissive
 
-    @Option(help: "Architecture to validate cache policies for (default: this host's).")
+    @Option(help: "Architecture whose cache policies the manifests must suit; the default is this host's.")
     var arch: Arch = .host
 
     @OptionGroup var logging: LoggingOptions
@@ -94,10 +104,10 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: LogFormat = .text
 
-    @Flag(name: .shortAndLong, help: "More logging (repeat for debug).")
+    @Flag(name: .shortAndLong, help: "Log more: -v info (every action; the daemon's default), -vv debug.")
     var verbose: Int
 
-    @Flag(name: .shortAndLong, help: "Only errors, and no summary.")
+    @Flag(name: .shortAndLong, help: "Log and print only errors (no summary).")
     var quiet = false
 
     func logger(label: String = "sshm-reconcile", defaultLevel: Logger.Level = .warning) -> Logger {

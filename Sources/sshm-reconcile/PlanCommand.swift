@@ -7,7 +7,11 @@ struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what apply would change, without changing anything.",
-        discussion: "Takes no lock and writes nothing. Lines: + map, - unmap, ~ repair, -/+ remap, - gc, - prune.")
+        discussion: """
+            Takes no lock and writes nothing. One line per change (+ map, - unmap, ~ repair, -/+ remap, - gc, \
+            - prune), then a summary. Exits 0 even with changes pending, unless --detailed-exitcode is given; \
+            65 when a manifest is invalid.
+            """)
 
     @OptionGroup var options: HostOptions
 
@@ -26,7 +30,8 @@ struct PlanCommand: AsyncParsableCommand {
         let plan: Plan
         do {
             plan = try await host.run {
-                let reconciler = Reconciler(store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
+                let reconciler = Reconciler(
+                    store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
                 let observation = try reconciler.observe(declared: Set(desired.regions.map(\.id)))
                 return reconciler.plan(desired, observation, previous: stored)
             }
@@ -57,9 +62,11 @@ enum PlanJSON {
         let counts = plan.counts
         let document = Document(
             actions: plan.actions.map {
-                Document.Item(kind: $0.kind.rawValue, region: $0.region.rawValue, subject: $0.subject, detail: $0.detail)
+                Document.Item(
+                    kind: $0.kind.rawValue, region: $0.region.rawValue, subject: $0.subject, detail: $0.detail)
             },
-            summary: Dictionary(uniqueKeysWithValues: Action.Kind.allCases.map { ($0.rawValue, counts[$0, default: 0]) }),
+            summary: Dictionary(
+                uniqueKeysWithValues: Action.Kind.allCases.map { ($0.rawValue, counts[$0, default: 0]) }),
             notes: plan.notes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -10,20 +10,48 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             /libxl/static_shm records in xenstore and maps, repairs or rolls back until the host matches. \
             Run it once (`sshm-reconcile --once`, from cron or a systemd timer) or as a daemon woken by xenstore \
             watches.
+
+            Options go after the subcommand (or after --once). XENSTORED_PATH selects the xenstore socket, as for \
+            every libxenstore tool. Files: /etc/sshm.d/*.yaml (manifests, owned by root and writable only by it); \
+            /run/sshm-reconcile (the lock shared by apply and the daemon, region conditions, simulated state).
+
+            Exit codes, the first that applies: 64 usage error; 69 xenstore or the hypervisor unavailable; \
+            75 temporary (the lock is held or xenstore retries ran out: try again); 65 a manifest is invalid \
+            (the valid ones are still applied); 1 a region is Failed or Degraded; 2 changes pending \
+            (plan --detailed-exitcode); 0 otherwise. Pending regions (waiting for a domain) are not failures.
             """,
         version: Version.current,
         subcommands: [
-            Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, ImportXL.self, SelftestCommand.self,
+            Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, DaemonCommand.self, ImportXL.self,
+            SelftestCommand.self,
         ]
     )
 
-    @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers).")
+    @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers); takes apply's options.")
     var once = false
 
-    @OptionGroup var options: HostOptions
-
     func run() async throws {
-        guard once else { throw CleanExit.helpRequest(self) }
-        throw ExitCode(try await ApplyCommand.apply(options))
+        throw CleanExit.helpRequest(self)
+    }
+
+    /// `sshm-reconcile --once [options]` is `sshm-reconcile apply [options]`. Rewritten before parsing, so that the
+    /// options belong to `apply` alone and no root-level option shadows a subcommand's.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let subcommands = Set(configuration.subcommands.compactMap { $0.configuration.commandName })
+        if let once = arguments.firstIndex(of: "--once"), !arguments[..<once].contains(where: subcommands.contains) {
+            arguments.remove(at: once)
+            arguments.insert("apply", at: 0)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
     }
 }

@@ -10,7 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var options: HostOptions
 
-    @Flag(help: "Print JSON: {\"regions\":[{\"id\",\"condition\",\"reason\",\"message\",\"source\",\"owner\",\"borrowers\"}],…}.")
+    @Flag(help: "Print JSON: regions with id, condition, reason, message, source, owner and borrowers.")
     var json = false
 
     func run() async throws {
@@ -22,7 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
         let report: StatusReport
         do {
             report = try await host.run {
-                let reconciler = Reconciler(store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
+                let reconciler = Reconciler(
+                    store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
                 let observation = try reconciler.observe(declared: Set(desired.regions.map(\.id)))
                 let plan = reconciler.plan(desired, observation, previous: stored.mapValues(\.condition))
                 return StatusReport.build(
@@ -32,6 +33,7 @@ struct StatusCommand: AsyncParsableCommand {
             Output.error("\(error)")
             throw ExitCode(ExitStatus.unavailable)
         }
-        Output.print(json ? try StatusRenderer.json(report) : StatusRenderer.table(report, colour: Output.stdoutIsTerminal))
+        Output.print(
+            json ? try StatusRenderer.json(report) : StatusRenderer.table(report, colour: Output.stdoutIsTerminal))
     }
 }

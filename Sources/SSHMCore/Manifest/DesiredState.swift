@@ -20,7 +20,10 @@ package struct ManifestFile: Hashable, Sendable {
 }
 
 /// Everything the config directory says, after validation: the input of the planner.
-package struct DesiredState: Hashable, Sendable {
+///
+/// Public only so that the separate benchmark package can call ``ManifestSet/validate(_:arch:)``; its members stay
+/// `package`, except the counts the benchmarks check.
+public struct DesiredState: Hashable, Sendable {
     /// Every manifest file found, in the order they were read (lexical).
     package var files: [ManifestFile]
     /// Findings about the directory itself (missing, unreadable, insecure).
@@ -51,4 +54,11 @@ package struct DesiredState: Hashable, Sendable {
 
     package var diagnostics: [Diagnostic] { directoryDiagnostics + files.flatMap(\.diagnostics) }
     package var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+extension DesiredState {
+    /// How many files were read, regions are valid and errors were found (for benchmarks' sanity checks).
+    public var counts: (files: Int, regions: Int, errors: Int) {
+        (files.count, regions.count, diagnostics.lazy.filter { $0.severity == .error }.count)
+    }
 }

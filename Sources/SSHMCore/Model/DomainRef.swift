@@ -66,3 +66,16 @@ package struct DomainUUID: Hashable, Comparable, Sendable, CustomStringConvertib
     package var description: String { rawValue }
     package static func < (lhs: DomainUUID, rhs: DomainUUID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
+
+extension DomainRef {
+    /// The name the toolstack always gives domid 0.
+    package static let dom0Name = "Domain-0"
+
+    /// The same domain written the one way two references can be compared: `Domain-0` is domid 0.
+    ///
+    /// Other names cannot be matched to domids without xenstore, so they stay names.
+    package var canonical: DomainRef {
+        if case .name(Self.dom0Name) = self { return .id(.dom0) }
+        return self
+    }
+}

@@ -22,7 +22,7 @@ package enum CachePolicy: String, CaseIterable, Sendable {
 }
 
 /// Host architectures the tool validates for.
-package enum Arch: String, CaseIterable, Sendable {
+public enum Arch: String, CaseIterable, Sendable {
     case x86_64
     case arm64
 

@@ -7,7 +7,9 @@ package struct OwnerTarget: Hashable, Sendable {
     package var cachePolicy: CachePolicy
     package var source: String
 
-    package init(domain: Domain, begin: GuestAddress, size: ByteSize, prot: Prot, cachePolicy: CachePolicy, source: String) {
+    package init(
+        domain: Domain, begin: GuestAddress, size: ByteSize, prot: Prot, cachePolicy: CachePolicy, source: String
+    ) {
         self.domain = domain
         self.begin = begin
         self.size = size
@@ -28,7 +30,10 @@ package struct BorrowerTarget: Hashable, Sendable {
     /// The owner's first frame this borrower sees: owner begin + offset.
     package var ownerFirstGFN: UInt64
 
-    package init(domain: Domain, owner: DomID, begin: GuestAddress, size: ByteSize, offset: Offset, prot: Prot, ownerFirstGFN: UInt64) {
+    package init(
+        domain: Domain, owner: DomID, begin: GuestAddress, size: ByteSize, offset: Offset, prot: Prot,
+        ownerFirstGFN: UInt64
+    ) {
         self.domain = domain
         self.owner = owner
         self.begin = begin
@@ -126,7 +131,9 @@ package struct Action: Hashable, Sendable {
     }
 
     /// `+ map telemetry: borrower logger-vm (dom5) …`.
-    package var line: String { "\(kind.symbol) \(kind.rawValue) \(region): \(subject)\(detail.isEmpty ? "" : ": \(detail)")" }
+    package var line: String {
+        "\(kind.symbol) \(kind.rawValue) \(region): \(subject)\(detail.isEmpty ? "" : ": \(detail)")"
+    }
 }
 
 /// The result of planning: the actions, in execution order, and what each region becomes if they all succeed.

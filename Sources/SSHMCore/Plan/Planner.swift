@@ -59,7 +59,8 @@ struct Planner {
         {
             plan.outlook[id] = RegionCondition(
                 .frozen, reason: ConditionReason.foreignSource,
-                message: "its source \(source) is not in \(directory): left alone; run with that config dir to manage it",
+                message:
+                    "its source \(source) is not in \(directory): left alone; run with that config dir to manage it",
                 source: source)
             return
         }
@@ -139,7 +140,8 @@ struct Planner {
         if case .ambiguous(let ids) = domains.resolve(region.owner.domain) {
             return RegionCondition(
                 .pending, reason: ConditionReason.ambiguousDomain,
-                message: "\(ids.count) domains are named \(region.owner.domain) (\(ids.map { "dom\($0)" }.joined(separator: ", "))): "
+                message:
+                    "\(ids.count) domains are named \(region.owner.domain) (\(ids.map { "dom\($0)" }.joined(separator: ", "))): "
                     + "name the owner by domid",
                 source: region.source)
         }

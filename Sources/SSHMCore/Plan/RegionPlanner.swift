@@ -49,7 +49,8 @@ struct RegionPlanner {
                 waiting.append("\(spec.domain) (\(ids.count) domains carry that name: name it by domid)")
             }
         }
-        let fingerprint = Fingerprint.of(region: region, owner: owner, targets: targets, mapSpace: input.options.mapSpace)
+        let fingerprint = Fingerprint.of(
+            region: region, owner: owner, targets: targets, mapSpace: input.options.mapSpace)
         let previous = input.previous[id]
         let retryBlocked =
             previous?.kind == .failed && previous?.fingerprint == fingerprint
@@ -60,7 +61,8 @@ struct RegionPlanner {
         for target in targets.values.sorted(by: { $0.domain.domid < $1.domain.domid })
         where !handled.kept.contains(target.domain.domid) {
             if let old = handled.movedFrom[target.domain.domid] {
-                add(.remap, borrower(target.domain), "dom\(old) → dom\(target.domain.domid) (same UUID)",
+                add(
+                    .remap, borrower(target.domain), "dom\(old) → dom\(target.domain.domid) (same UUID)",
                     [.forget(old), .map(target)])
             } else if !retryBlocked {
                 newMaps.append(target)
@@ -75,7 +77,8 @@ struct RegionPlanner {
         } else if let previous, retryBlocked {
             outlook = previous
         } else if !invalid.isEmpty {
-            outlook = condition(.failed, ConditionReason.invalidRequest, invalid.joined(separator: "; ") + ": fix the manifest")
+            outlook = condition(
+                .failed, ConditionReason.invalidRequest, invalid.joined(separator: "; ") + ": fix the manifest")
             outlook.fingerprint = fingerprint
         } else if !waiting.isEmpty {
             let names = waiting.joined(separator: ", ")
@@ -86,14 +89,16 @@ struct RegionPlanner {
             let count = targets.count
             outlook = condition(
                 .ready, ConditionReason.converged,
-                "owner \(owner.label), \(count) borrower\(count == 1 ? "" : "s") mapped")
+                count == 0
+                    ? "no borrowers declared" : count == 1 ? "its borrower is mapped" : "all \(count) borrowers mapped")
         }
         outlook.fingerprint = outlook.fingerprint ?? fingerprint
     }
 
     /// Plans the record's existing entries; returns the domids whose entry is (or will be, after a repair) right,
     /// and the borrowers that moved to a new domid.
-    private mutating func planEntries(targets: [DomID: BorrowerTarget]) -> (kept: Set<DomID>, movedFrom: [DomID: DomID]) {
+    private mutating func planEntries(targets: [DomID: BorrowerTarget]) -> (kept: Set<DomID>, movedFrom: [DomID: DomID])
+    {
         var kept: Set<DomID> = []
         var movedFrom: [DomID: DomID] = [:]
         for entry in (record?.borrowers.values).map({ $0.sorted { $0.domid < $1.domid } }) ?? [] {
@@ -150,7 +155,8 @@ struct RegionPlanner {
             cachePolicy: region.owner.cachePolicy, source: region.source)
         let subject = "owner \(owner.label)"
         guard let record else {
-            add(.map, subject, "\(region.owner.begin), \(pages(region.owner.size)), \(region.owner.prot.rawValue)",
+            add(
+                .map, subject, "\(region.owner.begin), \(pages(region.owner.size)), \(region.owner.prot.rawValue)",
                 [.writeOwner(target)])
             return
         }
@@ -159,7 +165,9 @@ struct RegionPlanner {
             removeOld.append(.removeRole(old))
         }
         if sourceChanged {
-            add(.remap, subject, "was \(record.owner.map { "dom\($0)" } ?? "unknown") at \(record.begin?.description ?? "?")",
+            add(
+                .remap, subject,
+                "was \(record.owner.map { "dom\($0)" } ?? "unknown") at \(record.begin?.description ?? "?")",
                 removeOld + [.writeOwner(target)])
             return
         }
@@ -185,7 +193,9 @@ struct RegionPlanner {
     /// `usercnt` is recomputed by every step that changes entries; fix it alone only when nothing else will.
     private mutating func planUsercnt() {
         guard let record, actions.isEmpty, record.usercnt != record.expectedUsercnt else { return }
-        add(.repair, "usercnt", "\(record.usercnt.map(String.init) ?? "missing") → \(record.expectedUsercnt)", [.fixUsercnt])
+        add(
+            .repair, "usercnt", "\(record.usercnt.map(String.init) ?? "missing") → \(record.expectedUsercnt)",
+            [.fixUsercnt])
     }
 
     private mutating func add(_ kind: Action.Kind, _ subject: String, _ detail: String, _ steps: [Step]) {

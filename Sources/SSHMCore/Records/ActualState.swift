@@ -20,7 +20,8 @@ package struct ActualState: Hashable, Sendable {
     /// Values of the role nodes of every domain named in a record (absent nodes are absent here).
     package var roles: [RoleNode: String]
 
-    package init(records: [RegionID: RegionRecord] = [:], indexed: Set<RegionID> = [], roles: [RoleNode: String] = [:]) {
+    package init(records: [RegionID: RegionRecord] = [:], indexed: Set<RegionID> = [], roles: [RoleNode: String] = [:])
+    {
         self.records = records
         self.indexed = indexed
         self.roles = roles

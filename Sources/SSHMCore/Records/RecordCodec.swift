@@ -7,7 +7,9 @@ package struct RawRecord: Hashable, Sendable {
     /// Which borrower directory the entries came from (`nil` when neither exists).
     package var borrowersKey: String?
 
-    package init(fields: [String: String] = [:], borrowers: [String: [String: String]] = [:], borrowersKey: String? = nil) {
+    package init(
+        fields: [String: String] = [:], borrowers: [String: [String: String]] = [:], borrowersKey: String? = nil
+    ) {
         self.fields = fields
         self.borrowers = borrowers
         self.borrowersKey = borrowersKey
@@ -28,7 +30,8 @@ package enum RecordCodec {
     package static func decode(id: RegionID, _ raw: RawRecord) -> RegionRecord {
         var problems: [String] = []
         let dialect: RecordDialect =
-            raw.fields["master"] != nil || raw.borrowersKey == "slaves" ? .masterSlave
+            raw.fields["master"] != nil || raw.borrowersKey == "slaves"
+            ? .masterSlave
             : raw.fields["owner"] != nil || raw.borrowersKey == "borrowers" ? .ownerBorrower : .masterSlave
         var record = RegionRecord(id: id, dialect: dialect)
         var reader = FieldReader(fields: raw.fields, problems: [])
@@ -56,7 +59,9 @@ package enum RecordCodec {
             entry.uuid = entryReader.uuid("uuid", required: false)
             if let state = entryReader.text("state", required: false) {
                 entry.state = BorrowerState(rawValue: state)
-                if entry.state == nil { entryReader.problems.append("\(entryReader.prefix)state \"\(state)\" is unknown") }
+                if entry.state == nil {
+                    entryReader.problems.append("\(entryReader.prefix)state \"\(state)\" is unknown")
+                }
             }
             entry.problems = entryReader.problems
             record.borrowers[domid] = entry
@@ -115,7 +120,8 @@ private struct FieldReader {
         return value
     }
 
-    private mutating func parse<T>(_ name: String, required: Bool = true, _ what: String, _ parse: (String) -> T?) -> T? {
+    private mutating func parse<T>(_ name: String, required: Bool = true, _ what: String, _ parse: (String) -> T?) -> T?
+    {
         guard let value = text(name, required: required) else { return nil }
         guard let parsed = parse(value) else {
             problems.append("\(prefix)\(name) \"\(value.prefix(40))\" is not \(what)")

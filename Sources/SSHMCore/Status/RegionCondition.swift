@@ -41,7 +41,9 @@ package struct RegionCondition: Hashable, Codable, Sendable {
     /// storm) while a changed one is.
     package var fingerprint: String?
 
-    package init(_ kind: ConditionKind, reason: String, message: String, source: String? = nil, fingerprint: String? = nil) {
+    package init(
+        _ kind: ConditionKind, reason: String, message: String, source: String? = nil, fingerprint: String? = nil
+    ) {
         self.kind = kind
         self.reason = reason
         self.message = message

@@ -9,7 +9,8 @@ package enum DomainDirectory {
         var domains: [Domain] = []
         for info in try hypervisor.listDomains() {
             let name = try store.read(XenStorePath("/local/domain/\(info.domid)/name"), in: nil)
-            domains.append(Domain(domid: info.domid, uuid: info.uuid, name: name.flatMap(sanitized), isRunning: info.isRunning))
+            domains.append(
+                Domain(domid: info.domid, uuid: info.uuid, name: name.flatMap(sanitized), isRunning: info.isRunning))
         }
         return DomainTable(domains)
     }

@@ -21,6 +21,10 @@ package struct ExecutionReport: Sendable {
     package var failures: [Int: ActionFailure] = [:]
     /// Hypercalls made (map chunks + unmapped pages).
     package var hypercalls = 0
+    /// The run stopped early (shutdown); regions after the last one run were not touched.
+    package var stopped = false
+    /// Regions whose actions ran (all of the plan's unless stopped).
+    package var ran: Set<RegionID> = []
 
     package init() {}
 }
@@ -40,6 +44,9 @@ package final class Executor {
     let logger: Logger
     /// Pages per map call; only tests lower it.
     var chunk = Page.maxBatch
+    /// Asked between regions: when it says stop (the daemon is shutting down), the remaining regions wait for the
+    /// next run. A region is never left half-done by it.
+    package var shouldStop: @Sendable () -> Bool = { false }
 
     package init(
         store: any XenStore, hypervisor: any Hypervisor, hypervisorInfo: HypervisorInfo, space: MapSpace,
@@ -59,6 +66,10 @@ package final class Executor {
         var report = ExecutionReport()
         let indexed = Array(plan.actions.enumerated())
         for (id, group) in Dictionary(grouping: indexed, by: { $0.element.region }).sorted(by: { $0.key < $1.key }) {
+            if shouldStop() {
+                report.stopped = true
+                break
+            }
             var run = RegionRun(id: id, actions: group.map { ($0.offset, $0.element) }, executor: self)
             do {
                 try run.execute()
@@ -68,50 +79,43 @@ package final class Executor {
                 run.failAll(Self.failure(for: error, region: id, info: hypervisorInfo, space: space))
             }
             report.failures.merge(run.failures) { first, _ in first }
+            report.ran.insert(id)
             report.hypercalls += run.hypercalls
         }
         return report
     }
 
-    /// What to do about a refusal, for the one-sentence message a Failed region carries.
-    static func refusalAdvice(_ space: MapSpace) -> String {
-        switch space {
-        case .share:
-            "This Xen has no gmfn_share (it needs the series' hypervisor patch): use --map-space foreign, with which "
-                + "stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
-        case .foreign:
-            "Stock Xen lets only dom0 borrow with gmfn_foreign (on x86 a PVH dom0: boot Xen with dom0=pvh): make dom0 "
-                + "the borrower, or run a hypervisor with gmfn_share and --map-space share."
-        }
-    }
-
-    /// Turns an error into the condition a region gets.
-    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure {
+    /// Turns an error into the condition a region gets: one sentence, without the region's name (the status row
+    /// and the log metadata carry it), that says what to do.
+    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure
+    {
         switch error {
         case let failure as ActionFailure:
             return failure
         case let error as XenStoreError where error.code == .conflict:
             return ActionFailure(
                 reason: ConditionReason.retriesExhausted,
-                message: "region \(region): another writer kept changing the record (\(error)); will retry",
-                isTerminal: false)
+                message: "another writer kept changing the record (\(error)); will retry", isTerminal: false)
         case let error as XenStoreError:
-            return ActionFailure(
-                reason: ConditionReason.xenstoreError, message: "region \(region): \(error)", isTerminal: false)
+            return ActionFailure(reason: ConditionReason.xenstoreError, message: "\(error)", isTerminal: false)
         case let error as HypervisorError where error.code == .refused || error.code == .invalid:
+            let who = [error.owner.map { "dom\($0)" }, error.borrower.map { "into dom\($0)" }].compactMap { $0 }
+            let at = error.gfns.map { " at gfn 0x\(String($0.lowerBound, radix: 16))" } ?? ""
+            let advice =
+                space == .share
+                ? "Stock Xen has no gmfn_share: there only dom0 can borrow, with --map-space foreign."
+                : "Stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
             return ActionFailure(
-                reason: error.code == .refused ? ConditionReason.refused : ConditionReason.invalidRequest,
-                message: "region \(region): \(info.kind == "xen" ? "Xen" : "the \(info.kind) hypervisor") "
-                    + "\(info.version) (\(info.arch.rawValue)) refused map space \(space.rawValue) "
-                    + "(XENMAPSPACE \(space.xenValue)): \(error). " + refusalAdvice(space),
+                reason: ConditionReason.refused,
+                message: "\(info.displayName) on \(info.arch.rawValue) refused to map \(who.joined(separator: " "))"
+                    + " with map space \(space.rawValue) (XENMAPSPACE \(space.xenValue)): "
+                    + "\(XenStoreError.errnoText(error.errno))\(at). \(advice)",
                 isTerminal: true)
         case let error as HypervisorError:
             return ActionFailure(
-                reason: ConditionReason.hypervisorError, message: "region \(region): \(error); will retry",
-                isTerminal: false)
+                reason: ConditionReason.hypervisorError, message: "\(error); will retry", isTerminal: false)
         default:
-            return ActionFailure(
-                reason: ConditionReason.hypervisorError, message: "region \(region): \(error)", isTerminal: false)
+            return ActionFailure(reason: ConditionReason.hypervisorError, message: "\(error)", isTerminal: false)
         }
     }
 }

@@ -44,7 +44,9 @@ struct PageMapper {
                         if runStart == nil { runStart = index }
                         continue
                     }
-                    if let start = runStart { mapped.append((borrowerGFN + UInt64(start))..<(borrowerGFN + UInt64(index))) }
+                    if let start = runStart {
+                        mapped.append((borrowerGFN + UInt64(start))..<(borrowerGFN + UInt64(index)))
+                    }
                     runStart = nil
                     if failure == nil {
                         let gfn = borrowerGFN + UInt64(index)
@@ -86,7 +88,8 @@ struct PageMapper {
                 throw error
             } catch {
                 throw HypervisorError(
-                    code: .other, operation: "xc_domain_remove_from_physmap", errno: 0, borrower: borrower, gfns: gfn...gfn)
+                    code: .other, operation: "xc_domain_remove_from_physmap", errno: 0, borrower: borrower,
+                    gfns: gfn...gfn)
             }
         }
     }

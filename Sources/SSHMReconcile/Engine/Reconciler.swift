@@ -9,7 +9,10 @@ package struct ReconcileSettings: Sendable {
     /// List all of `/libxl/static_shm` (on a throwaway handle) to find records whose index entry was lost.
     package var scanAllRecords: Bool
 
-    package init(plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(), scanAllRecords: Bool = true) {
+    package init(
+        plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(),
+        scanAllRecords: Bool = true
+    ) {
         self.plan = plan
         self.space = space
         self.retry = retry
@@ -22,6 +25,12 @@ package struct Observation: Sendable {
     package var actual: ActualState
     package var domains: DomainTable
     package var hypervisor: HypervisorInfo
+
+    package init(actual: ActualState, domains: DomainTable, hypervisor: HypervisorInfo) {
+        self.actual = actual
+        self.domains = domains
+        self.hypervisor = hypervisor
+    }
 }
 
 /// The outcome of one pass.
@@ -58,7 +67,9 @@ package final class Reconciler: Sendable {
     }
 
     /// Plans against an observation.
-    package func plan(_ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition]) -> Plan {
+    package func plan(_ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition])
+        -> Plan
+    {
         SSHMCore.plan(
             PlanInput(
                 desired: desired, actual: observation.actual, domains: observation.domains, previous: previous,
@@ -68,22 +79,44 @@ package final class Reconciler: Sendable {
     /// Observes, plans, executes and returns every region's condition.
     /// - Throws: when xenstore or the hypervisor cannot be read at all (the pass did nothing).
     package func reconcile(_ desired: DesiredState, previous: [RegionID: RegionCondition]) throws -> PassReport {
-        let observation = try observe(declared: Set(desired.regions.map(\.id)))
-        let plan = plan(desired, observation, previous: previous)
+        try reconcile(desired, observation: observe(declared: Set(desired.regions.map(\.id))), previous: previous)
+    }
+
+    /// Plans against `observation` (fresh, or a daemon's cache), executes, and returns every region's condition.
+    /// - Parameter hold: regions not to touch this pass (backing off after a failure): their actions are dropped
+    ///   and their previous condition kept.
+    package func reconcile(
+        _ desired: DesiredState, observation: Observation, previous: [RegionID: RegionCondition],
+        hold: Set<RegionID> = [], shouldStop: @escaping @Sendable () -> Bool = { false }
+    ) throws -> PassReport {
+        var plan = plan(desired, observation, previous: previous)
+        if !hold.isEmpty {
+            plan.actions.removeAll { hold.contains($0.region) }
+            for id in hold { plan.outlook[id] = previous[id] ?? plan.outlook[id] }
+        }
         let executor = Executor(
             store: store, hypervisor: hypervisor, hypervisorInfo: observation.hypervisor, space: settings.space,
             retry: settings.retry, logger: logger)
+        executor.shouldStop = shouldStop
         let execution = try executor.execute(plan)
         return PassReport(
-            plan: plan, execution: execution, conditions: Self.conditions(plan: plan, execution: execution),
+            plan: plan, execution: execution,
+            conditions: Self.conditions(plan: plan, execution: execution, previous: previous),
             observation: observation)
     }
 
     /// The plan's outlook, overridden by what failed: a terminal failure makes the region `Failed` (remembering the
-    /// input's fingerprint), any other `Degraded`. A region whose prune succeeded has no condition any more.
-    static func conditions(plan: Plan, execution: ExecutionReport) -> [RegionID: RegionCondition] {
+    /// input's fingerprint), any other `Degraded`. A region whose prune succeeded has no condition any more; one
+    /// the executor did not reach (shutdown) keeps its previous condition.
+    static func conditions(
+        plan: Plan, execution: ExecutionReport, previous: [RegionID: RegionCondition]
+    ) -> [RegionID: RegionCondition] {
         var conditions = plan.outlook
         for (region, actions) in Dictionary(grouping: plan.actions.indices, by: { plan.actions[$0].region }) {
+            guard execution.ran.contains(region) else {
+                conditions[region] = previous[region]
+                continue
+            }
             let failures = actions.compactMap { execution.failures[$0] }
             guard let worst = failures.first(where: \.isTerminal) ?? failures.first else {
                 if actions.contains(where: { plan.actions[$0].kind == .prune }) { conditions[region] = nil }
@@ -92,7 +125,10 @@ package final class Reconciler: Sendable {
             var condition = conditions[region] ?? RegionCondition(.degraded, reason: "", message: "")
             condition.kind = worst.isTerminal ? .failed : .degraded
             condition.reason = worst.reason
-            condition.message = worst.message
+            condition.message =
+                failures.count == 1
+                ? worst.message : "\(worst.message) (\(failures.count) of \(actions.count) changes failed)"
+
             conditions[region] = condition
         }
         return conditions

@@ -25,14 +25,20 @@ package struct RecordReader {
         for id in ids.sorted() {
             guard let record = try readRecord(id, in: nil) else { continue }
             actual.records[id] = record
-            for domid in [record.owner].compactMap({ $0 }) + record.borrowers.keys.sorted() {
-                let node = RoleNode(domid: domid, id: id)
-                if let value = try store.read(XenStorePath(RecordPaths.role(domid: domid, id: id)), in: nil) {
-                    actual.roles[node] = value
-                }
-            }
+            actual.roles.merge(try readRoles(of: record)) { _, new in new }
         }
         return actual
+    }
+
+    /// The role nodes of the record's owner and borrowers that exist.
+    package func readRoles(of record: RegionRecord) throws -> [RoleNode: String] {
+        var roles: [RoleNode: String] = [:]
+        for domid in [record.owner].compactMap({ $0 }) + record.borrowers.keys.sorted() {
+            if let value = try store.read(XenStorePath(RecordPaths.role(domid: domid, id: record.id)), in: nil) {
+                roles[RoleNode(domid: domid, id: record.id)] = value
+            }
+        }
+        return roles
     }
 
     /// Ids in `/tool/sshm-reconcile/index/<xx>/`.
@@ -50,7 +56,8 @@ package struct RecordReader {
     /// Every record id under `/libxl/static_shm`, or none when the listing fails.
     private func scanRecordIDs() -> [RegionID] {
         do {
-            return (try store.directoryOnThrowawayHandle(XenStorePath(RecordPaths.root)) ?? []).compactMap(RegionID.init)
+            return (try store.directoryOnThrowawayHandle(XenStorePath(RecordPaths.root)) ?? []).compactMap(
+                RegionID.init)
         } catch {
             logger.debug(
                 "could not list every record; records without an index entry stay invisible this pass",

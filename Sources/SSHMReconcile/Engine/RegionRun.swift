@@ -37,9 +37,11 @@ struct RegionRun {
     private mutating func fail(_ index: Int, _ error: any Error) {
         let failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
         if failures[index] == nil { failures[index] = failure }
-        executor.logger.error(
+        executor.logger.debug(
             "\(failure.message)",
-            metadata: ["region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")"])
+            metadata: [
+                "region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")",
+            ])
     }
 
     private func transaction<T>(_ body: (RecordWriter) throws -> T) throws -> T {
@@ -89,7 +91,8 @@ struct RegionRun {
             if try record.exists() { try record.writeUsercnt(1 + (try record.countMapped())) }
         }
         for domid in unmapped {
-            executor.logger.info("unmapped borrower", metadata: ["region": "\(id)", "domid": "\(domid)", "action": "unmap"])
+            executor.logger.info(
+                "unmapped borrower", metadata: ["region": "\(id)", "domid": "\(domid)", "action": "unmap"])
         }
     }
 
@@ -115,13 +118,14 @@ struct RegionRun {
                 if existed, try record.manager() != RegionRecord.managerName, !writesHeader {
                     throw ActionFailure(
                         reason: ConditionReason.conflict,
-                        message: "region \(id): \(record.base) was changed by another writer during the pass; will retry",
+                        message:
+                            "\(record.base) was changed by another writer during the pass; will retry",
                         isTerminal: false)
                 }
                 if !existed, !writesHeader, !maps.isEmpty || edits.contains(where: { $0.step != .removeIndex }) {
                     throw ActionFailure(
                         reason: ConditionReason.xenstoreError,
-                        message: "region \(id): \(record.base) disappeared during the pass; will retry",
+                        message: "\(record.base) disappeared during the pass; will retry",
                         isTerminal: false)
                 }
                 let present = existed ? try record.entryDomids() : []
@@ -213,7 +217,8 @@ struct RegionRun {
                     guard try record.entryDomids().isEmpty else {
                         throw ActionFailure(
                             reason: ConditionReason.hypervisorError,
-                            message: "region \(id): some borrowers are still mapped; the record stays until they are unmapped",
+                            message:
+                                "some borrowers are still mapped; the record stays until they are unmapped",
                             isTerminal: false)
                     }
                     try record.removeRecord(owner: owner)

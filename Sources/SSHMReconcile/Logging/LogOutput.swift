@@ -22,7 +22,9 @@ package struct StderrLogHandler: LogHandler {
     private let format: LogFormat
     private let journal: Bool
 
-    package init(label: String, level: Logger.Level, format: LogFormat, journal: Bool = StderrLogHandler.stderrIsJournal()) {
+    package init(
+        label: String, level: Logger.Level, format: LogFormat, journal: Bool = StderrLogHandler.stderrIsJournal()
+    ) {
         self.label = label
         logLevel = level
         self.format = format

@@ -17,7 +17,9 @@ package struct DomainInfo: Hashable, Sendable {
     package var isShutdown: Bool
     package var kind: Kind
 
-    package init(domid: DomID, uuid: DomainUUID, isDying: Bool = false, isShutdown: Bool = false, kind: Kind = .unknown) {
+    package init(
+        domid: DomID, uuid: DomainUUID, isDying: Bool = false, isShutdown: Bool = false, kind: Kind = .unknown
+    ) {
         self.domid = domid
         self.uuid = uuid
         self.isDying = isDying
@@ -55,6 +57,9 @@ package struct HypervisorInfo: Hashable, Sendable {
     package var arch: Arch
     /// Whether this process runs in the control domain (only dom0 may call the mapping hypercalls).
     package var isControlDomain: Bool
+
+    /// `Xen 4.17.7`, or `simulated Xen 4.17 (stock)`.
+    package var displayName: String { kind == "xen" ? "Xen \(version)" : "\(kind) Xen \(version)" }
 
     package init(kind: String, version: String, arch: Arch, isControlDomain: Bool) {
         self.kind = kind

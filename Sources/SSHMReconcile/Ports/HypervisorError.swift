@@ -1,7 +1,8 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import SSHMCore
 
 /// A failed hypercall, with the domain and frame range it was about.
 package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -70,8 +71,8 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
         if let borrower { subject.append("borrower dom\(borrower)") }
         if let owner { subject.append("owner dom\(owner)") }
         if let gfns {
-            let first = "gfn 0x" + String(gfns.lowerBound, radix: 16)
-            subject.append(gfns.count == 1 ? first : first + "-0x" + String(gfns.upperBound, radix: 16))
+            let first = "gfn 0x\(String(gfns.lowerBound, radix: 16))"
+            subject.append(gfns.count == 1 ? first : "\(first)-0x\(String(gfns.upperBound, radix: 16))")
         }
         let about = subject.isEmpty ? "" : " (\(subject.joined(separator: ", ")))"
         let text = "\(operation)\(about): \(XenStoreError.errnoText(errno))"

@@ -13,7 +13,9 @@ package struct XenStorePath: Hashable, Comparable, Sendable, CustomStringConvert
     }
 
     /// The last path element.
-    package var lastComponent: Substring { rawValue[rawValue.index(after: rawValue.lastIndex(of: "/") ?? rawValue.startIndex)...] }
+    package var lastComponent: Substring {
+        rawValue[rawValue.index(after: rawValue.lastIndex(of: "/") ?? rawValue.startIndex)...]
+    }
 
     package var description: String { rawValue }
     package static func < (lhs: XenStorePath, rhs: XenStorePath) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -110,6 +112,10 @@ package protocol XenStore: AnyObject, Sendable {
     func unwatch(_ path: XenStorePath, token: String) throws
     /// Every event of every watch of this store, in order. One consumer at a time.
     var watchEvents: AsyncStream<XenStoreWatchEvent> { get }
+
+    /// Lists a directory that may be too large for one reply (a listing of every region id), in a way that
+    /// cannot break this store's connection. Returns `nil` if the node does not exist.
+    func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]?
 }
 
 extension XenStore {

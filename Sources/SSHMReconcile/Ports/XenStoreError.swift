@@ -7,14 +7,17 @@ package struct XenStoreError: Error, Hashable, Sendable, CustomStringConvertible
     package enum Code: Hashable, Sendable {
         /// EAGAIN at commit: another writer changed what the transaction touched. Retriable.
         case conflict
+        /// ENOENT from an operation that needs the node (e.g. setting permissions of a missing node). Reads and
+        /// listings report absence as `nil` instead.
+        case notFound
         /// EACCES/EPERM.
         case permissionDenied
         /// ENOSPC/EDQUOT/E2BIG, or a quota of the daemon.
         case quotaExceeded
         /// EINVAL: a malformed path or value.
         case invalidArgument
-        /// The daemon cannot be reached, or the connection died (ECONNREFUSED, ENOENT on the socket, EBADF, EPIPE,
-        /// ECONNRESET, EIO). Retriable after reconnecting.
+        /// The daemon cannot be reached, or the connection died (ECONNREFUSED, EBADF, EPIPE, ECONNRESET, EIO; any
+        /// failure to open a connection, ENOENT for a missing socket included). Retriable after reconnecting.
         case unavailable
         /// EBUSY/ETIMEDOUT and friends.
         case busy
@@ -45,7 +48,8 @@ package struct XenStoreError: Error, Hashable, Sendable, CustomStringConvertible
         case EACCES, EPERM: .permissionDenied
         case ENOSPC, EDQUOT, E2BIG, EMLINK: .quotaExceeded
         case EINVAL, ENAMETOOLONG: .invalidArgument
-        case ECONNREFUSED, ENOENT, EBADF, EPIPE, ECONNRESET, EIO, ENOTCONN, ESHUTDOWN: .unavailable
+        case ENOENT: .notFound
+        case ECONNREFUSED, EBADF, EPIPE, ECONNRESET, EIO, ENOTCONN, ESHUTDOWN: .unavailable
         case EBUSY, ETIMEDOUT, EINTR: .busy
         default: .other
         }
@@ -55,7 +59,7 @@ package struct XenStoreError: Error, Hashable, Sendable, CustomStringConvertible
     package var isRetriable: Bool {
         switch code {
         case .conflict, .busy, .unavailable: true
-        case .permissionDenied, .quotaExceeded, .invalidArgument, .other: false
+        case .notFound, .permissionDenied, .quotaExceeded, .invalidArgument, .other: false
         }
     }
 

@@ -1,5 +1,5 @@
-import Synchronization
 import SSHMCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -28,6 +28,17 @@ package final class SimulatedHypervisor: Hypervisor {
         var mapCalls = 0
         var mutatingCalls = 0
         var pagesSeen: UInt64 = 0
+        /// What each domain's xenstore nodes said, since the last `listDomains`: a real hypervisor answers its
+        /// calls without xenstore, so the simulation reads it as rarely as it can.
+        var known: [DomID: Known] = [:]
+    }
+
+    private struct Known {
+        var uuid: DomainUUID
+        /// `memory/static-max` in pages; `.some(nil)` when the node is absent.
+        var ramPages: UInt64??
+        /// `/libxl/<domid>/type`; `.some(nil)` when absent.
+        var type: String??
     }
 
     private let store: any XenStore
@@ -37,7 +48,10 @@ package final class SimulatedHypervisor: Hypervisor {
     private let state: Mutex<State>
 
     /// Opens the simulated hypervisor whose mappings live at `stateFile`.
-    package init(store: any XenStore, stateFile: String, policy: Policy = .permissive, faults: SimulatorFaults = SimulatorFaults()) {
+    package init(
+        store: any XenStore, stateFile: String, policy: Policy = .permissive,
+        faults: SimulatorFaults = SimulatorFaults()
+    ) {
         self.store = store
         self.stateFile = stateFile
         self.policy = policy
@@ -63,7 +77,13 @@ package final class SimulatedHypervisor: Hypervisor {
         HypervisorInfo(kind: "simulated", version: "4.17 (\(policy.rawValue))", arch: .host, isControlDomain: true)
     }
 
-    package func listDomains() throws -> [DomainInfo] { try Self.readDomains(store) }
+    package func listDomains() throws -> [DomainInfo] {
+        let domains = try Self.readDomains(store)
+        state.withLock { state in
+            state.known = Dictionary(uniqueKeysWithValues: domains.map { ($0.domid, Known(uuid: $0.uuid)) })
+        }
+        return domains
+    }
 
     /// Domains from `/local/domain/*` and their `vm` nodes.
     static func readDomains(_ store: any XenStore) throws -> [DomainInfo] {
@@ -84,9 +104,11 @@ package final class SimulatedHypervisor: Hypervisor {
     }
 
     private func key(_ domid: DomID, operation: String) throws -> DomainKey {
+        if let known = state.withLock({ $0.known[domid] }) { return DomainKey(domid: domid, uuid: known.uuid) }
         guard let uuid = try Self.uuid(of: domid, store) else {
             throw HypervisorError(operation: operation, errno: ESRCH, borrower: domid)
         }
+        state.withLock { $0.known[domid] = Known(uuid: uuid) }
         return DomainKey(domid: domid, uuid: uuid)
     }
 
@@ -146,8 +168,12 @@ package final class SimulatedHypervisor: Hypervisor {
                     }
                 }
                 for run in mapped {
-                    try file.appendMap(borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
-                    state.withLock { $0.mappings.map(borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN) }
+                    try file.appendMap(
+                        borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                    state.withLock {
+                        $0.mappings.map(
+                            borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                    }
                 }
             }
         } catch let error as HypervisorError where error.code == .domainGone {
@@ -185,19 +211,25 @@ package final class SimulatedHypervisor: Hypervisor {
     /// What stock Xen 4.17 on x86 answers (measured under QEMU, DESIGN §9).
     private func refusal(borrower: DomID, space: MapSpace) throws -> Refusal? {
         guard policy == .stock else { return nil }
-        if borrower != .dom0, try store.read(XenStorePath("/libxl/\(borrower)/type"), in: nil) == "pv" {
-            return .wholeCall(EACCES)
+        let type: String?
+        if let cached = state.withLock({ $0.known[borrower]?.type }) {
+            type = cached
+        } else {
+            type = try store.read(XenStorePath("/libxl/\(borrower)/type"), in: nil)
+            state.withLock { $0.known[borrower]?.type = .some(type) }
         }
+        if borrower != .dom0, type == "pv" { return .wholeCall(EACCES) }
         if space == .share { return .everyPage(EINVAL) }
         return borrower == .dom0 ? nil : .everyPage(EPERM)
     }
 
     /// The owner's RAM in pages, from `memory/static-max` (KiB), when the toolstack wrote it.
     private func ramPages(of owner: DomID) throws -> UInt64? {
-        guard let text = try store.read(XenStorePath("/local/domain/\(owner)/memory/static-max"), in: nil),
-            let kib = UInt64(text)
-        else { return nil }
-        return kib / 4
+        if let cached = state.withLock({ $0.known[owner]?.ramPages }) { return cached }
+        let text = try store.read(XenStorePath("/local/domain/\(owner)/memory/static-max"), in: nil)
+        let pages = text.flatMap { UInt64($0) }.map { $0 / 4 }
+        state.withLock { $0.known[owner]?.ramPages = .some(pages) }
+        return pages
     }
 
     /// The mappings as this process knows them.

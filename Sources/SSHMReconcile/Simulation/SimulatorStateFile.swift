@@ -64,7 +64,9 @@ package final class SimulatorStateFile: Sendable {
     }
 
     /// Records a map call that succeeded for `count` frames.
-    package func appendMap(_ borrower: DomainKey, gfn: UInt64, count: UInt64, owner: DomID, ownerGFN: UInt64) throws(HypervisorError) {
+    package func appendMap(_ borrower: DomainKey, gfn: UInt64, count: UInt64, owner: DomID, ownerGFN: UInt64)
+        throws(HypervisorError)
+    {
         try append(
             "{\"op\":\"map\",\"domid\":\(borrower.domid),\"uuid\":\"\(borrower.uuid)\",\"gfn\":\(gfn),\"count\":\(count),"
                 + "\"owner\":\(owner),\"ownerGFN\":\(ownerGFN)}\n")
@@ -90,7 +92,8 @@ package final class SimulatorStateFile: Sendable {
                 Snapshot.Borrower(
                     domid: key.domid.rawValue, uuid: key.uuid.rawValue,
                     extents: mappings.extents(of: key).map {
-                        Snapshot.Extent(gfn: $0.gfn, count: $0.count, owner: $0.page.owner.rawValue, ownerGFN: $0.page.ownerGFN)
+                        Snapshot.Extent(
+                            gfn: $0.gfn, count: $0.count, owner: $0.page.owner.rawValue, ownerGFN: $0.page.ownerGFN)
                     })
             })
         do {

@@ -11,16 +11,23 @@ package enum StatusRenderer {
 
     package static func table(_ report: StatusReport, colour: Bool) -> String {
         let hypervisor = report.hypervisor
-        var out = "hypervisor: \(hypervisor.kind) \(hypervisor.version), \(hypervisor.arch), "
-        out += "\(hypervisor.controlDomain ? "running in dom0" : "NOT running in dom0"), map space \(hypervisor.mapSpace)\n"
+        var out =
+            "hypervisor: \(hypervisor.kind == "xen" ? "" : hypervisor.kind + " ")Xen \(hypervisor.version), \(hypervisor.arch), "
+        out +=
+            "\(hypervisor.controlDomain ? "running in dom0" : "NOT running in dom0"), map space \(hypervisor.mapSpace)\n"
         guard !report.regions.isEmpty else { return out + "no regions: nothing declared and no records\n" }
         let header = ["REGION", "CONDITION", "OWNER", "BORROWERS", "MESSAGE"]
         let rows = report.regions.map { region -> [String] in
             let owner = region.owner.map(label) ?? "-"
-            let borrowers = region.borrowers.isEmpty
-                ? "-" : region.borrowers.map { "\(label($0))\($0.state.map { " \($0)" } ?? "")" }.joined(separator: ", ")
+            let borrowers =
+                region.borrowers.isEmpty
+                ? "-"
+                : region.borrowers.map { "\(label($0))\($0.state.map { " \($0)" } ?? "")" }.joined(separator: ", ")
             var message = region.message
-            if region.pending > 0 { message += (message.isEmpty ? "" : "; ") + "\(region.pending) change\(region.pending == 1 ? "" : "s") pending" }
+            if region.pending > 0 {
+                message +=
+                    (message.isEmpty ? "" : "; ") + "\(region.pending) change\(region.pending == 1 ? "" : "s") pending"
+            }
             return [region.id, region.condition, owner, borrowers, message]
         }
         let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -45,13 +52,14 @@ package enum StatusRenderer {
 
     private static func colourise(_ cell: String, _ condition: String, _ enabled: Bool) -> String {
         guard enabled else { return cell }
-        let code = switch condition {
-        case "Ready": "32"
-        case "Pending": "33"
-        case "Degraded", "Frozen": "35"
-        case "Failed": "31"
-        default: "0"
-        }
+        let code =
+            switch condition {
+            case "Ready": "32"
+            case "Pending": "33"
+            case "Degraded", "Frozen": "35"
+            case "Failed": "31"
+            default: "0"
+            }
         return "\u{1B}[\(code)m\(cell)\u{1B}[0m"
     }
 }

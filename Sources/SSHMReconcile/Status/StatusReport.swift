@@ -8,7 +8,8 @@ package struct StatusReport: Codable, Sendable {
         /// The domain's name when known, else `domN`.
         package var domain: String
         package var domid: UInt32?
-        /// For borrowers: the record's state (`mapping`, `mapped`, `unmapping`), or `declared` when not recorded yet.
+        /// For borrowers: the record's state (`mapping`, `mapped`, `unmapping`); `unmapped` for a declared borrower
+        /// that is running but not recorded, `waiting` for one that does not run.
         package var state: String?
     }
 
@@ -61,14 +62,22 @@ package struct StatusReport: Codable, Sendable {
                 member($0.domid, fallback: nil, state: $0.state?.rawValue ?? "mapped")
             }
             for spec in region?.borrowers ?? [] {
-                if case .found(let domain) = domains.resolve(spec.domain), record?.borrowers[domain.domid] != nil { continue }
-                let resolved: DomID? = if case .found(let domain) = domains.resolve(spec.domain) { domain.domid } else { nil }
-                borrowers.append(Member(domain: "\(spec.domain)", domid: resolved?.rawValue, state: "declared"))
+                guard case .found(let domain) = domains.resolve(spec.domain) else {
+                    borrowers.append(Member(domain: "\(spec.domain)", domid: nil, state: "waiting"))
+                    continue
+                }
+                guard record?.borrowers[domain.domid] == nil else { continue }
+                let name = domain.name ?? "\(spec.domain)"
+                borrowers.append(Member(domain: name, domid: domain.domid.rawValue, state: "unmapped"))
             }
-            let ownerID: DomID? = record?.owner ?? {
-                if let region, case .found(let domain) = domains.resolve(region.owner.domain) { return domain.domid }
-                return nil
-            }()
+            let ownerID: DomID? =
+                record?.owner
+                ?? {
+                    if let region, case .found(let domain) = domains.resolve(region.owner.domain) {
+                        return domain.domid
+                    }
+                    return nil
+                }()
             return RegionStatus(
                 id: id.rawValue, condition: condition?.kind.rawValue ?? "Unknown", reason: condition?.reason ?? "",
                 message: condition?.message ?? "", source: region?.source ?? record?.source ?? condition?.source,

@@ -37,10 +37,11 @@ struct PlannerTests {
 
     @Test func mapsOwnerAndBorrowerOfANewRegion() {
         let result = Self.planFor()
-        #expect(result.actions.map(\.line) == [
-            "+ map telemetry: owner sensor-vm (dom3): 0x7fe00000, 512 pages, rw",
-            "+ map telemetry: borrower logger-vm (dom5): 0x1000000000, 512 pages from sensor-vm (dom3) 0x7fe00000",
-        ])
+        #expect(
+            result.actions.map(\.line) == [
+                "+ map telemetry: owner sensor-vm (dom3): 0x7fe00000, 512 pages, rw",
+                "+ map telemetry: borrower logger-vm (dom5): 0x1000000000, 512 pages from sensor-vm (dom3) 0x7fe00000",
+            ])
         #expect(result.outlook[Self.region.id]?.kind == .ready)
     }
 
@@ -69,9 +70,10 @@ struct PlannerTests {
     @Test func remapsABorrowerThatCameBackUnderANewDomid() {
         let rebooted = Build.domain("logger-vm", 9, uuid: 5)
         let result = Self.planFor(actual: Self.convergedActual(), domains: [Self.sensor, rebooted])
-        #expect(result.actions.map(\.line) == [
-            "-/+ remap telemetry: borrower logger-vm (dom9): dom5 → dom9 (same UUID)"
-        ])
+        #expect(
+            result.actions.map(\.line) == [
+                "-/+ remap telemetry: borrower logger-vm (dom9): dom5 → dom9 (same UUID)"
+            ])
     }
 
     @Test func forgetsAStaleEntryWhenItsDomidNowBelongsToAnotherDomain() {
@@ -99,7 +101,8 @@ struct PlannerTests {
     }
 
     @Test func prunesARegionWhoseFileWasDeleted() {
-        let other = Build.region("other", owner: "sensor-vm", begin: 0x1000_0000, borrowers: [], source: "/etc/sshm.d/20-other.yaml")
+        let other = Build.region(
+            "other", owner: "sensor-vm", begin: 0x1000_0000, borrowers: [], source: "/etc/sshm.d/20-other.yaml")
         let desired = Build.desired([other], file: "/etc/sshm.d/20-other.yaml")
         let result = Self.planFor(desired: desired, actual: Self.convergedActual())
         #expect(
@@ -117,9 +120,13 @@ struct PlannerTests {
     @Test func keepsTheRegionsOfAFrozenFile() {
         let desired = DesiredState(files: [
             ManifestFile(path: "/etc/sshm.d/10-test.yaml", status: .frozen, diagnostics: []),
-            ManifestFile(path: "/etc/sshm.d/20-other.yaml", status: .valid([
-                Build.region("other", owner: "sensor-vm", begin: 0x1000_0000, borrowers: [], source: "/etc/sshm.d/20-other.yaml")
-            ]), diagnostics: []),
+            ManifestFile(
+                path: "/etc/sshm.d/20-other.yaml",
+                status: .valid([
+                    Build.region(
+                        "other", owner: "sensor-vm", begin: 0x1000_0000, borrowers: [],
+                        source: "/etc/sshm.d/20-other.yaml")
+                ]), diagnostics: []),
         ])
         let result = Self.planFor(desired: desired, actual: Self.convergedActual())
         #expect(!result.actions.contains { $0.region == Self.region.id })
@@ -131,13 +138,15 @@ struct PlannerTests {
         var failed = first.outlook[Self.region.id] ?? RegionCondition(.ready, reason: "", message: "")
         failed.kind = .failed
         failed.reason = ConditionReason.refused
-        let again = plan(PlanInput(
-            desired: Build.desired([Self.region]), actual: ActualState(),
-            domains: DomainTable([Self.sensor, Self.logger]), previous: [Self.region.id: failed]))
+        let again = plan(
+            PlanInput(
+                desired: Build.desired([Self.region]), actual: ActualState(),
+                domains: DomainTable([Self.sensor, Self.logger]), previous: [Self.region.id: failed]))
         #expect(again.actions.isEmpty)
-        let changed = plan(PlanInput(
-            desired: Build.desired([Self.region]), actual: ActualState(),
-            domains: DomainTable([Self.sensor, Build.domain("logger-vm", 6)]), previous: [Self.region.id: failed]))
+        let changed = plan(
+            PlanInput(
+                desired: Build.desired([Self.region]), actual: ActualState(),
+                domains: DomainTable([Self.sensor, Build.domain("logger-vm", 6)]), previous: [Self.region.id: failed]))
         #expect(!changed.actions.isEmpty)
     }
 }

@@ -60,7 +60,8 @@ struct RecordCodecTests {
 
     @Test func reportsMissingFieldsAndAnUnknownState() {
         let raw = RawRecord(
-            fields: ["manager": "sshm-reconcile"], borrowers: ["5": ["state": "half"], "x": [:]], borrowersKey: "slaves")
+            fields: ["manager": "sshm-reconcile"], borrowers: ["5": ["state": "half"], "x": [:]], borrowersKey: "slaves"
+        )
         let record = RecordCodec.decode(id: Self.id, raw)
         #expect(record.problems.contains("master is missing"))
         #expect(record.problems.contains("slaves/x is not a domid"))
@@ -94,7 +95,9 @@ struct RecordCodecTests {
             begin: Build.address(0x9000), size: Build.size(0x2000), offset: Build.offset(0x1000), prot: .ro,
             uuid: Build.uuid(5), state: .mapped)
         let raw = RawRecord(
-            fields: Dictionary(uniqueKeysWithValues: header.map { ($0.name, $0.value) }).merging(["usercnt": "2"]) { $1 },
+            fields: Dictionary(uniqueKeysWithValues: header.map { ($0.name, $0.value) }).merging(["usercnt": "2"]) {
+                $1
+            },
             borrowers: ["5": Dictionary(uniqueKeysWithValues: entry.map { ($0.name, $0.value) })],
             borrowersKey: "borrowers")
         let record = RecordCodec.decode(id: Self.id, raw)

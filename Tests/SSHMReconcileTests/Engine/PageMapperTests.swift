@@ -1,6 +1,6 @@
-import Synchronization
 import SSHMCore
 import SSHMTestSupport
+import Synchronization
 import Testing
 
 @testable import SSHMReconcile
@@ -27,7 +27,9 @@ final class ScriptedHypervisor: Hypervisor {
     var calls: [Call] { state.withLock { $0.calls } }
     var unmapped: [UInt64] { calls.compactMap { if case .unmap(let gfn) = $0 { gfn } else { nil } } }
 
-    func info() throws -> HypervisorInfo { HypervisorInfo(kind: "xen", version: "4.17.7", arch: .x86_64, isControlDomain: true) }
+    func info() throws -> HypervisorInfo {
+        HypervisorInfo(kind: "xen", version: "4.17.7", arch: .x86_64, isControlDomain: true)
+    }
     func listDomains() throws -> [DomainInfo] { [] }
 
     func addToPhysmapBatch(
@@ -58,16 +60,19 @@ struct PageMapperTests {
     @Test func mapsSeventyThousandPagesInTwoChunksOfAtMost65535() throws {
         let hypervisor = ScriptedHypervisor()
         try PageMapper(hypervisor: hypervisor, space: .share).map(Self.target(pages: 70_000))
-        #expect(hypervisor.calls == [
-            .map(ownerGFN: 0x7FE00, borrowerGFN: Self.borrowerGFN, count: 65535),
-            .map(ownerGFN: 0x7FE00 + 65535, borrowerGFN: Self.borrowerGFN + 65535, count: 4465),
-        ])
+        #expect(
+            hypervisor.calls == [
+                .map(ownerGFN: 0x7FE00, borrowerGFN: Self.borrowerGFN, count: 65535),
+                .map(ownerGFN: 0x7FE00 + 65535, borrowerGFN: Self.borrowerGFN + 65535, count: 4465),
+            ])
     }
 
     @Test func unmapsNothingWhenTheFirstCallFailsAsAWhole() {
         let refused = HypervisorError(operation: "xc_domain_add_to_physmap_batch", errno: 13)
         let hypervisor = ScriptedHypervisor(mapAnswers: [.failure(refused)])
-        #expect(throws: PageMapper.MapFailure.self) { try PageMapper(hypervisor: hypervisor, space: .share).map(Self.target(pages: 4)) }
+        #expect(throws: PageMapper.MapFailure.self) {
+            try PageMapper(hypervisor: hypervisor, space: .share).map(Self.target(pages: 4))
+        }
         #expect(hypervisor.unmapped.isEmpty)
         #expect(hypervisor.calls.count == 1)
     }

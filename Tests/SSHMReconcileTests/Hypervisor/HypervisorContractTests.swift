@@ -12,16 +12,18 @@ import Testing
 /// The Hypervisor contract against the simulator, with the domains and answers the system tier sees on real Xen
 /// (docs/system-test.md): the same checks then run in a real dom0 through `sshm-reconcile selftest hypervisor`.
 struct HypervisorContractTests {
-    /// dom0, two PV domUs and two PVH domUs, as xl and xen-init-dom0 describe them in xenstore.
-    static func host() -> DictionaryXenStore {
-        var values: [String: String] = ["/local/domain/0/name": "Domain-0", "/local/domain/0/vm": "/vm/\(Build.uuid(0))"]
+    /// dom0, two PV domUs and two PVH domUs (domids 1-4), written the way libxl writes them.
+    static func host() throws -> InMemoryXenStore {
+        let store = InMemoryXenStore()
+        try store.write("/local/domain/0/name", "Domain-0", in: nil)
         for (domid, name, type) in [(1, "pv-a", "pv"), (2, "pv-b", "pv"), (3, "pvh-c", "pvh"), (4, "pvh-d", "pvh")] {
-            values["/local/domain/\(domid)/name"] = name
-            values["/local/domain/\(domid)/vm"] = "/vm/\(Build.uuid(UInt64(0xA0 + domid)))"
-            values["/local/domain/\(domid)/memory/static-max"] = "131072"
-            values["/libxl/\(domid)/type"] = type
+            try TestDomains.create(
+                name, domid: Build.domid(UInt32(domid)), uuid: Build.uuid(UInt64(0xA0 + domid)), memoryKiB: 131_072,
+                in: store)
+            // The simulator's stock policy tells PV from PVH by the toolstack's record of the type.
+            try store.write(XenStorePath("/libxl/\(domid)/type"), type, in: nil)
         }
-        return DictionaryXenStore(values)
+        return store
     }
 
     /// Runs the contract against a fresh simulator in a temporary state directory, removed afterwards.
@@ -34,7 +36,7 @@ struct HypervisorContractTests {
         }
         let directory = try #require(created)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = host()
+        let store = try host()
         let hypervisor = SimulatedHypervisor(store: store, stateFile: directory + "/simulated.json", policy: policy)
         let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
         let probes = try specs.map { spec in try #require(ProbeSpec(parsing: spec)?.resolve(in: domains), "\(spec)") }
@@ -80,8 +82,8 @@ struct HypervisorContractTests {
     }
 
     @Test func aListedDomainWhoseVMNodeDisagreesFailsTheUUIDCheck() throws {
-        let store = Self.host()
-        store.write("/local/domain/2/vm", "/vm/\(Build.uuid(0xBAD))")
+        let store = try Self.host()
+        try store.write("/local/domain/2/vm", "/vm/\(Build.uuid(0xBAD))", in: nil)
         let hypervisor = FixedDomainsHypervisor(domains: [
             DomainInfo(domid: .dom0, uuid: Build.uuid(0)), DomainInfo(domid: Build.domid(1), uuid: Build.uuid(0xA1)),
             DomainInfo(domid: Build.domid(2), uuid: Build.uuid(0xA2)),

@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`. Both run scripts/setup first.
+SWIFT ?= swift
+
+.PHONY: setup build test demo clean
+
+setup:
+	scripts/setup
+
+build: setup
+	$(SWIFT) build -Xswiftc -warnings-as-errors
+
+test: setup
+	scripts/test
+
+demo: setup
+	scripts/demo
+
+clean:
+	$(SWIFT) package clean
+	rm -rf .build/xenstored-logs
+
+# Deployment: scripts/install.sh does the work (see its --help); PREFIX, DESTDIR, SYSCONFDIR, UNITDIR and
+# CONFIGURATION (release or debug) reach it through the environment. `make install` builds the binary if missing.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+export PREFIX DESTDIR SYSCONFDIR UNITDIR CONFIGURATION
+
+.PHONY: install uninstall check-deploy
+
+install:
+	scripts/install.sh
+
+uninstall:
+	scripts/install.sh --uninstall
+
+check-deploy:
+	scripts/check-deploy

@@ -1,0 +1,189 @@
+import Yams
+
+/// The keys one kind of mapping accepts.
+struct FieldSet {
+    /// How messages name the mapping: "the owner".
+    let name: String
+    let keys: [String]
+    /// Deprecated spellings and the key they stand for.
+    let aliases: [String: String]
+    /// Keys that belong elsewhere, with the sentence that says where.
+    let misplaced: [String: String]
+
+    static let document = FieldSet(name: "the document", keys: ["version", "regions"], aliases: [:], misplaced: [:])
+    static let region = FieldSet(
+        name: "a region", keys: ["id", "owner", "borrowers"], aliases: ["master": "owner", "slaves": "borrowers"],
+        misplaced: [
+            "slave": "'slave' is not a key; list borrowers under 'borrowers:'",
+            "borrower": "'borrower' is not a key; list borrowers under 'borrowers:'",
+        ])
+    static let owner = FieldSet(
+        name: "the owner", keys: ["domain", "begin", "size", "prot", "cache_policy"], aliases: [:],
+        misplaced: [
+            "offset": "'offset' applies to borrowers only; remove it from the owner, whose region starts at "
+                + "its 'begin'"
+        ])
+    static let borrower = FieldSet(
+        name: "a borrower", keys: ["domain", "begin", "offset", "size", "prot"], aliases: [:],
+        misplaced: ["cache_policy": "'cache_policy' applies to the owner only; move it to the owner"])
+}
+
+/// One key of a mapping, after aliases were resolved.
+struct Field {
+    var key: Node
+    var value: Node
+}
+
+/// What a number means, for messages.
+enum NumberKind {
+    case size
+    case address
+    case offset
+
+    var expected: String {
+        switch self {
+        case .size: "a size such as 2MiB or 0x200000"
+        case .address: "an address such as 0x7fe00000"
+        case .offset: "an offset such as 0 or 0x100000"
+        }
+    }
+
+    var noun: String {
+        switch self {
+        case .size: "a size"
+        case .address: "an address"
+        case .offset: "an offset"
+        }
+    }
+}
+
+extension ManifestDecoder {
+    /// The known keys of `mapping` by canonical name; reports unknown, misplaced, merge and deprecated keys.
+    mutating func fields(of mapping: Node.Mapping, _ set: FieldSet) -> [String: Field] {
+        var found: [String: Field] = [:]
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key, !scalar.string.isEmpty else {
+                error("keys must be words such as \(MessageText.quote(set.keys[0])), found \(key.found)", at: key)
+                continue
+            }
+            let name = scalar.string
+            let location = key.location(in: file)
+            var canonical = name
+            if name == "<<" {
+                error("merge keys ('<<') are not allowed in manifests; write the keys out in full", at: location)
+                continue
+            } else if let target = set.aliases[name] {
+                warning(
+                    "\(MessageText.quote(name)) is a deprecated alias; write \(MessageText.quote(target))",
+                    at: location)
+                canonical = target
+            } else if let message = set.misplaced[name] {
+                error(message, at: location)
+                continue
+            } else if !set.keys.contains(name) {
+                error(unknownKeyMessage(name, in: set), at: location)
+                continue
+            }
+            if found[canonical] != nil {
+                // Exact duplicates never get here (Yams refuses them); this is a key and its alias.
+                let alias = canonical == name ? set.aliases.first { $0.value == name }?.key ?? name : name
+                error(
+                    "\(MessageText.quote(canonical)) and its deprecated alias \(MessageText.quote(alias)) both "
+                        + "appear; keep only \(MessageText.quote(canonical))",
+                    at: location)
+                continue
+            }
+            found[canonical] = Field(key: key, value: value)
+        }
+        return found
+    }
+
+    private func unknownKeyMessage(_ name: String, in set: FieldSet) -> String {
+        let candidates = set.keys + set.aliases.keys.sorted() + set.misplaced.keys.sorted()
+        if let suggestion = NearMiss.suggestion(for: name, among: candidates) {
+            return
+                "unknown key \(MessageText.quote(name)) in \(set.name); did you mean \(MessageText.quote(suggestion))?"
+        }
+        return "unknown key \(MessageText.quote(name)) in \(set.name); write \(MessageText.list(set.keys))"
+    }
+
+    /// The scalar's text, or an error naming what was expected.
+    mutating func scalarText(_ node: Node, expected: String) -> Located<String>? {
+        refuseAnchor(node)
+        guard case .scalar(let scalar) = node, !node.isEmptyScalar else {
+            error("expected \(expected), found \(node.found)", at: node)
+            return nil
+        }
+        let tag = scalar.tag.description
+        guard tag.isEmpty || tag == "!" || tag == Tag.Name.str.rawValue else {
+            error("YAML tags such as \(MessageText.quote(tag)) are not allowed in manifests; remove the tag", at: node)
+            return nil
+        }
+        return Located(scalar.string, at: node.location(in: file))
+    }
+
+    mutating func mapping(_ node: Node, of expected: String) -> Node.Mapping? {
+        refuseAnchor(node)
+        guard case .mapping(let mapping) = node else {
+            error("expected \(expected), found \(node.found)", at: node)
+            return nil
+        }
+        return mapping
+    }
+
+    mutating func sequence(_ node: Node, of expected: String, emptyHint: String) -> [Node]? {
+        refuseAnchor(node)
+        if node.isEmptyScalar {
+            error("expected \(expected), found nothing; write \(emptyHint) for none", at: node)
+            return nil
+        }
+        guard case .sequence(let sequence) = node else {
+            error("expected \(expected), found \(node.found)", at: node)
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    /// A number by our grammar; alignment is checked by the caller, which knows the field.
+    mutating func number(_ node: Node, _ kind: NumberKind) -> Located<UInt64>? {
+        guard let text = scalarText(node, expected: kind.expected) else { return nil }
+        let quoted = MessageText.quote(text.value)
+        switch NumberGrammar.parse(text.value) {
+        case .success(let value):
+            return Located(value, at: text.location)
+        case .failure(.empty), .failure(.malformed):
+            error("expected \(kind.expected), found \(quoted)", at: text.location)
+        case .failure(.negative):
+            error("\(kind.noun) cannot be negative, found \(quoted); write \(kind.expected)", at: text.location)
+        case .failure(.leadingZero):
+            let digits = text.value.prefix { $0.isNumber }
+            let decimal = String(digits.drop { $0 == "0" }.isEmpty ? "0" : digits.drop { $0 == "0" })
+            let rest = text.value.dropFirst(digits.count)
+            var message =
+                "number \(quoted) has a leading zero, which YAML 1.1 tools read as octal; write \(decimal)\(rest)"
+            if rest.isEmpty, let octal = NumberGrammar.octalValue(of: String(digits)), octal != UInt64(decimal) {
+                message += " for decimal, or \(NumberFormat.hex(octal)) for octal \(digits)"
+            }
+            error(message, at: text.location)
+        case .failure(.tooLarge):
+            error("\(quoted) does not fit in 64 bits; write at most 0xffffffffffffffff", at: text.location)
+        case .failure(.unknownUnit(let unit)):
+            let digits = text.value.dropLast(unit.count)
+            let fix = NumberGrammar.likelyUnit(for: unit).map { "write \(digits)\($0)" } ?? "write a unit"
+            error(
+                "unknown unit \(MessageText.quote(unit)) in \(quoted); \(fix) (units are KiB, MiB, GiB, and p for "
+                    + "4 KiB pages)",
+                at: text.location)
+        }
+        return nil
+    }
+
+    /// Refuses a node that carries an anchor the lexical scan missed.
+    mutating func refuseAnchor(_ node: Node) {
+        guard let anchor = node.declaredAnchor else { return }
+        error(
+            "anchors and aliases such as \(MessageText.quote("&" + anchor)) are not allowed in manifests; write each "
+                + "value out in full",
+            at: node)
+    }
+}

@@ -1,0 +1,127 @@
+import Yams
+
+/// Decodes one manifest file's bytes into regions and diagnostics; pure.
+///
+/// The file is refused before composing when it is not UTF-8 or uses anchors or aliases; then each YAML document
+/// is decoded from composed nodes, which keep 1-based positions, with every scalar read by our own grammar.
+package struct ManifestDecoder {
+    package static let supportedVersion = "1"
+
+    let file: String
+    let arch: Arch
+    var result = DecodedManifest()
+
+    package init(file: String, arch: Arch) {
+        self.file = file
+        self.arch = arch
+    }
+
+    /// Decodes a whole file.
+    package static func decode(_ bytes: [UInt8], file: String, arch: Arch) -> DecodedManifest {
+        var decoder = ManifestDecoder(file: file, arch: arch)
+        decoder.decodeFile(bytes)
+        return decoder.result
+    }
+
+    mutating func decodeFile(_ bytes: [UInt8]) {
+        guard var text = String(validating: bytes, as: UTF8.self) else {
+            let offset = TextPosition.firstInvalidUTF8(in: bytes) ?? 0
+            let position = TextPosition.of(byteOffset: offset, in: bytes)
+            let byte = offset < bytes.count ? String(bytes[offset], radix: 16, uppercase: true) : "?"
+            return error("byte 0x\(byte) is not UTF-8 text; save the manifest as UTF-8", at: position)
+        }
+        // libyaml counts a byte-order mark as a column of line 1; dropping it keeps columns right.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+        let properties = YAMLPropertyScanner.scan(text)
+        if !properties.isEmpty {
+            for finding in properties { refuse(finding) }
+            return
+        }
+        let composed = YAMLComposer.compose(text, file: file)
+        let documents = composed.documents.filter { !$0.isEmptyScalar }
+        for document in documents { decodeDocument(document) }
+        result.diagnostics += composed.diagnostics
+        if documents.isEmpty, composed.diagnostics.isEmpty {
+            error(
+                "the file holds no manifest; write 'version: 1' and 'regions: []' to declare no regions (an empty "
+                    + "file is refused so that a truncated file never removes regions)",
+                at: (1, 1))
+        }
+    }
+
+    private mutating func refuse(_ finding: YAMLPropertyScanner.Finding) {
+        let location = SourceLocation(file: file, line: finding.line, column: finding.column)
+        switch finding.kind {
+        case .anchor:
+            let name = MessageText.quote("&" + finding.name)
+            error("anchors such as \(name) are not allowed in manifests; write each value out in full", at: location)
+        case .alias:
+            let name = MessageText.quote("*" + finding.name)
+            error(
+                "aliases such as \(name) are not allowed in manifests (they can expand exponentially); write each "
+                    + "value out in full",
+                at: location)
+        }
+    }
+
+    private mutating func decodeDocument(_ document: Node) {
+        guard case .mapping(let mapping) = document else {
+            return error(
+                "a manifest document must be a mapping with 'version' and 'regions', found \(document.found)",
+                at: document)
+        }
+        refuseAnchor(document)
+        let fields = fields(of: mapping, FieldSet.document)
+        if let version = fields["version"] {
+            guard checkVersion(version.value) else { return }
+        } else {
+            error("the document has no 'version'; add 'version: \(Self.supportedVersion)' at its top", at: document)
+        }
+        guard let regions = fields["regions"] else {
+            return error(
+                "the document has no 'regions'; add 'regions:' with a list of regions, or 'regions: []'",
+                at: document)
+        }
+        guard
+            let items = sequence(
+                regions.value, of: "a list of regions under 'regions' (each item starts with '- id:')",
+                emptyHint: "'regions: []'")
+        else { return }
+        for item in items { decodeRegion(item) }
+    }
+
+    /// True when the document may be read as version 1.
+    private mutating func checkVersion(_ node: Node) -> Bool {
+        guard let text = scalarText(node, expected: "version \(Self.supportedVersion)") else { return false }
+        guard text.value == Self.supportedVersion else {
+            error(
+                "unsupported manifest version \(MessageText.quote(text.value)); write 'version: "
+                    + "\(Self.supportedVersion)', the only version this tool reads",
+                at: text.location)
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Reporting
+
+    mutating func error(_ message: String, at location: SourceLocation) {
+        result.diagnostics.append(Diagnostic(.error, message, at: location))
+    }
+
+    mutating func error(_ message: String, at node: Node) { error(message, at: node.location(in: file)) }
+
+    mutating func error(_ message: String, at position: (line: Int, column: Int)) {
+        error(message, at: SourceLocation(file: file, line: position.line, column: position.column))
+    }
+
+    mutating func warning(_ message: String, at location: SourceLocation) {
+        result.diagnostics.append(Diagnostic(.warning, message, at: location))
+    }
+
+    mutating func note(_ message: String, at location: SourceLocation) {
+        result.diagnostics.append(Diagnostic(.note, message, at: location))
+    }
+
+    var errorCount: Int { result.diagnostics.lazy.filter { $0.severity == .error }.count }
+}

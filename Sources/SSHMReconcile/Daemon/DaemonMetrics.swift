@@ -1,0 +1,39 @@
+import Foundation
+import Metrics
+import SSHMCore
+
+/// The daemon's metrics, through swift-metrics (the binary bootstraps a Prometheus backend and writes its text
+/// format to `--metrics-textfile` after every pass).
+package struct DaemonMetrics: Sendable {
+    private let passes = Counter(label: "sshm_reconcile_passes_total")
+    private let passFailures = Counter(label: "sshm_reconcile_pass_failures_total")
+    private let duration = Timer(label: "sshm_reconcile_pass_duration_seconds")
+    private let lastSuccess = Gauge(label: "sshm_reconcile_last_success_timestamp_seconds")
+
+    package init() {}
+
+    /// Records a pass that ran to its end (some actions may have failed).
+    package func record(_ report: PassReport, duration elapsed: Duration) {
+        passes.increment()
+        duration.recordNanoseconds(
+            Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
+        for (index, action) in report.plan.actions.enumerated() {
+            let result = report.execution.failures[index] == nil ? "success" : "failure"
+            Counter(
+                label: "sshm_reconcile_actions_total", dimensions: [("kind", action.kind.rawValue), ("result", result)]
+            )
+            .increment()
+        }
+        let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
+        for kind in ConditionKind.allCases {
+            Gauge(label: "sshm_reconcile_regions", dimensions: [("condition", kind.rawValue)]).record(counts[kind] ?? 0)
+        }
+        if report.execution.failures.isEmpty { lastSuccess.record(Date().timeIntervalSince1970) }
+    }
+
+    /// Records a pass that could not run (xenstore or the hypervisor unreachable).
+    package func recordFailedPass() {
+        passes.increment()
+        passFailures.increment()
+    }
+}

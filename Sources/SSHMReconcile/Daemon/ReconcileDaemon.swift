@@ -1,0 +1,294 @@
+import Logging
+import SSHMCore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// What the daemon needs besides its ports.
+package struct DaemonSettings: Sendable {
+    package var reconcile: ReconcileSettings
+    package var configDirectory: String
+    /// Reads and validates the config dir (diagnostics are the loader's to print).
+    package var loadDesired: @Sendable () -> DesiredState
+    package var stateDirectory: String
+    /// Full re-read of everything, even without events.
+    package var resync: Duration = .seconds(300)
+    /// How long to gather a burst of events into one pass.
+    package var debounce: Duration = .milliseconds(2)
+    /// Also watch `/local/domain`: only in simulation, where "domains" are plain xenstore writes. On a real host that
+    /// tree is guest-writable, and no guest may keep the daemon busy.
+    package var watchLocalDomain: Bool
+    /// Domain rescans allowed in a burst, and refilled per second.
+    package var rescanBurst = 20
+    package var rescansPerSecond = 50.0
+    /// Called after every pass (for the metrics text file).
+    package var afterPass: @Sendable () -> Void = {}
+
+    package init(
+        reconcile: ReconcileSettings, configDirectory: String, loadDesired: @escaping @Sendable () -> DesiredState,
+        stateDirectory: String, watchLocalDomain: Bool
+    ) {
+        self.reconcile = reconcile
+        self.configDirectory = configDirectory
+        self.loadDesired = loadDesired
+        self.stateDirectory = stateDirectory
+        self.watchLocalDomain = watchLocalDomain
+    }
+}
+
+/// `sshm-reconcile daemon`: reconciles on every xenstore watch, config change, SIGHUP and periodic resync, until
+/// SIGTERM/SIGINT, which lets the current region finish and never unmaps anything.
+package final class ReconcileDaemon: Service {
+    private let store: any XenStore
+    private let hypervisor: any Hypervisor
+    private let settings: DaemonSettings
+    private let logger: Logger
+    private let blocking: BlockingExecutor
+    private let notifier: SystemdNotifier
+    private let queue = WakeQueue()
+    private let stopping = Atomic<Bool>(false)
+    private let metrics = DaemonMetrics()
+    private let configWatcher = Mutex<ConfigWatcher?>(nil)
+
+    package init(
+        store: any XenStore, hypervisor: any Hypervisor, settings: DaemonSettings, logger: Logger,
+        blocking: BlockingExecutor, notifier: SystemdNotifier = SystemdNotifier()
+    ) {
+        self.store = store
+        self.hypervisor = hypervisor
+        self.settings = settings
+        self.logger = logger
+        self.blocking = blocking
+        self.notifier = notifier
+    }
+
+    package func run() async throws {
+        try await registerWatches()
+        let watcher = startConfigWatcher()
+        configWatcher.withLock { $0 = watcher }
+        defer { configWatcher.withLock { $0?.stop() } }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.pumpWatchEvents() }
+            group.addTask { await self.pumpSignals() }
+            group.addTask { await self.tick(every: self.settings.resync) { $0.resync = true } }
+            await withGracefulShutdownHandler {
+                await self.loop()
+            } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .relaxed)
+                self.queue.post { $0.shutdown = true }
+            }
+            group.cancelAll()
+        }
+        notifier.notify("STOPPING=1")
+        logger.notice("stopped")
+    }
+
+    // MARK: Event sources
+
+    private func registerWatches() async throws {
+        var watches: [(XenStorePath, String)] = [
+            ("@introduceDomain", ObservationCache.Token.domains), ("@releaseDomain", ObservationCache.Token.domains),
+            (XenStorePath(RecordPaths.root), ObservationCache.Token.records),
+            (XenStorePath(RecordPaths.toolRoot), ObservationCache.Token.tool),
+        ]
+        if settings.watchLocalDomain { watches.append(("/local/domain", ObservationCache.Token.localDomain)) }
+        let store = self.store
+        let all = watches
+        try await blocking.run { for (path, token) in all { try store.watch(path, token: token) } }
+    }
+
+    private func pumpWatchEvents() async {
+        for await event in store.watchEvents {
+            queue.post(path: event.path, token: event.token)
+        }
+    }
+
+    private func pumpSignals() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            logger.notice("SIGHUP: reloading \(settings.configDirectory)")
+            queue.post { $0.reload = true }
+        }
+    }
+
+    private func tick(every interval: Duration, _ update: @escaping @Sendable (inout Wakeups) -> Void) async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            queue.post(update)
+        }
+    }
+
+    /// Starts inotify on the config dir; a dir that cannot be watched now is tried again at each resync.
+    private func startConfigWatcher() -> ConfigWatcher? {
+        do {
+            return try ConfigWatcher(directory: settings.configDirectory) { [queue] in queue.post { $0.config = true } }
+        } catch {
+            logger.warning("config changes are noticed only at resync and on SIGHUP: \(error)")
+            return nil
+        }
+    }
+
+    // MARK: The loop
+
+    private struct LoopState {
+        var cache = ObservationCache()
+        var desired: DesiredState
+        var previous: [RegionID: RegionCondition]
+        var backoff = RegionBackoff()
+        var rescanTokens: Double
+        var lastRefill = ContinuousClock.now
+        var unavailable: (since: ContinuousClock.Instant, attempt: Int)?
+        var retryTask: Task<Void, Never>?
+    }
+
+    private func loop() async {
+        let conditions = ConditionStore(directory: settings.stateDirectory)
+        var state = LoopState(
+            desired: settings.loadDesired(), previous: conditions.load().mapValues(\.condition),
+            rescanTokens: Double(settings.rescanBurst))
+        var wake = Wakeups()
+        wake.resync = true
+        var ready = false
+        while !wake.shutdown {
+            if wake.config || wake.reload { state.desired = settings.loadDesired() }
+            if wake.resync, configWatcher.withLock({ $0 == nil }) {
+                let watcher = startConfigWatcher()
+                configWatcher.withLock { $0 = watcher }
+            }
+            state.cache.absorb(wake)
+            if rateLimited(wake, &state) {
+                wake = await nextWakeups()
+                continue
+            }
+            await pass(&state, conditions: conditions)
+            if !ready {
+                ready = true
+                notifier.notify("READY=1")
+                logger.notice("watching xenstore and \(settings.configDirectory)")
+            }
+            wake = await nextWakeups()
+        }
+        state.retryTask?.cancel()
+    }
+
+    /// Waits for the next event, then gathers the rest of its burst.
+    private func nextWakeups() async -> Wakeups {
+        var wake = await queue.next()
+        if !wake.shutdown, settings.debounce > .zero {
+            try? await Task.sleep(for: settings.debounce)
+            wake.merge(queue.drain())
+        }
+        return wake
+    }
+
+    /// Domain events may come from guests (a domain rebooting in a loop): rescans are a token bucket.
+    private func rateLimited(_ wake: Wakeups, _ state: inout LoopState) -> Bool {
+        let domainEvent =
+            wake.domains || !(wake.paths[ObservationCache.Token.domains] ?? []).isEmpty
+            || !(wake.paths[ObservationCache.Token.localDomain] ?? []).isEmpty
+        let now = ContinuousClock.now
+        let elapsed = now - state.lastRefill
+        state.lastRefill = now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        state.rescanTokens = min(Double(settings.rescanBurst), state.rescanTokens + seconds * settings.rescansPerSecond)
+        guard domainEvent, !wake.resync, !wake.config, !wake.reload else { return false }
+        guard state.rescanTokens < 1 else {
+            state.rescanTokens -= 1
+            return false
+        }
+        let wait = Duration.seconds((1 - state.rescanTokens) / settings.rescansPerSecond)
+        logger.debug("domain rescans rate-limited", metadata: ["wait": "\(wait)"])
+        schedule(after: wait, &state)
+        return true
+    }
+
+    private func schedule(after delay: Duration, _ state: inout LoopState) {
+        state.retryTask?.cancel()
+        state.retryTask = Task { [queue] in
+            do { try await Task.sleep(for: delay) } catch { return }
+            queue.post { $0.retry = true }
+        }
+    }
+
+    /// One pass over the cache, with its bookkeeping: conditions, transitions, backoff, metrics.
+    private func pass(_ state: inout LoopState, conditions: ConditionStore) async {
+        let start = ContinuousClock.now
+        let hold = state.backoff.held(at: start)
+        let desired = state.desired
+        let previous = state.previous
+        let cache = state.cache
+        let store = self.store
+        let hypervisor = self.hypervisor
+        let settings = self.settings
+        let logger = self.logger
+        do {
+            let (report, refreshed) = try await blocking.run { () throws -> (PassReport, ObservationCache) in
+                var cache = cache
+                let observation = try cache.refresh(
+                    declared: Set(desired.regions.map(\.id)), store: store, hypervisor: hypervisor, logger: logger,
+                    scanAll: settings.reconcile.scanAllRecords)
+                let reconciler = Reconciler(
+                    store: store, hypervisor: hypervisor, settings: settings.reconcile, logger: logger)
+                let report = try reconciler.reconcile(
+                    desired, observation: observation, previous: previous, hold: hold,
+                    shouldStop: { [self] in self.stopping.load(ordering: .relaxed) })
+                return (report, cache)
+            }
+            state.cache = refreshed
+            state.cache.markChanged(report.execution.ran)
+            logger.debug(
+                "pass done",
+                metadata: [
+                    "read": "\(refreshed.lastRefresh)", "actions": "\(report.plan.actions.count)",
+                    "failed": "\(report.execution.failures.count)",
+                ])
+            if let outage = state.unavailable {
+                logger.notice(
+                    "xenstore is reachable again", metadata: ["after": "\(ContinuousClock.now - outage.since)"])
+                state.unavailable = nil
+            }
+            logTransitions(from: state.previous, to: report.conditions)
+            state.previous = report.conditions
+            do {
+                try conditions.save(report.conditions)
+            } catch {
+                logger.error("cannot store conditions in \(conditions.path): \(error)")
+            }
+            state.backoff.record(report.conditions, ran: report.execution.ran, at: ContinuousClock.now)
+            if let due = state.backoff.nextDue { schedule(after: due - ContinuousClock.now, &state) }
+            metrics.record(report, duration: ContinuousClock.now - start)
+        } catch {
+            metrics.recordFailedPass()
+            state.cache.invalidate()
+            let attempt = (state.unavailable?.attempt ?? 0) + 1
+            if state.unavailable == nil {
+                logger.error("pass failed, retrying with backoff: \(error)")
+                state.unavailable = (ContinuousClock.now, attempt)
+            } else {
+                state.unavailable?.attempt = attempt
+            }
+            let delay = min(Duration.seconds(5), Duration.milliseconds(100) * (1 << min(attempt - 1, 10)))
+            schedule(after: delay, &state)
+        }
+        settings.afterPass()
+    }
+
+    private func logTransitions(from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition]) {
+        for (id, condition) in new.sorted(by: { $0.key < $1.key }) {
+            let before = old[id]
+            guard before?.kind != condition.kind || before?.reason != condition.reason else { continue }
+            let metadata: Logger.Metadata = [
+                "region": "\(id)", "condition": "\(condition.kind.rawValue)", "reason": "\(condition.reason)",
+            ]
+            let message: Logger.Message = "\(condition.kind.rawValue): \(condition.message)"
+            switch condition.kind {
+            case .ready: logger.info(message, metadata: metadata)
+            case .pending: logger.notice(message, metadata: metadata)
+            case .degraded, .frozen: logger.warning(message, metadata: metadata)
+            case .failed: logger.error(message, metadata: metadata)
+            }
+        }
+        for id in Set(old.keys).subtracting(new.keys).sorted() {
+            logger.info("removed", metadata: ["region": "\(id)"])
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import SSHMReconcile
+import Synchronization
+
+/// Wraps any store and counts what passes through: on a real daemon too, "a no-op pass writes nothing" is then a
+/// number.
+package final class CountingXenStore: XenStore {
+    package struct Counts: Hashable, Sendable {
+        /// Writes, mkdirs, removals and permission changes.
+        package var mutations = 0
+        /// Every request, transactions included.
+        package var requests = 0
+    }
+
+    private let base: any XenStore
+    private let counts = Mutex(Counts())
+
+    package init(_ base: any XenStore) { self.base = base }
+
+    package var current: Counts { counts.withLock { $0 } }
+
+    private func count<T>(mutation: Bool = false, _ body: () throws -> T) rethrows -> T {
+        counts.withLock {
+            $0.requests += 1
+            if mutation { $0.mutations += 1 }
+        }
+        return try body()
+    }
+
+    package func read(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> String? {
+        try count { try base.read(path, in: tx) }
+    }
+    package func write(_ path: XenStorePath, _ value: String, in tx: XenStoreTransaction?) throws {
+        try count(mutation: true) { try base.write(path, value, in: tx) }
+    }
+    package func mkdir(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
+        try count(mutation: true) { try base.mkdir(path, in: tx) }
+    }
+    package func remove(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
+        try count(mutation: true) { try base.remove(path, in: tx) }
+    }
+    package func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]? {
+        try count { try base.directory(path, in: tx) }
+    }
+    package func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]? {
+        try count { try base.directoryOnThrowawayHandle(path) }
+    }
+    package func permissions(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [XenStorePermission]? {
+        try count { try base.permissions(path, in: tx) }
+    }
+    package func setPermissions(
+        _ path: XenStorePath, _ permissions: [XenStorePermission], in tx: XenStoreTransaction?
+    ) throws {
+        try count(mutation: true) { try base.setPermissions(path, permissions, in: tx) }
+    }
+    package func startTransaction() throws -> XenStoreTransaction { try count { try base.startTransaction() } }
+    package func commit(_ tx: XenStoreTransaction) throws { try count { try base.commit(tx) } }
+    package func abort(_ tx: XenStoreTransaction) { count { base.abort(tx) } }
+    package func watch(_ path: XenStorePath, token: String) throws { try count { try base.watch(path, token: token) } }
+    package func unwatch(_ path: XenStorePath, token: String) throws {
+        try count { try base.unwatch(path, token: token) }
+    }
+    package var watchEvents: AsyncStream<XenStoreWatchEvent> { base.watchEvents }
+}

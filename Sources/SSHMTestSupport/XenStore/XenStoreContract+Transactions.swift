@@ -1,0 +1,63 @@
+import SSHMReconcile
+import Testing
+
+extension XenStoreContract {
+    /// A transaction sees its own writes; others see them only after commit, all at once.
+    package static func committedTransactionIsVisible(_ fixture: XenStoreFixture) throws {
+        let owner = fixture.root.appending("t").appending("master")
+        let size = fixture.root.appending("t").appending("size")
+        let tx = try fixture.store.startTransaction()
+        try fixture.store.write(owner, "3", in: tx)
+        try fixture.store.write(size, "0x200000", in: tx)
+        #expect(try fixture.store.read(owner, in: tx) == "3")
+        #expect(try fixture.other.read(owner, in: nil) == nil, "uncommitted writes are invisible to others")
+        try fixture.store.commit(tx)
+        #expect(try fixture.other.read(owner, in: nil) == "3")
+        #expect(try fixture.other.read(size, in: nil) == "0x200000")
+    }
+
+    /// An aborted transaction leaves no trace; aborting twice is harmless.
+    package static func abortedTransactionLeavesNoTrace(_ fixture: XenStoreFixture) throws {
+        let node = fixture.root.appending("aborted")
+        let tx = try fixture.store.startTransaction()
+        try fixture.store.write(node, "never", in: tx)
+        fixture.store.abort(tx)
+        fixture.store.abort(tx)
+        #expect(try fixture.store.read(node, in: nil) == nil)
+        #expect(try fixture.other.read(node, in: nil) == nil)
+    }
+
+    /// Two connections read and write the same node in transactions: the first commit wins, the second fails with a
+    /// retriable `.conflict` and leaves no trace, not even of its other writes.
+    package static func conflictingCommitIsRetriable(_ fixture: XenStoreFixture) throws {
+        let counter = fixture.root.appending("usercnt")
+        let marker = fixture.root.appending("loser-was-here")
+        try fixture.store.write(counter, "1", in: nil)
+        let first = try fixture.store.startTransaction()
+        let second = try fixture.other.startTransaction()
+        #expect(try fixture.store.read(counter, in: first) == "1")
+        #expect(try fixture.other.read(counter, in: second) == "1")
+        try fixture.store.write(counter, "2", in: first)
+        try fixture.other.write(counter, "3", in: second)
+        try fixture.other.write(marker, "x", in: second)
+        try fixture.store.commit(first)
+        let error = #expect(throws: XenStoreError.self) { try fixture.other.commit(second) }
+        #expect(error?.code == .conflict)
+        #expect(error?.isRetriable == true)
+        #expect(try fixture.store.read(counter, in: nil) == "2")
+        #expect(try fixture.store.read(marker, in: nil) == nil)
+    }
+
+    /// A transaction that read a node another connection changed (outside any transaction) cannot commit.
+    package static func outsideWriteToReadNodeConflicts(_ fixture: XenStoreFixture) throws {
+        let node = fixture.root.appending("state")
+        try fixture.store.write(node, "mapping", in: nil)
+        let tx = try fixture.store.startTransaction()
+        #expect(try fixture.store.read(node, in: tx) == "mapping")
+        try fixture.store.write(fixture.root.appending("usercnt"), "2", in: tx)
+        try fixture.other.write(node, "unmapping", in: nil)
+        let error = #expect(throws: XenStoreError.self) { try fixture.store.commit(tx) }
+        #expect(error?.code == .conflict)
+        #expect(try fixture.store.read(fixture.root.appending("usercnt"), in: nil) == nil)
+    }
+}

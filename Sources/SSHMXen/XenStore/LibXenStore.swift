@@ -1,0 +1,268 @@
+import CXenStore
+import Logging
+import SSHMCore
+import SSHMReconcile
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The production ``XenStore``: libxenstore 4.17, talking to xenstored over its unix socket (or the xenbus device).
+///
+/// Every call blocks for one round trip (~40 µs); run them on a ``BlockingExecutor``. One request handle serves all
+/// calls, one at a time; watches have their own handle and thread (``WatchConnection``).
+///
+/// A connection that dies (EBADF, EPIPE, ECONNRESET: the daemon restarted, or oxenstored sent a reply over 4096 bytes,
+/// which libxenstore answers by closing its socket) is reopened on the same socket, and a call outside a transaction
+/// is retried once, with a log line. A transaction dies with its connection: its calls throw `.unavailable`, and the
+/// caller starts over.
+package final class LibXenStore: XenStore {
+    private struct Connection {
+        var handle: XenStoreHandle?
+        /// Transactions open on `handle`; forgotten when it dies, so that no stale id reaches a new connection.
+        var transactions: Set<UInt32> = []
+        var isClosed = false
+    }
+
+    /// The socket given to ``open(socketPath:logger:)``; `nil` follows the environment, as every libxenstore tool.
+    package let socketPath: String?
+    private let logger: Logger
+    private let connection: Mutex<Connection>
+    private let watches: WatchConnection
+
+    private init(socketPath: String?, handle: XenStoreHandle, logger: Logger) {
+        self.socketPath = socketPath
+        self.logger = logger
+        self.connection = Mutex(Connection(handle: handle))
+        self.watches = WatchConnection(socketPath: socketPath, logger: logger)
+    }
+
+    deinit { watches.close() }
+
+    /// Connects to the daemon at `socketPath`, or where `XENSTORED_PATH` points when `nil`.
+    /// - Throws: ``XenStoreError`` `.unavailable` when the daemon cannot be reached.
+    package static func open(socketPath: String? = nil, logger: Logger) throws -> LibXenStore {
+        LibXenStore(socketPath: socketPath, handle: try XenStoreHandle.open(socketPath: socketPath), logger: logger)
+    }
+
+    /// Closes both connections and finishes ``watchEvents``. Later calls throw `.unavailable`. Idempotent.
+    package func close() {
+        watches.close()
+        connection.withLock { connection in
+            connection.isClosed = true
+            connection.handle = nil
+            connection.transactions.removeAll()
+        }
+    }
+
+    // MARK: - XenStore
+
+    package func read(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> String? {
+        try call("xs_read", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
+            var length: UInt32 = 0
+            guard let buffer = xs_read(handle, txid, path.rawValue, &length) else { return nil }
+            return .some(takeValue(buffer, length: length))
+        }
+    }
+
+    package func write(_ path: XenStorePath, _ value: String, in tx: XenStoreTransaction?) throws {
+        try call("xs_write", path, in: tx) { handle, txid, _ in
+            var bytes = Array(value.utf8)
+            let written = bytes.withUnsafeMutableBytes { buffer in
+                xs_write(handle, txid, path.rawValue, buffer.baseAddress, UInt32(buffer.count))
+            }
+            return written ? () : nil
+        }
+    }
+
+    package func mkdir(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
+        try call("xs_mkdir", path, in: tx) { handle, txid, _ in xs_mkdir(handle, txid, path.rawValue) ? () : nil }
+    }
+
+    package func remove(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
+        try call("xs_rm", path, in: tx, ifMissing: ()) { handle, txid, _ in
+            xs_rm(handle, txid, path.rawValue) ? () : nil
+        }
+    }
+
+    package func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]? {
+        try call("xs_directory", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
+            var count: UInt32 = 0
+            guard let list = xs_directory(handle, txid, path.rawValue, &count) else { return nil }
+            return .some(takeStringList(list, count: count))
+        }
+    }
+
+    package func permissions(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [XenStorePermission]? {
+        try call("xs_get_permissions", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
+            var count: UInt32 = 0
+            guard let list = xs_get_permissions(handle, txid, path.rawValue, &count) else { return nil }
+            defer { free(list) }
+            return .some((0..<Int(count)).map { XenStorePermission(list[$0]) })
+        }
+    }
+
+    package func setPermissions(
+        _ path: XenStorePath, _ permissions: [XenStorePermission], in tx: XenStoreTransaction?
+    ) throws {
+        var entries = permissions.map(xs_permissions.init)
+        try call("xs_set_permissions", path, in: tx) { handle, txid, _ in
+            xs_set_permissions(handle, txid, path.rawValue, &entries, UInt32(entries.count)) ? () : nil
+        }
+    }
+
+    package func startTransaction() throws -> XenStoreTransaction {
+        try call("xs_transaction_start", nil, in: nil) { handle, _, connection in
+            let id = xs_transaction_start(handle)
+            guard id != 0 else { return nil }
+            connection.transactions.insert(id)
+            return XenStoreTransaction(id: id)
+        }
+    }
+
+    package func commit(_ tx: XenStoreTransaction) throws {
+        try call("xs_transaction_end", nil, in: tx) { handle, txid, connection in
+            // Committed or not, the transaction is over.
+            defer { connection.transactions.remove(txid) }
+            return xs_transaction_end(handle, txid, false) ? () : nil
+        }
+    }
+
+    package func abort(_ tx: XenStoreTransaction) {
+        _ = try? call("xs_transaction_end", nil, in: tx) { handle, txid, connection in
+            defer { connection.transactions.remove(txid) }
+            return xs_transaction_end(handle, txid, true) ? () : nil
+        }
+    }
+
+    package func watch(_ path: XenStorePath, token: String) throws {
+        try watches.watch(path, token: token)
+    }
+
+    package func unwatch(_ path: XenStorePath, token: String) throws {
+        try watches.unwatch(path, token: token)
+    }
+
+    package var watchEvents: AsyncStream<XenStoreWatchEvent> { watches.events }
+
+    // MARK: - Toolstack operations (not part of the port)
+
+    /// `xs_introduce_domain`: tells xenstored about a domain, which fires `@introduceDomain`. The ring page and event
+    /// channel are dummies: the sandbox's fake hypervisor accepts any, and nobody talks on them.
+    package func introduceDomain(_ domid: DomID) throws {
+        try call("xs_introduce_domain", Self.domainPath(domid), in: nil) { handle, _, _ in
+            xs_introduce_domain(handle, domid.rawValue, 1, 1) ? () : nil
+        }
+    }
+
+    /// `xs_release_domain`: xenstored forgets a domain, which fires `@releaseDomain`.
+    package func releaseDomain(_ domid: DomID) throws {
+        try call("xs_release_domain", Self.domainPath(domid), in: nil) { handle, _, _ in
+            xs_release_domain(handle, domid.rawValue) ? () : nil
+        }
+    }
+
+    /// Lists `path` on a fresh connection that is closed afterwards, for listings that may exceed 4096 bytes (the
+    /// names plus one byte each). On oxenstored such a listing kills a libxenstore connection; this one reads the
+    /// oversized reply itself (``XenStoreWireConnection``), and pages on the C daemon. Returns `nil` if the node
+    /// does not exist.
+    package func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]? {
+        let socket = try XenStoreSocket.daemonSocket(socketPath: socketPath)
+        if XenStoreSocket.isSocket(socket) {
+            let wire = try XenStoreWireConnection(socketPath: socket)
+            return try wire.directory(path)
+        }
+        // The xenbus device: the kernel sits between us and the daemon; libxenstore pages there.
+        let handle = try XenStoreHandle.open(socketPath: socketPath)
+        var count: UInt32 = 0
+        guard let list = xs_directory(handle.raw, 0, path.rawValue, &count) else {
+            let error = errno
+            if error == ENOENT { return nil }
+            throw XenStoreError(operation: "xs_directory", path: path, errno: error)
+        }
+        return takeStringList(list, count: count)
+    }
+
+    // MARK: - Calls and reconnection
+
+    /// Runs one libxenstore call on the request handle.
+    ///
+    /// `body` returns `nil` on failure with `errno` set. ENOENT returns `ifMissing` when given. Outside a transaction,
+    /// a dead connection is reopened and the call retried once; inside one, the call throws `.unavailable`.
+    private func call<T: Sendable>(
+        _ operation: String, _ path: XenStorePath?, in tx: XenStoreTransaction?, ifMissing: T? = nil,
+        _ body: (OpaquePointer, xs_transaction_t, inout Connection) -> T?
+    ) throws -> T {
+        try connection.withLock { connection throws(XenStoreError) -> T in
+            guard !connection.isClosed else {
+                throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: EBADF)
+            }
+            var retried = false
+            while true {
+                let handle: XenStoreHandle
+                if let tx {
+                    guard let current = connection.handle, connection.transactions.contains(tx.id) else {
+                        // The transaction's connection died (or it already ended).
+                        throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: ENOTCONN)
+                    }
+                    handle = current
+                } else if let current = connection.handle {
+                    handle = current
+                } else {
+                    handle = try XenStoreHandle.open(socketPath: socketPath)
+                    connection.handle = handle
+                }
+
+                if let result = body(handle.raw, tx?.id ?? 0, &connection) { return result }
+                let error = errno
+                if error == ENOENT, let ifMissing { return ifMissing }
+                guard isDeadConnection(error) else {
+                    throw XenStoreError(operation: operation, path: path, errno: error)
+                }
+                connection.handle = nil
+                connection.transactions.removeAll()
+                watches.checkConnection()
+                guard tx == nil, !retried else {
+                    throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: error)
+                }
+                logger.info(
+                    "xenstore connection lost; reconnecting and retrying once",
+                    metadata: [
+                        "xenstore.operation": "\(operation)", "xenstore.path": "\(path.map(\.rawValue) ?? "")",
+                        "xenstore.errno": "\(error)",
+                    ])
+                retried = true
+            }
+        }
+    }
+
+    private static func domainPath(_ domid: DomID) -> XenStorePath { XenStorePath("/local/domain/\(domid)") }
+}
+
+extension XenStorePermission {
+    /// From libxenstore's form; flags other than read and write (owner, ignored) are dropped.
+    init(_ entry: xs_permissions) {
+        let access: Access
+        switch entry.perms & UInt32(XS_PERM_READ | XS_PERM_WRITE) {
+        case UInt32(XS_PERM_READ): access = .read
+        case UInt32(XS_PERM_WRITE): access = .write
+        case UInt32(XS_PERM_READ | XS_PERM_WRITE): access = .both
+        default: access = .none
+        }
+        self.init(domid: entry.id, access: access)
+    }
+}
+
+extension xs_permissions {
+    init(_ permission: XenStorePermission) {
+        let perms: Int32
+        switch permission.access {
+        case .none: perms = XS_PERM_NONE
+        case .read: perms = XS_PERM_READ
+        case .write: perms = XS_PERM_WRITE
+        case .both: perms = XS_PERM_READ | XS_PERM_WRITE
+        }
+        self.init(id: permission.domid, perms: UInt32(perms))
+    }
+}

@@ -1,0 +1,273 @@
+import CXenStore
+import Logging
+import SSHMReconcile
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The watch side of ``LibXenStore``: its own libxenstore handle and one thread that turns watch events into an
+/// `AsyncStream`.
+///
+/// A separate handle because libxenstore starts a reader thread on a handle once it has a watch, and every request
+/// on that handle then pays a thread hand-off. Opened lazily: one-shot commands never watch.
+///
+/// The thread `poll`s the handle's watch fd (`xs_fileno`) and an eventfd that wakes it for shutdown, then drains
+/// `xs_check_watch` until it returns NULL. libxenstore's reader thread closes the connection silently when the daemon
+/// goes away, so the thread also wakes every ``livenessInterval`` (and when the request side saw a dead connection):
+/// `xs_check_watch` failing with anything but EAGAIN means the connection is gone. It then reopens with backoff and
+/// registers every watch again; each fires once on registration, which tells consumers to resync.
+final class WatchConnection: Sendable {
+    struct Registration: Hashable {
+        var path: String
+        var token: String
+    }
+
+    private struct State {
+        var handle: XenStoreHandle?
+        /// `xs_fileno` of `handle`: the read end of libxenstore's watch pipe.
+        var watchFD: Int32 = -1
+        var registrations: [Registration] = []
+        var wakeFD: Int32 = -1
+        var thread: pthread_t?
+        var isClosed = false
+        var isLost = false
+    }
+
+    static let livenessInterval: Duration = .milliseconds(500)
+    static let reconnectDelays: ClosedRange<Duration> = .milliseconds(10)...(.seconds(1))
+
+    let events: AsyncStream<XenStoreWatchEvent>
+    private let continuation: AsyncStream<XenStoreWatchEvent>.Continuation
+    private let state = Mutex(State())
+    private let socketPath: String?
+    private let logger: Logger
+
+    init(socketPath: String?, logger: Logger) {
+        (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        self.socketPath = socketPath
+        self.logger = logger
+    }
+
+    deinit {
+        // close() ran (the thread holds a reference until it returns); only the fds may be left.
+        state.withLock { state in
+            if state.wakeFD >= 0 { Glibc.close(state.wakeFD) }
+        }
+    }
+
+    /// Registers a watch (`xs_watch`), connecting and starting the thread on first use. A dead connection is
+    /// reopened, its watches re-registered, and the call retried once.
+    func watch(_ path: XenStorePath, token: String) throws {
+        let registration = Registration(path: path.rawValue, token: token)
+        try state.withLock { state throws(XenStoreError) in
+            guard !state.isClosed else { throw Self.closedError("xs_watch", path) }
+            if state.thread == nil { try start(&state) }
+            var retried = false
+            while true {
+                if state.handle == nil { try reconnect(&state) }
+                guard let handle = state.handle else { throw Self.closedError("xs_watch", path) }
+                if xs_watch(handle.raw, path.rawValue, token) {
+                    if !state.registrations.contains(registration) { state.registrations.append(registration) }
+                    return
+                }
+                let error = errno
+                guard isDeadConnection(error), !retried else {
+                    throw XenStoreError(code: Self.code(error), operation: "xs_watch", path: path, errno: error)
+                }
+                logger.info(
+                    "xenstore watch connection lost; reconnecting",
+                    metadata: ["xenstore.path": "\(path)", "xenstore.errno": "\(error)"])
+                drop(&state)
+                retried = true
+            }
+        }
+    }
+
+    /// Removes a watch (`xs_unwatch`). Events already queued for it are filtered out (`XS_UNWATCH_FILTER`).
+    func unwatch(_ path: XenStorePath, token: String) throws {
+        let registration = Registration(path: path.rawValue, token: token)
+        try state.withLock { state throws(XenStoreError) in
+            state.registrations.removeAll { $0 == registration }
+            guard let handle = state.handle else { return }
+            if xs_unwatch(handle.raw, path.rawValue, token) { return }
+            let error = errno
+            if isDeadConnection(error) {
+                // The watch is gone with the connection; it will not be registered again.
+                drop(&state)
+                wake(state)
+                return
+            }
+            throw XenStoreError(code: Self.code(error), operation: "xs_unwatch", path: path, errno: error)
+        }
+    }
+
+    /// Asks the thread to check its connection now (the request handle just saw a dead one).
+    func checkConnection() {
+        state.withLock { wake($0) }
+    }
+
+    /// Stops the thread, closes the handle and finishes ``events``. Idempotent.
+    func close() {
+        let thread = state.withLock { state -> pthread_t? in
+            state.isClosed = true
+            wake(state)
+            defer { state.thread = nil }
+            return state.thread
+        }
+        if let thread { _ = pthread_join(thread, nil) }
+        state.withLock { state in
+            drop(&state)
+            if state.wakeFD >= 0 {
+                Glibc.close(state.wakeFD)
+                state.wakeFD = -1
+            }
+        }
+        continuation.finish()
+    }
+
+    // MARK: - The thread
+
+    private func start(_ state: inout State) throws(XenStoreError) {
+        let wakeFD = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
+        guard wakeFD >= 0 else { throw XenStoreError(code: .other, operation: "eventfd", path: nil, errno: errno) }
+        state.wakeFD = wakeFD
+        var thread = pthread_t()
+        // The thread owns one reference until it returns, so `self` outlives it.
+        let context = Unmanaged.passRetained(self)
+        let result = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<WatchConnection>.fromOpaque(context).takeRetainedValue().run()
+                return nil
+            }, context.toOpaque())
+        guard result == 0 else {
+            context.release()
+            throw XenStoreError(code: .other, operation: "pthread_create", path: nil, errno: result)
+        }
+        state.thread = thread
+    }
+
+    private func run() {
+        var delay = Self.reconnectDelays.lowerBound
+        while true {
+            let (wakeFD, watchFD, isConnected, hasWatches, isClosed) = state.withLock {
+                ($0.wakeFD, $0.watchFD, $0.handle != nil, !$0.registrations.isEmpty, $0.isClosed)
+            }
+            if isClosed { return }
+            // Connected: wake now and then to notice a silent disconnect. Disconnected: retry with backoff, unless
+            // nothing is watched, then sleep until woken.
+            let timeout: Int32
+            if isConnected {
+                timeout = Self.milliseconds(Self.livenessInterval)
+            } else {
+                timeout = hasWatches ? Self.milliseconds(delay) : -1
+            }
+            var fds = [
+                pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: isConnected ? watchFD : -1, events: Int16(POLLIN), revents: 0),
+            ]
+            if poll(&fds, nfds_t(fds.count), timeout) < 0 && errno != EINTR {
+                logger.error("poll on the xenstore watch connection failed", metadata: ["errno": "\(errno)"])
+                return
+            }
+            if fds[0].revents != 0 {
+                var counter: UInt64 = 0
+                _ = read(wakeFD, &counter, MemoryLayout<UInt64>.size)
+            }
+            let reconnected = state.withLock { state -> Bool? in
+                if state.isClosed { return nil }
+                if state.handle != nil { drain(&state) }
+                guard state.handle == nil, !state.registrations.isEmpty else { return true }
+                do {
+                    try reconnect(&state)
+                    return true
+                } catch {
+                    logger.debug("xenstore watch connection still down", metadata: ["error": "\(error)"])
+                    return false
+                }
+            }
+            switch reconnected {
+            case nil: return
+            case true?: delay = Self.reconnectDelays.lowerBound
+            case false?: delay = min(delay * 2, Self.reconnectDelays.upperBound)
+            }
+        }
+    }
+
+    /// Yields every queued event; notices a dead connection.
+    private func drain(_ state: inout State) {
+        guard let handle = state.handle else { return }
+        while true {
+            guard let event = xs_check_watch(handle.raw) else {
+                let error = errno
+                if error != EAGAIN {
+                    logger.info(
+                        "xenstore watch connection lost; reconnecting", metadata: ["xenstore.errno": "\(error)"])
+                    drop(&state)
+                }
+                return
+            }
+            let path = event[Int(XS_WATCH_PATH.rawValue)].map { String(cString: $0) }
+            let token = event[Int(XS_WATCH_TOKEN.rawValue)].map { String(cString: $0) }
+            free(event)
+            if let path, let token { continuation.yield(XenStoreWatchEvent(path: path, token: token)) }
+        }
+    }
+
+    /// Opens a fresh handle and registers every watch on it.
+    private func reconnect(_ state: inout State) throws(XenStoreError) {
+        let wasLost = state.isLost
+        drop(&state)
+        let handle: XenStoreHandle
+        do {
+            handle = try XenStoreHandle.open(socketPath: socketPath, flags: UInt(XS_UNWATCH_FILTER))
+        } catch {
+            state.isLost = wasLost || !state.registrations.isEmpty
+            throw error
+        }
+        let watchFD = xs_fileno(handle.raw)
+        guard watchFD >= 0 else { throw XenStoreError(code: .other, operation: "xs_fileno", path: nil, errno: errno) }
+        for registration in state.registrations where !xs_watch(handle.raw, registration.path, registration.token) {
+            let error = errno
+            state.isLost = true
+            throw XenStoreError(
+                code: Self.code(error), operation: "xs_watch", path: XenStorePath(registration.path), errno: error)
+        }
+        state.handle = handle
+        state.watchFD = watchFD
+        if wasLost {
+            logger.info(
+                "xenstore watch connection restored", metadata: ["xenstore.watches": "\(state.registrations.count)"])
+        }
+        state.isLost = false
+    }
+
+    private func drop(_ state: inout State) {
+        if state.handle != nil { state.isLost = true }
+        state.handle = nil
+        state.watchFD = -1
+    }
+
+    private func wake(_ state: State) {
+        guard state.wakeFD >= 0 else { return }
+        var one: UInt64 = 1
+        // EAGAIN means the counter is already non-zero: the thread wakes anyway.
+        _ = write(state.wakeFD, &one, MemoryLayout<UInt64>.size)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    private static func code(_ error: Int32) -> XenStoreError.Code {
+        isDeadConnection(error) ? .unavailable : XenStoreError.code(for: error)
+    }
+
+    private static func closedError(_ operation: String, _ path: XenStorePath) -> XenStoreError {
+        XenStoreError(code: .unavailable, operation: operation, path: path, errno: EBADF)
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import SSHMCore
+import SSHMReconcile
+import SSHMXen
+import ServiceLifecycle
+import UnixSignals
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Keep the host matching the manifests, woken by xenstore watches and config changes.",
+        discussion: """
+            Reconciles at start, then whenever a domain is introduced or released, someone edits \
+            /libxl/static_shm or /tool/sshm-reconcile, a file in the config dir changes, on SIGHUP, and every \
+            --resync. SIGTERM or SIGINT finishes the region in progress and exits 0; nothing is unmapped on exit. \
+            Holds <state-dir>/lock while it runs (exit 75 if another apply or daemon holds it).
+            """)
+
+    @OptionGroup var options: HostOptions
+
+    @Option(
+        help: ArgumentHelp("Full re-read of everything at this interval (e.g. 30s, 5m, 1h).", valueName: "duration"))
+    var resync: DurationArgument = DurationArgument(.seconds(300))
+
+    @Option(
+        help: ArgumentHelp(
+            "Write Prometheus metrics here after every pass (node_exporter's textfile collector).", valueName: "path"))
+    var metricsTextfile: String?
+
+    @Option(help: ArgumentHelp("How long to wait for xenstored at start.", valueName: "duration"))
+    var xenstoreWait: DurationArgument = DurationArgument(.seconds(30))
+
+    @Flag(help: .hidden)
+    var noLocalDomainWatch = false
+
+    func run() async throws {
+        let logger = options.logging.logger(defaultLevel: .info)
+        let registry = PrometheusCollectorRegistry()
+        if metricsTextfile != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        let lock: StateLock
+        do {
+            lock = try StateLock(directory: options.resolvedStateDir)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(
+                error == .held(path: options.resolvedStateDir + "/lock") ? ExitStatus.temporary : ExitStatus.unavailable
+            )
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)
+        var settings = DaemonSettings(
+            reconcile: options.settings, configDirectory: HostOptions.absolute(options.configDir),
+            loadDesired: { [options] in options.loadDesiredState() }, stateDirectory: options.resolvedStateDir,
+            watchLocalDomain: options.hypervisor == .simulated && !noLocalDomainWatch)
+        settings.resync = resync.duration
+        if let metricsTextfile {
+            settings.afterPass = { MetricsTextfile.write(registry, to: metricsTextfile, logger: logger) }
+        }
+        let daemon = ReconcileDaemon(
+            store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger, blocking: host.blocking)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// A duration on the command line: `300` (seconds), `30s`, `5m`, `1h`, `250ms`.
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    let duration: Duration
+
+    init(_ duration: Duration) { self.duration = duration }
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let (number, scale) =
+            units.first { argument.hasSuffix($0.0) && Double(argument.dropLast($0.0.count)) != nil }
+            .map { (argument.dropLast($0.0.count), $0.1) } ?? (Substring(argument), 1)
+        guard let value = Double(number), value > 0, value.isFinite else { return nil }
+        duration = .milliseconds(Int64(value * scale * 1000))
+    }
+
+    var defaultValueDescription: String {
+        let seconds = duration.components.seconds
+        return seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
+    }
+}
+
+/// node_exporter's textfile collector reads `*.prom` files: write to a temp file and rename, so that it never reads
+/// half a file.
+enum MetricsTextfile {
+    static func write(_ registry: PrometheusCollectorRegistry, to path: String, logger: Logger) {
+        do {
+            try Data(registry.emitToBuffer()).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            logger.error("cannot write metrics to \(path): \(error)")
+        }
+    }
+}

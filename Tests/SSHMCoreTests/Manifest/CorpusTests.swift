@@ -1,0 +1,42 @@
+import Foundation
+import SSHMCore
+import Testing
+
+/// Hundreds of bad manifests (hand-written and mutated by `scripts/generate-corpus`): none may crash the validator
+/// or slip through, every one gets an error with a line number, and no message echoes the file.
+@Suite struct CorpusTests {
+    static let files = Fixtures.names(in: "corpus")
+
+    @Test func theCorpusHasAtLeast150Files() {
+        #expect(Self.files.count >= 150)
+    }
+
+    @Test(arguments: files)
+    func aBadManifestGetsAnErrorWithALine(_ name: String) throws {
+        let state = ManifestSet.validate(
+            [ManifestInput(path: name, bytes: try Fixtures.bytes("corpus", name))], arch: .x86_64)
+        #expect(state.frozenSources == [name])
+        #expect(state.diagnostics.contains { $0.severity == .error && $0.location != nil })
+        #expect(state.diagnostics.allSatisfy { $0.description.utf8.count < 400 })
+    }
+
+    @Test func aTenMegabyteScalarIsRefusedWithoutBeingEchoed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            "big.yaml", "version: 1\nregions:\n  - id: " + String(repeating: "x", count: 10 << 20) + "\n")
+        let state = ConfigDirectory.load(directory.path, arch: .x86_64, requireSecureOwnership: true)
+        let error = try #require(state.diagnostics.first { $0.severity == .error })
+        #expect(error.location?.line == 3)
+        #expect(error.message.utf8.count < 200)
+    }
+
+    @Test func tenMegabytesOfCommentsStillPointAtTheLine() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let comments = String(repeating: "# " + String(repeating: "c", count: 98) + "\n", count: 100_000)
+        try directory.write("big.yaml", comments + "version: 1\nregions: 7\n")
+        let state = ConfigDirectory.load(directory.path, arch: .x86_64, requireSecureOwnership: true)
+        #expect(state.diagnostics.map(\.location?.line) == [100_002])
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import SSHMCore
+import SSHMReconcile
+import SSHMTestSupport
+import Testing
+
+/// The reconcile loop end to end: every action kind, on the fake and on both real daemons, with the simulated
+/// hypervisor.
+@Suite("Reconciler")
+struct ReconcilerTests {
+    /// Two running domains and a region between them, declared in the harness's config dir.
+    struct World {
+        var owner: TestDomain
+        var borrower: TestDomain
+        var region: Region
+        var desired: DesiredState
+
+        init(_ harness: EngineHarness, pages: UInt64 = 512, borrowers extra: [String] = []) throws {
+            owner = try TestDomains.create("sensor-vm", in: harness.store)
+            borrower = try TestDomains.create("logger-vm", in: harness.store)
+            for name in extra { try TestDomains.create(name, in: harness.store) }
+            region = Build.region(
+                "telemetry", owner: "sensor-vm", size: pages * 4096,
+                borrowers: [("logger-vm", 0x10_0000_0000)] + extra.map { ($0, 0x20_0000_0000) },
+                source: harness.source())
+            desired = Build.desired([region], file: harness.source())
+        }
+
+        var key: DomainKey { DomainKey(domid: borrower.domid, uuid: borrower.uuid) }
+        var base: String { RecordPaths.record(region.id) }
+        var entry: String { "\(base)/slaves/\(borrower.domid)" }
+    }
+
+    static let backends = XenStoreBackend.allCases
+
+    @Test(arguments: backends)
+    func mapsANewRegionAndASecondPassChangesNothing(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            let report = try harness.pass(world.desired)
+            #expect(report.execution.failures.isEmpty)
+            #expect(report.conditions[world.region.id]?.kind == .ready)
+
+            let nodes = try harness.dump()
+            #expect(nodes[world.base + "/master"] == "\(world.owner.domid)")
+            #expect(nodes[world.base + "/usercnt"] == "2")
+            #expect(nodes[world.base + "/manager"] == "sshm-reconcile")
+            #expect(nodes[world.entry + "/state"] == "mapped")
+            #expect(nodes[world.entry + "/uuid"] == world.borrower.uuid.rawValue)
+            #expect(try harness.store.permissions(XenStorePath(world.base), in: nil) == XenStorePermission.dom0Only)
+            #expect(try harness.store.read(XenStorePath(RecordPaths.indexEntry(world.region.id)), in: nil) == "")
+            let ownerRole = RecordPaths.role(domid: world.owner.domid, id: world.region.id)
+            let borrowerRole = RecordPaths.role(domid: world.borrower.domid, id: world.region.id)
+            #expect(try harness.store.read(XenStorePath(ownerRole), in: nil) == "master")
+            #expect(try harness.store.read(XenStorePath(borrowerRole), in: nil) == "slave")
+            let pages = try harness.mappings().pages(of: world.key)
+            #expect(pages.count == 512)
+            #expect(pages.first?.gfn == 0x100_0000 && pages.first?.page.ownerGFN == 0x7FE00)
+            #expect(pages.last?.page.owner == world.owner.domid)
+
+            let counting = CountingXenStore(harness.store)
+            let again = try Reconciler(
+                store: counting, hypervisor: harness.hypervisor(), settings: harness.settings(), logger: .quiet
+            ).reconcile(world.desired, previous: report.conditions)
+            #expect(again.plan.isEmpty)
+            #expect(counting.current.mutations == 0)
+            #expect(try harness.dump() == nodes)
+        }
+    }
+
+    @Test(arguments: backends)
+    func unmapsABorrowerThatIsNoLongerDeclared(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            var world = try World(harness, borrowers: ["extra-vm"])
+            try harness.pass(world.desired)
+            world.region.borrowers.removeLast()
+            world.desired = Build.desired([world.region], file: harness.source())
+            let plan = try harness.plan(world.desired)
+            #expect(plan.actions.map(\.kind) == [.unmap])
+            let report = try harness.pass(world.desired)
+            #expect(report.execution.failures.isEmpty)
+            let nodes = try harness.dump()
+            #expect(nodes.keys.filter { $0.hasPrefix(world.base + "/slaves/") && $0.hasSuffix("/state") }.count == 1)
+            #expect(nodes[world.base + "/usercnt"] == "2")
+            let mapped = try harness.mappings()
+            #expect(mapped.totalPages == 512)
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
+    func remapsABorrowerThatCameBackUnderANewDomid(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            try TestDomains.destroy(world.borrower, in: harness.store)
+            let reborn = try TestDomains.create("logger-vm", uuid: world.borrower.uuid, in: harness.store)
+            #expect(try harness.plan(world.desired).actions.map(\.kind) == [.remap])
+            let report = try harness.pass(world.desired)
+            #expect(report.execution.failures.isEmpty)
+            let nodes = try harness.dump()
+            #expect(nodes[world.entry] == nil)
+            #expect(nodes["\(world.base)/slaves/\(reborn.domid)/state"] == "mapped")
+            #expect(nodes[world.base + "/usercnt"] == "2")
+            #expect(try harness.mappings().pages(of: DomainKey(domid: reborn.domid, uuid: reborn.uuid)).count == 512)
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
+    func repairsARecordThatDisagreesWithItselfAndRecoversAnInterruptedMap(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            try harness.other.write(XenStorePath(world.base + "/usercnt"), "7", in: nil)
+            try harness.other.write(XenStorePath(world.entry + "/state"), "mapping", in: nil)
+            try harness.other.remove(
+                XenStorePath(RecordPaths.roleDirectory(domid: world.owner.domid, id: world.region.id)), in: nil)
+            try harness.other.remove(XenStorePath(RecordPaths.indexEntry(world.region.id)), in: nil)
+            let plan = try harness.plan(world.desired)
+            #expect(Set(plan.actions.map(\.kind)) == [.repair])
+            let report = try harness.pass(world.desired)
+            #expect(report.execution.failures.isEmpty)
+            let nodes = try harness.dump()
+            #expect(nodes[world.base + "/usercnt"] == "2")
+            #expect(nodes[world.entry + "/state"] == "mapped")
+            #expect(try harness.mappings().pages(of: world.key).count == 512)
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
+    func garbageCollectsTheEntryOfABorrowerThatIsGone(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            try TestDomains.destroy(world.borrower, in: harness.store)
+            #expect(try harness.plan(world.desired).actions.map(\.kind) == [.gc])
+            let report = try harness.pass(world.desired)
+            #expect(report.conditions[world.region.id]?.kind == .pending)
+            let nodes = try harness.dump()
+            #expect(nodes[world.entry] == nil)
+            #expect(nodes[world.base + "/usercnt"] == "1")
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
+    func tearsDownARegionWhoseOwnerIsGoneAndUnmapsItsBorrowers(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            try TestDomains.destroy(world.owner, in: harness.store)
+            let report = try harness.pass(world.desired)
+            #expect(report.execution.failures.isEmpty)
+            #expect(report.conditions[world.region.id]?.reason == ConditionReason.waitingForOwner)
+            #expect(try harness.dump().isEmpty || harness.dump()[world.base] == nil)
+            #expect(try harness.mappings().totalPages == 0)
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
+    func prunesARegionWhoseFileWasDeletedButNeverOneOfAFrozenFile(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            let other = Build.region(
+                "other", owner: "sensor-vm", begin: 0x1000_0000, borrowers: [], source: harness.source("20-other.yaml"))
+            let frozen = DesiredState(files: [
+                ManifestFile(path: harness.source(), status: .frozen, diagnostics: []),
+                ManifestFile(path: harness.source("20-other.yaml"), status: .valid([other]), diagnostics: []),
+            ])
+            let kept = try harness.pass(frozen)
+            #expect(kept.conditions[world.region.id]?.kind == .frozen)
+            #expect(try harness.dump()[world.entry + "/state"] == "mapped")
+
+            let deleted = Build.desired([other], file: harness.source("20-other.yaml"))
+            let report = try harness.pass(deleted)
+            #expect(report.execution.failures.isEmpty)
+            #expect(report.conditions[world.region.id] == nil)
+            #expect(try harness.dump()[world.base] == nil)
+            #expect(try harness.store.read(XenStorePath(RecordPaths.indexEntry(world.region.id)), in: nil) == nil)
+            #expect(try harness.mappings().pages(of: world.key).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
+    func prunesNothingWhenTheConfigDirDeclaresNothing(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            let report = try harness.pass(DesiredState(files: []))
+            #expect(report.plan.isEmpty && report.plan.notes.count == 1)
+            #expect(try harness.dump()[world.entry + "/state"] == "mapped")
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Dispatch
+import InMemoryLogging
+import Logging
+import SSHMReconcile
+import SSHMTestSupport
+import SSHMXen
+import Synchronization
+import Testing
+
+/// The libxenstore adapter beyond the contract: opening, the XENSTORED_PATH race, reconnection, large listings.
+/// Tests that restart a daemon start private ones: the suite's daemons are shared by tests running in parallel.
+@Suite("LibXenStore", .xenstored(.c, .ocaml))
+struct LibXenStoreTests {
+    @Test func openingWithoutADaemonIsUnavailable() throws {
+        let error = #expect(throws: XenStoreError.self) {
+            try LibXenStore.open(socketPath: "/nonexistent/sshm-test/socket", logger: .quiet)
+        }
+        #expect(error?.code == .unavailable)
+        #expect(error?.operation == "xs_open")
+        #expect(error?.description.contains("/nonexistent/sshm-test/socket") == true)
+    }
+
+    @Test func closedStoreIsUnavailable() throws {
+        let store = try LibXenStore.open(socketPath: XenstoredSandbox.current(.c).socketPath, logger: .quiet)
+        store.close()
+        let error = #expect(throws: XenStoreError.self) { try store.read("/tool/xenstored", in: nil) }
+        #expect(error?.code == .unavailable)
+    }
+
+    @Test func errorsNameTheCallAndThePath() throws {
+        let store = try LibXenStore.open(socketPath: XenstoredSandbox.current(.c).socketPath, logger: .quiet)
+        defer { store.close() }
+        let error = #expect(throws: XenStoreError.self) { try store.write("/bad//path", "x", in: nil) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.description.hasPrefix("xs_write /bad//path: ") == true)
+    }
+
+    /// `xs_open` reads XENSTORED_PATH: opens racing on many threads against different daemons must each land on
+    /// their own daemon, including opens that follow the environment.
+    @Test func parallelOpensLandOnTheirOwnDaemon() async throws {
+        try await XenstoredSandbox.withPrivate(.c, count: 3) { sandboxes in
+            for (index, sandbox) in sandboxes.enumerated() {
+                let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+                try store.write("/sshm-test/marker", "daemon-\(index)", in: nil)
+                store.close()
+            }
+            let sockets = sandboxes.map(\.socketPath)
+            let mismatches = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 240) { iteration in
+                let index = iteration % sockets.count
+                do {
+                    let store = try LibXenStore.open(socketPath: sockets[index], logger: .quiet)
+                    defer { store.close() }
+                    let marker = try store.read("/sshm-test/marker", in: nil)
+                    if marker != "daemon-\(index)" {
+                        mismatches.withLock { $0.append("open \(iteration): \(marker ?? "nil")") }
+                    }
+                } catch {
+                    mismatches.withLock { $0.append("open \(iteration): \(error)") }
+                }
+            }
+            #expect(mismatches.withLock { $0 } == [])
+        }
+    }
+
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func reconnectsAfterTheDaemonRestarts(_ daemon: XenstoredSandbox.Daemon) async throws {
+        try await XenstoredSandbox.withPrivate(daemon) { sandboxes in
+            let sandbox = sandboxes[0]
+            let log = InMemoryLogHandler()
+            let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: Logger(label: "test") { _ in log })
+            defer { store.close() }
+            let events = WatchEventRecorder(store.watchEvents)
+            try store.write("/sshm-test/before", "1", in: nil)
+            try store.watch("/sshm-test", token: "w")
+            _ = try await events.next(token: "w")
+
+            try await sandbox.restart()
+
+            // The watch connection notices by itself, reconnects and registers the watch again, which fires it once:
+            // consumers resync.
+            #expect(try await events.next(token: "w").path == "/sshm-test")
+            // The restarted daemon is empty; the call reconnects and is retried once, with a log line.
+            #expect(try store.read("/sshm-test/before", in: nil) == nil)
+            #expect(log.entries.contains { $0.message.description.contains("reconnecting and retrying once") })
+            try store.write("/sshm-test/after", "2", in: nil)
+            #expect(try await events.next(token: "w").path == "/sshm-test/after")
+        }
+    }
+
+    @Test func transactionDiesWithItsConnection() async throws {
+        try await XenstoredSandbox.withPrivate(.c) { sandboxes in
+            let store = try LibXenStore.open(socketPath: sandboxes[0].socketPath, logger: .quiet)
+            defer { store.close() }
+            let tx = try store.startTransaction()
+            try store.write("/sshm-test/in-tx", "1", in: tx)
+            try await sandboxes[0].restart()
+
+            let write = #expect(throws: XenStoreError.self) { try store.write("/sshm-test/in-tx", "2", in: tx) }
+            #expect(write?.code == .unavailable)
+            let commit = #expect(throws: XenStoreError.self) { try store.commit(tx) }
+            #expect(commit?.code == .unavailable)
+            store.abort(tx)
+            // A new transaction works on the new connection.
+            let retry = try store.startTransaction()
+            try store.write("/sshm-test/in-tx", "3", in: retry)
+            try store.commit(retry)
+            #expect(try store.read("/sshm-test/in-tx", in: nil) == "3")
+        }
+    }
+
+    /// oxenstored answers a listing over 4096 bytes with one oversized reply, and libxenstore drops the connection:
+    /// the call fails (after its one retry) as `.unavailable`, and the next call works on a fresh connection. The C
+    /// daemon pages the same listing.
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func oversizedListingBreaksOnlyOneCall(_ daemon: XenstoredSandbox.Daemon) async throws {
+        let sandbox = try XenstoredSandbox.current(daemon)
+        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        defer { store.close() }
+        let root = XenStorePath("/sshm-test/oversized-\(daemon.rawValue)")
+        try fill(root, children: 1200, using: store)
+        defer { try? store.remove(root, in: nil) }
+
+        switch daemon {
+        case .c:
+            #expect(try store.directory(root, in: nil)?.count == 1200)
+        case .ocaml:
+            let error = #expect(throws: XenStoreError.self) { try store.directory(root, in: nil) }
+            #expect(error?.code == .unavailable)
+        }
+        #expect(try store.read(root.appending("k1"), in: nil) == "v")
+    }
+
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func throwawayHandleListsTwoThousandChildren(_ daemon: XenstoredSandbox.Daemon) async throws {
+        let sandbox = try XenstoredSandbox.current(daemon)
+        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        defer { store.close() }
+        let root = XenStorePath("/sshm-test/throwaway-\(daemon.rawValue)")
+        try fill(root, children: 2000, using: store)
+        defer { try? store.remove(root, in: nil) }
+
+        let names = try #require(try store.directoryOnThrowawayHandle(root))
+        #expect(names.count == 2000)
+        #expect(Set(names) == Set((0..<2000).map { "k\($0)" }))
+        #expect(try store.directoryOnThrowawayHandle(root.appending("k1")) == [])
+        #expect(try store.directoryOnThrowawayHandle(root.appending("missing")) == nil)
+        // The request connection was never involved.
+        #expect(try store.read(root.appending("k1999"), in: nil) == "v")
+    }
+
+    private func fill(_ root: XenStorePath, children: Int, using store: LibXenStore) throws {
+        for index in 0..<children { try store.write(root.appending("k\(index)"), "v", in: nil) }
+    }
+}

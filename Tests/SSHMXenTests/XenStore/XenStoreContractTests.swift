@@ -1,0 +1,124 @@
+import SSHMTestSupport
+import Testing
+
+/// The one XenStore contract (``XenStoreContract``) on the in-memory fake, the C xenstored and oxenstored.
+@Suite("XenStore contract", .xenstored(.c, .ocaml))
+struct XenStoreContractTests {
+    @Test(arguments: XenStoreBackend.allCases)
+    func absentNodeReadsAsNil(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.absentNodeReadsAsNil($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func valuesRoundTrip(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.valuesRoundTrip($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func oversizedValueIsRefused(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.oversizedValueIsRefused($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func mkdirCreatesParents(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.mkdirCreatesParents($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func removeTakesTheSubtree(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.removeTakesTheSubtree($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func directoryListsChildren(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.directoryListsChildren($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func permissionsRoundTrip(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.permissionsRoundTrip($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func permissionsOfMissingNodeAreNotFound(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.permissionsOfMissingNodeAreNotFound($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func committedTransactionIsVisible(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.committedTransactionIsVisible($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func abortedTransactionLeavesNoTrace(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.abortedTransactionLeavesNoTrace($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func conflictingCommitIsRetriable(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.conflictingCommitIsRetriable($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func outsideWriteToReadNodeConflicts(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.outsideWriteToReadNodeConflicts($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func watchFiresOnRegistrationAndOnChange(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try await XenStoreContract.watchFiresOnRegistrationAndOnChange($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func removingAnAncestorFiresTheWatch(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try await XenStoreContract.removingAnAncestorFiresTheWatch($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func transactionalChangeFiresOnCommit(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try await XenStoreContract.transactionalChangeFiresOnCommit($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func domainWatchesFire(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try await XenStoreContract.domainWatchesFire($0) }
+    }
+}
+
+/// The contract has teeth: each deliberately defective fake fails the check that guards against its defect.
+@Suite("XenStore contract catches defects")
+struct XenStoreContractDefectTests {
+    @Test func missingConflictDetectionFailsTheConflictCheck() async {
+        await withKnownIssue {
+            try await XenStoreBackend.inMemory.withFixture(defects: [.noConflictDetection]) {
+                try XenStoreContract.conflictingCommitIsRetriable($0)
+            }
+        }
+    }
+
+    @Test func missingConflictDetectionFailsTheReadSetCheck() async {
+        await withKnownIssue {
+            try await XenStoreBackend.inMemory.withFixture(defects: [.noConflictDetection]) {
+                try XenStoreContract.outsideWriteToReadNodeConflicts($0)
+            }
+        }
+    }
+
+    @Test func missingInitialWatchEventFailsTheWatchCheck() async {
+        await withKnownIssue {
+            try await XenStoreBackend.inMemory.withFixture(
+                defects: [.noInitialWatchEvent], watchDeadline: .milliseconds(200)
+            ) {
+                try await XenStoreContract.watchFiresOnRegistrationAndOnChange($0)
+            }
+        }
+    }
+
+    @Test func throwingAbsentReadFailsTheAbsenceCheck() async {
+        await withKnownIssue {
+            try await XenStoreBackend.inMemory.withFixture(defects: [.absentReadThrows]) {
+                try XenStoreContract.absentNodeReadsAsNil($0)
+            }
+        }
+    }
+}

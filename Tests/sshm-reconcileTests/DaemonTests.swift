@@ -1,0 +1,155 @@
+import Foundation
+import SSHMCore
+import SSHMReconcile
+import SSHMTestSupport
+import SSHMXen
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `sshm-reconcile daemon` as a subprocess against a private xenstored: watches, config changes, signals, and a
+/// xenstored that goes away.
+@Suite("Daemon")
+struct DaemonTests {
+    static func manifest(
+        id: String = "telemetry", borrower: String = "logger-vm", owner: String = "0x7fe00000",
+        at: String = "0x1000000000"
+    ) -> String {
+        """
+        version: 1
+        regions:
+          - id: \(id)
+            owner:
+              domain: sensor-vm
+              begin: \(owner)
+              size: 16KiB
+            borrowers:
+              - domain: \(borrower)
+                begin: \(at)
+
+        """
+    }
+
+    static func state(_ world: HostWorld, _ region: String, _ domain: TestDomain) throws -> String? {
+        try world.store.read(XenStorePath("/libxl/static_shm/\(region)/slaves/\(domain.domid)/state"), in: nil)
+    }
+
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func mapsABorrowerWhenItIsIntroducedAndForgetsItWhenItIsReleased(_ daemon: XenstoredSandbox.Daemon) async throws {
+        try await HostWorld.with(daemon) { world in
+            try TestDomains.create("sensor-vm", in: world.store)
+            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let status = try await DaemonProcess.with(world, ["--no-local-domain-watch"]) { daemon in
+                #expect(try await poll(within: .seconds(10)) { daemon.count("Pending") > 0 }, "\(daemon.log)")
+                let logger = try TestDomains.create("logger-vm", in: world.store)
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                try TestDomains.destroy(logger, in: world.store)
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == nil })
+                let again = try TestDomains.create("logger-vm", in: world.store)
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", again) == "mapped" })
+                #expect(try world.inconsistencies() == [])
+            }
+            #expect(status == 0)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func aGuestWritableNodeWakesTheDaemonOnlyInSimulation(_ realHost: Bool) async throws {
+        try await HostWorld.with { world in
+            try TestDomains.create("sensor-vm", in: world.store)
+            let logger = try TestDomains.create("logger-vm", in: world.store)
+            try world.manifest("10-telemetry.yaml", Self.manifest())
+            _ = try await DaemonProcess.with(world, realHost ? ["--no-local-domain-watch"] : []) { daemon in
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                #expect(try await poll(within: .seconds(10)) { daemon.count("pass done") >= 2 })
+                let before = daemon.count("read=domains")
+                let passes = daemon.count("pass done")
+                // A guest writes its own data node, then something wakes the daemon for sure: a write to our tree.
+                try world.store.write(logger.path.appending("data/greeting"), "hello", in: nil)
+                try world.store.write("/tool/sshm-reconcile/nudge", "1", in: nil)
+                #expect(try await poll(within: .seconds(10)) { daemon.count("pass done") > passes })
+                let rescanned = daemon.count("read=domains") > before
+                #expect(rescanned == !realHost, "\(daemon.log)")
+            }
+        }
+    }
+
+    @Test func followsTheConfigDirAddingPruningAndFreezing() async throws {
+        try await HostWorld.with { world in
+            try TestDomains.create("sensor-vm", in: world.store)
+            let logger = try TestDomains.create("logger-vm", in: world.store)
+            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let status = try await DaemonProcess.with(world) { daemon in
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                try world.manifest("20-ring.yaml", Self.manifest(id: "ring", owner: "0x7fd00000", at: "0x2000000000"))
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "ring", logger) == "mapped" })
+                // Broken: frozen, nothing removed.
+                try world.manifest("20-ring.yaml", "version: 1\nregions: [oops\n")
+                #expect(try await poll(within: .seconds(10)) { daemon.count("Frozen") > 0 }, "\(daemon.log)")
+                #expect(try Self.state(world, "ring", logger) == "mapped")
+                // Deleted: pruned.
+                try FileManager.default.removeItem(atPath: world.configDirectory + "/20-ring.yaml")
+                let pruned = try await poll(within: .seconds(10)) {
+                    try world.store.read("/libxl/static_shm/ring", in: nil) == nil
+                }
+                #expect(pruned)
+                #expect(try Self.state(world, "telemetry", logger) == "mapped")
+                // SIGHUP reloads.
+                daemon.signal(SIGHUP)
+                #expect(try await poll(within: .seconds(10)) { daemon.count("SIGHUP: reloading") == 1 })
+                #expect(try world.inconsistencies() == [])
+            }
+            #expect(status == 0)
+        }
+    }
+
+    @Test func exitsZeroOnSIGTERMQuicklyAndLeavesEverythingMapped() async throws {
+        try await HostWorld.with { world in
+            try TestDomains.create("sensor-vm", in: world.store)
+            let logger = try TestDomains.create("logger-vm", in: world.store)
+            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let status = try await DaemonProcess.with(world) { daemon in
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                daemon.signal(SIGTERM)
+                let gone = try await poll(within: .seconds(2)) {
+                    kill(daemon.pid, 0) != 0 || DaemonProcess.isZombie(daemon.pid)
+                }
+                #expect(gone, "still running 2 s after SIGTERM")
+            }
+            #expect(status == 0)
+            #expect(try Self.state(world, "telemetry", logger) == "mapped")
+            #expect(try world.inconsistencies() == [])
+        }
+    }
+
+    @Test func reconnectsAfterXenstoredIsRestartedAndConvergesAgain() async throws {
+        try await HostWorld.with { world in
+            try TestDomains.create("sensor-vm", in: world.store)
+            let logger = try TestDomains.create("logger-vm", in: world.store)
+            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let status = try await DaemonProcess.with(world) { daemon in
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                try await world.sandbox.restart()
+                // A fresh xenstored is empty, as after a host reboot: the toolstack writes its domains again.
+                let mapped = try await Self.recreateAndWait(socketPath: world.sandbox.socketPath)
+                #expect(mapped, "\(daemon.log)")
+                #expect(daemon.count("xenstore watch connection restored") >= 1, "\(daemon.log)")
+            }
+            #expect(status == 0)
+        }
+    }
+
+    /// Writes dom0 and the two domains into a fresh daemon and waits for the borrower to be mapped again.
+    static func recreateAndWait(socketPath: String) async throws -> Bool {
+        let store = try LibXenStore.open(socketPath: socketPath, logger: .quiet)
+        try TestDomains.createDom0(in: store)
+        try TestDomains.create("sensor-vm", in: store)
+        let reborn = try TestDomains.create("logger-vm", in: store)
+        let state = XenStorePath("/libxl/static_shm/telemetry/slaves/\(reborn.domid)/state")
+        let mapped = try await poll(within: .seconds(20)) { try store.read(state, in: nil) == "mapped" }
+        store.close()
+        return mapped
+    }
+}
