@@ -47,7 +47,9 @@ struct SelftestHypervisor: AsyncParsableCommand {
             valueName: "spec"))
     var probes: [String] = []
 
-    @Option(help: ArgumentHelp("A translated borrower on which unmapping an unmapped frame must answer not mapped.", valueName: "domain"))
+    @Option(
+        help: ArgumentHelp(
+            "A translated borrower on which unmapping an unmapped frame must answer not mapped.", valueName: "domain"))
     var unmapProbe: [String] = []
 
     @Option(help: "First owner frame of every probe (0x… or decimal).")
@@ -72,7 +74,8 @@ struct SelftestHypervisor: AsyncParsableCommand {
         }
         for probe in probes where ProbeSpec(parsing: probe) == nil {
             throw ValidationError(
-                "--probe \(probe): write BORROWER:OWNER:SPACE[:call=ERRNO|pages=ERRNO], e.g. pv-b:pv-a:foreign:call=EACCES.")
+                "--probe \(probe): write BORROWER:OWNER:SPACE[:call=ERRNO|pages=ERRNO], "
+                    + "e.g. pv-b:pv-a:foreign:call=EACCES.")
         }
     }
 
@@ -90,19 +93,23 @@ struct SelftestHypervisor: AsyncParsableCommand {
             let probes = specs.compactMap { spec -> ContractEnvironment.Probe? in
                 if let probe = spec.resolve(in: domains) { return probe }
                 unresolved.append(
-                    ContractResult(name: "resolve \(spec.borrower) <- \(spec.owner)", passed: false, detail: "no such running domain"))
+                    ContractResult(
+                        name: "resolve \(spec.borrower) <- \(spec.owner)", passed: false,
+                        detail: "no such running domain"))
                 return nil
             }
             let unmapProbes = unmapRefs.compactMap { ref -> DomID? in
                 if case .found(let domain) = domains.resolve(ref) { return domain.domid }
-                unresolved.append(ContractResult(name: "resolve \(ref)", passed: false, detail: "no such running domain"))
+                unresolved.append(
+                    ContractResult(name: "resolve \(ref)", passed: false, detail: "no such running domain"))
                 return nil
             }
             let environment = ContractEnvironment(
                 ownerGFN: ownerGFN, borrowerGFN: borrowerGFN, pages: pages, probes: probes, unmapProbes: unmapProbes,
                 missingDomain: missing, expectControlDomain: expectControl,
                 expectOversizedBatchRejected: hypervisorChoice == .xenctrl)
-            return unresolved + HypervisorContract(hypervisor: host.hypervisor, store: host.store, environment: environment).run()
+            return unresolved
+                + HypervisorContract(hypervisor: host.hypervisor, store: host.store, environment: environment).run()
         }
         let failed = results.filter { !$0.passed }.count
         Output.print(results.map { "\($0)\n" }.joined() + "\(results.count - failed) passed, \(failed) failed\n")

@@ -25,12 +25,14 @@ rm -f "$OUT/payload.cpio"
 
 # -cpu max without SMAP (Xen's SMAP handling crashes the PV dom0 under QEMU 7.2 TCG) and without RDTSCP (TCG's SVM
 # reports it as RDTSC and PVH guests then spin); bootscrub=false spares scrubbing free RAM under emulation.
-XEN_ARGS="console=com1 com1=115200,8n1 bootscrub=false dom0_mem=512M,max:512M dom0_max_vcpus=2 loglvl=all guest_loglvl=all"
+XEN_ARGS="console=com1 com1=115200,8n1 bootscrub=false dom0_mem=512M,max:512M dom0_max_vcpus=2"
+XEN_ARGS="$XEN_ARGS loglvl=all guest_loglvl=all"
 MACHINE=(-machine pc)
 if [ "$MODE" = pvh ]; then
     XEN_ARGS="$XEN_ARGS dom0=pvh iommu=1"
     MACHINE=(-machine q35 -device amd-iommu)
 fi
+# shellcheck disable=SC2054  # the commas are QEMU's option syntax
 QEMU=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot "${MACHINE[@]}"
     -accel tcg,thread=multi -cpu max,-smap,-rdtscp -smp 2 -m 1536
     -chardev stdio,id=ser0,signal=off -serial chardev:ser0 -monitor none
@@ -42,7 +44,8 @@ echo >> "$OUT/qemu-cmdline.txt"
 
 T0=$(python3 -c 'import time; print(repr(time.time()))')
 # timeout(1) owns QEMU: whatever happens to this script's caller, QEMU cannot outlive the deadline.
-timeout --kill-after=5 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2> "$OUT/qemu.stderr" | python3 "$HERE/tstamp.py" "$T0" "$OUT/console.log"
+timeout --kill-after=5 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2> "$OUT/qemu.stderr" \
+    | python3 "$HERE/tstamp.py" "$T0" "$OUT/console.log"
 QRC=${PIPESTATUS[0]}
 WALL=$(python3 -c "import time; print('%.1f' % (time.time() - $T0))")
 rm -f "$OUT/initrd.cpio"

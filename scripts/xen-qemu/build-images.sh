@@ -22,9 +22,14 @@ log() { printf '[images %s] %s\n' "$(date +%T)" "$*" >&2; }
 mkdir -p "$WORK"/{debs,pkgs,img}
 
 # ---------------------------------------------------------------- packages
-kernel_package() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
+kernel_package() {
+    apt-cache depends linux-image-amd64 2> /dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+}
+hypervisor_known() {
+    apt-cache policy "xen-hypervisor-$XENVER-amd64" | awk '/Candidate:/ && $2 != "(none)"' | grep -q .
+}
 KPKG="$(kernel_package)"
-if [ -z "$KPKG" ] || [ -z "$(apt-cache policy "xen-hypervisor-$XENVER-amd64" | awk '/Candidate:/ && $2 != "(none)"')" ]; then
+if [ -z "$KPKG" ] || ! hypervisor_known; then
     log "apt-get update (package lists do not know the kernel or the hypervisor)"
     apt-get update -qq
     KPKG="$(kernel_package)"
@@ -50,12 +55,14 @@ for p in "${PKGS[@]}"; do
         log "dpkg -x $p"
         rm -rf "$WORK/pkgs/$p"
         mkdir -p "$WORK/pkgs/$p"
-        dpkg -x "$(ls "${p}"_*.deb | head -n 1)" "$WORK/pkgs/$p"
+        debs=("${p}"_*.deb)
+        dpkg -x "${debs[0]}" "$WORK/pkgs/$p"
         touch "$WORK/pkgs/$p/.done"
     fi
 done
 KROOT="$WORK/pkgs/$KPKG"
-KVER="$(ls "$KROOT/lib/modules" | head -n 1)"
+modules=("$KROOT"/lib/modules/*)
+KVER="${modules[0]##*/}"
 BUSYBOX="$WORK/pkgs/busybox-static/bin/busybox"
 cp "$BUSYBOX" "$WORK/img/busybox"
 log "kernel $KVER; $(echo "$VERSIONS" | tr '\n' ';')"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers for the system test's jobs, which run in dom0 as root.  Use:  . /usr/local/lib/sshm/lib.sh
 #
 # A job reports every check as one console line, "SSHM-CHECK PASS name: detail" or "SSHM-CHECK FAIL name: detail";
@@ -52,6 +53,9 @@ region_field() {
         /^    \}/ { if (f["id"] == id) { print f[field]; exit } }
     ' "$1"
 }
+
+# condition_of JSON ID: "condition reason" of one region in `status --json` output.
+condition_of() { echo "$(region_field "$1" "$2" condition) $(region_field "$1" "$2" reason)"; }
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or the deadline passes.
 wait_for() {
@@ -117,7 +121,10 @@ no_residue() {
     shift
     found=0
     xenstore-exists "/libxl/static_shm/$id" && { echo "record /libxl/static_shm/$id exists"; found=1; }
-    xenstore-ls -f /tool/sshm-reconcile 2>/dev/null | grep -q "/$id = " && { echo "index entry for $id exists"; found=1; }
+    if xenstore-ls -f /tool/sshm-reconcile 2>/dev/null | grep -q "/$id = "; then
+        echo "index entry for $id exists"
+        found=1
+    fi
     for d in "$@"; do
         xenstore-exists "/local/domain/$d/static_shm/$id" && { echo "role node of dom$d exists"; found=1; }
     done
@@ -140,13 +147,15 @@ contract() {
     sed 's/^/    ! /' /tmp/contract.err
 }
 
-# refusal_message ID SPACE CALL: the exact message of a region whose map stock Xen refused, as sshm-reconcile words it
-# (Executor.failure(for:)); CALL is the failed call with its subject and errno text.
+# refusal_message OWNER BORROWER SPACE ERRNO_TEXT: the exact message of a region whose map stock Xen refused, as
+# sshm-reconcile words it (Executor.failure(for:)); the failing frame is the borrower range's first, 0x1000000.
 refusal_message() {
     xenver=$(xl info | awk -F': ' '/^xen_version/ {print $2}')
-    case $2 in
-        share) n=6 advice="This Xen has no gmfn_share (it needs the series' hypervisor patch): use --map-space foreign, with which stock Xen lets only dom0 borrow (on x86 a PVH dom0)." ;;
-        *) n=4 advice="Stock Xen lets only dom0 borrow with gmfn_foreign (on x86 a PVH dom0: boot Xen with dom0=pvh): make dom0 the borrower, or run a hypervisor with gmfn_share and --map-space share." ;;
-    esac
-    echo "region $1: Xen $xenver ($(uname -m)) refused map space $2 (XENMAPSPACE $n): $3. $advice"
+    if [ "$3" = share ]; then
+        n=6 advice="Stock Xen has no gmfn_share: there only dom0 can borrow, with --map-space foreign."
+    else
+        n=4 advice="Stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
+    fi
+    printf 'Xen %s on %s refused to map dom%s into dom%s with map space %s (XENMAPSPACE %s): %s at gfn %s. %s\n' \
+        "$xenver" "$(uname -m)" "$1" "$2" "$3" "$n" "$4" 0x1000000 "$advice"
 }

@@ -1,7 +1,8 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import SSHMCore
 
 /// What the ``HypervisorContract`` may do on one host and what it must see: which borrower may map which owner's
 /// frames, which combinations the hypervisor refuses and how.

@@ -63,8 +63,11 @@ package struct HypervisorContract {
     private func checkInfo() -> ContractResult {
         result("info") {
             let info = try hypervisor.info()
-            let numeric = info.version.split(separator: ".").prefix(2).allSatisfy { Int($0.prefix { $0.isNumber }) != nil }
-            let passed = !info.kind.isEmpty && numeric && info.version.contains(".") && info.arch == .host
+            let numeric = info.version.split(separator: ".").prefix(2).allSatisfy {
+                Int($0.prefix { $0.isNumber }) != nil
+            }
+            let passed =
+                !info.kind.isEmpty && numeric && info.version.contains(".") && info.arch == .host
                 && info.isControlDomain == environment.expectControlDomain
             return (
                 passed,
@@ -109,7 +112,8 @@ package struct HypervisorContract {
             // dom0 may lack a vm node (xen-init-dom0 writes one); a dying domain has already left xenstore.
             let uncompared = domains.filter { $0.domid != .dom0 && !$0.isDying && !compared.contains("dom\($0.domid)") }
             problems += uncompared.map { "dom\($0.domid) has no vm node to compare with" }
-            let detail = problems.isEmpty
+            let detail =
+                problems.isEmpty
                 ? "\(compared.count) of \(domains.count) domains compared (\(compared.joined(separator: " ")))"
                 : problems.joined(separator: "; ")
             return (problems.isEmpty, detail)
@@ -143,7 +147,8 @@ package struct HypervisorContract {
     private func undo(_ probe: ContractEnvironment.Probe, _ errors: [Int32]) throws -> Int {
         var removed = 0
         for (index, errno) in errors.enumerated() where errno == 0 {
-            if try hypervisor.removeFromPhysmap(borrower: probe.borrower, gfn: environment.borrowerGFN + UInt64(index)) {
+            if try hypervisor.removeFromPhysmap(borrower: probe.borrower, gfn: environment.borrowerGFN + UInt64(index))
+            {
                 removed += 1
             }
         }

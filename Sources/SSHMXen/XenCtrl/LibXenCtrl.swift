@@ -44,7 +44,8 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
 
     /// Opens the interface with a logger that keeps libxenctrl quiet on stderr.
     /// - Throws: ``HypervisorError`` with code `.unavailable` and a hint naming what to check.
-    package static func open(logger: Logger, procCapabilitiesPath: String = "/proc/xen/capabilities") throws(HypervisorError)
+    package static func open(logger: Logger, procCapabilitiesPath: String = "/proc/xen/capabilities")
+        throws(HypervisorError)
         -> LibXenCtrl
     {
         let capture = CaptureLogger()
@@ -86,11 +87,13 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
         defer { raw.deallocate() }
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         let capsRC = call { sshm_xen_capabilities($0, raw.bindMemory(to: xen_capabilities_info_t.self, capacity: 1)) }
-        let capabilities = String(decoding: UnsafeRawBufferPointer(start: raw, count: size).prefix { $0 != 0 }, as: UTF8.self)
+        let capabilities = String(
+            decoding: UnsafeRawBufferPointer(start: raw, count: size).prefix { $0 != 0 }, as: UTF8.self)
         let arch = capsRC.result >= 0 ? XenIdentity.arch(capabilities: capabilities) ?? .host : .host
         let procCapabilities = (try? String(contentsOfFile: procCapabilitiesPath, encoding: .utf8)) ?? ""
         return HypervisorInfo(
-            kind: "xen", version: XenIdentity.version(packed: packed.result, extra: XenIdentity.string(fromCharArray: extra)),
+            kind: "xen",
+            version: XenIdentity.version(packed: packed.result, extra: XenIdentity.string(fromCharArray: extra)),
             arch: arch, isControlDomain: XenIdentity.isControlDomain(procCapabilities: procCapabilities))
     }
 
@@ -100,7 +103,9 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
         var batch = [xc_domaininfo_t](repeating: xc_domaininfo_t(), count: Int(Self.listBatch))
         while first < DomID.firstReserved {
             let answer = call { xch in
-                batch.withUnsafeMutableBufferPointer { xc_domain_getinfolist(xch, first, Self.listBatch, $0.baseAddress) }
+                batch.withUnsafeMutableBufferPointer {
+                    xc_domain_getinfolist(xch, first, Self.listBatch, $0.baseAddress)
+                }
             }
             guard answer.result >= 0 else {
                 throw HypervisorError(operation: "xc_domain_getinfolist", errno: answer.errno)

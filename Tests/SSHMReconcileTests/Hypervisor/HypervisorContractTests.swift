@@ -71,7 +71,11 @@ struct HypervisorContractTests {
     @Test func aWrongExpectationFailsItsCheck() throws {
         let results = try Self.run(policy: .stock, ["pv-b:pv-a:foreign", "pvh-d:pvh-c:foreign:pages=EINVAL"])
         let failed = results.filter { !$0.passed }.map(\.name)
-        #expect(failed == ["map-unmap-round-trip dom2<-dom1 foreign", "every-page-refused dom4<-dom3 foreign Invalid argument (errno 22)"])
+        #expect(
+            failed == [
+                "map-unmap-round-trip dom2<-dom1 foreign",
+                "every-page-refused dom4<-dom3 foreign Invalid argument (errno 22)",
+            ])
     }
 
     @Test func unmappingOnAPVBorrowerIsNotAnUnmapProbe() throws {
@@ -104,7 +108,9 @@ final class FixedDomainsHypervisor: Hypervisor {
 
     init(domains: [DomainInfo]) { self.domains = domains }
 
-    func info() throws -> HypervisorInfo { HypervisorInfo(kind: "xen", version: "4.17.7", arch: .host, isControlDomain: true) }
+    func info() throws -> HypervisorInfo {
+        HypervisorInfo(kind: "xen", version: "4.17.7", arch: .host, isControlDomain: true)
+    }
     func listDomains() throws -> [DomainInfo] { domains }
 
     func addToPhysmapBatch(
@@ -133,7 +139,9 @@ struct ProbeSpecTests {
         #expect(ProbeSpec(parsing: "2:1:foreign")?.borrower == .id(Build.domid(2)))
     }
 
-    @Test(arguments: ["", "a:b", "a:b:gmfn", "a::foreign", "a:b:foreign:call", "a:b:foreign:later=EPERM", "a:b:share:pages=EWHAT"])
+    @Test(arguments: [
+        "", "a:b", "a:b:gmfn", "a::foreign", "a:b:foreign:call", "a:b:foreign:later=EPERM", "a:b:share:pages=EWHAT",
+    ])
     func rejectsMalformedSpecs(_ text: String) {
         #expect(ProbeSpec(parsing: text) == nil)
     }

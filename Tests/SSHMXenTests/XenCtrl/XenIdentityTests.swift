@@ -10,7 +10,8 @@ struct XenIdentityTests {
     }
 
     @Test func archComesFromTheCapabilitiesString() {
-        #expect(XenIdentity.arch(capabilities: "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64") == .x86_64)
+        #expect(
+            XenIdentity.arch(capabilities: "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64") == .x86_64)
         #expect(XenIdentity.arch(capabilities: "xen-3.0-aarch64 xen-3.0-armv7l ") == .arm64)
         #expect(XenIdentity.arch(capabilities: "xen-3.0-armv7l") == nil)
     }
@@ -27,8 +28,11 @@ struct XenIdentityTests {
     }
 
     @Test func handleBytesGiveTheCanonicalUUID() {
-        let handle: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8) = (0x8c, 0x1f, 0x33, 0x5e, 0x1a, 0x2b, 0x4c, 0x3d, 0x9e, 0x0f, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff)
+        let handle:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8
+            ) = (0x8c, 0x1f, 0x33, 0x5e, 0x1a, 0x2b, 0x4c, 0x3d, 0x9e, 0x0f, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff)
         #expect(XenIdentity.uuid(handle: handle).rawValue == "8c1f335e-1a2b-4c3d-9e0f-aabbccddeeff")
     }
 }

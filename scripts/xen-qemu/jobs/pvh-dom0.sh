@@ -5,6 +5,7 @@
 # from dom0), a real mapping seen from both sides, repair, and garbage collection when the owner is destroyed.
 # A second domU would cost a minute here: building a domain from a PVH dom0 maps and unmaps every page of its
 # kernel one hypercall at a time under TCG.
+# shellcheck source=/dev/null  # lib.sh is installed in the dom0 image; shellcheck checks it on its own
 . /usr/local/lib/sshm/lib.sh
 mkdir -p /etc/sshm.d /run/sshm-reconcile
 chmod 755 /etc/sshm.d
@@ -13,7 +14,10 @@ WINDOW=0x1000000000   # dom0's borrower range: 64 GiB, far above its RAM and the
 mark domus-create
 echo "dom0 guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
 o=$(domu_up pvh-owner pvh 180 sshm.owner=1) || { fail "start the PVH domU" "pvh-owner never reached /init"; exit 1; }
-wait_for 30 xenstore-read "/local/domain/$o/data/shm-gfn" || { fail "start the PVH domU" "owner-page published nothing"; exit 1; }
+if ! wait_for 30 xenstore-read "/local/domain/$o/data/shm-gfn"; then
+    fail "start the PVH domU" "owner-page published nothing"
+    exit 1
+fi
 gfn=$(xenstore-read "/local/domain/$o/data/shm-gfn")
 pattern=$(xenstore-read "/local/domain/$o/data/shm-pattern")
 pass "start the PVH domU" "pvh-owner dom$o, its page at gfn $gfn holds '$pattern'"
@@ -52,12 +56,12 @@ sr status --json
 cp /tmp/sr.out /tmp/status-share.json
 evidence pvh-dom0-status-share.json /tmp/status-share.json
 for id in telemetry domu-refused; do
-    cr="$(region_field /tmp/status-share.json $id condition) $(region_field /tmp/status-share.json $id reason)"
-    check "pvh-dom0 share refused for $id: Failed InvalidRequest" "$cr" test "$cr" = "Failed InvalidRequest"
+    cr=$(condition_of /tmp/status-share.json $id)
+    check "pvh-dom0 share refused for $id: Failed RefusedByHypervisor" "$cr" \
+        test "$cr" = "Failed RefusedByHypervisor"
 done
 m=$(region_field /tmp/status-share.json telemetry message)
-want=$(refusal_message telemetry share \
-    "xc_domain_add_to_physmap_batch (borrower dom0, owner dom$o, gfn 0x1000000): Invalid argument (errno 22)")
+want=$(refusal_message "$o" 0 share "Invalid argument (errno 22)")
 check "pvh-dom0 share refusal message is exact (Xen version, map space, per-page EINVAL, what to do)" "$m" \
     test "$m" = "$want"
 check "pvh-dom0 share refusal leaves no residue (telemetry)" "" no_residue telemetry 0 "$o"
@@ -72,24 +76,24 @@ check "pvh-dom0 apply with foreign exits 1 (the domU borrower is refused)" "exit
 sr status --json --map-space foreign
 cp /tmp/sr.out /tmp/status-foreign.json
 evidence pvh-dom0-status-foreign.json /tmp/status-foreign.json
-cr="$(region_field /tmp/status-foreign.json telemetry condition) $(region_field /tmp/status-foreign.json telemetry reason)"
+cr=$(condition_of /tmp/status-foreign.json telemetry)
 check "pvh-dom0 dom0 borrower with foreign: Ready" "$cr" test "$cr" = "Ready Converged"
-cr="$(region_field /tmp/status-foreign.json domu-refused condition) $(region_field /tmp/status-foreign.json domu-refused reason)"
-check "pvh-dom0 PVH domU borrower with foreign: Failed RefusedByHypervisor" "$cr" test "$cr" = "Failed RefusedByHypervisor"
+cr=$(condition_of /tmp/status-foreign.json domu-refused)
+check "pvh-dom0 PVH domU borrower with foreign: Failed RefusedByHypervisor" "$cr" \
+    test "$cr" = "Failed RefusedByHypervisor"
 m=$(region_field /tmp/status-foreign.json domu-refused message)
-want=$(refusal_message domu-refused foreign \
-    "xc_domain_add_to_physmap_batch (borrower dom$o, owner dom0, gfn 0x1000000): Operation not permitted (errno 1)")
+want=$(refusal_message 0 "$o" foreign "Operation not permitted (errno 1)")
 check "pvh-dom0 domU refusal message is exact (per-page EPERM)" "$m" test "$m" = "$want"
 check "pvh-dom0 refused domU borrower leaves no residue" "" no_residue domu-refused 0 "$o"
 R=/libxl/static_shm/telemetry
 check "pvh-dom0 record of the mapped region" \
-    "master=$(xenstore-read $R/master) usercnt=$(xenstore-read $R/usercnt) slaves/0/state=$(xenstore-read $R/slaves/0/state)" \
+    "master=$(xenstore-read $R/master) usercnt=$(xenstore-read $R/usercnt) state=$(xenstore-read $R/slaves/0/state)" \
     sh -c "test \"\$(xenstore-read $R/master)\" = $o && test \"\$(xenstore-read $R/usercnt)\" = 2 \
         && test \"\$(xenstore-read $R/slaves/0/state)\" = mapped \
         && test \"\$(xenstore-read /local/domain/0/static_shm/telemetry/role)\" = slave \
         && test \"\$(xenstore-read /local/domain/$o/static_shm/telemetry/role)\" = master"
 { xenstore-ls -f /libxl/static_shm; xenstore-ls -f /tool/sshm-reconcile; xenstore-ls -f /local/domain/0/static_shm; \
-    xenstore-ls -f /local/domain/$o/static_shm; } > /tmp/record.txt 2>&1
+    xenstore-ls -f "/local/domain/$o/static_shm"; } > /tmp/record.txt 2>&1
 evidence pvh-dom0-record.txt /tmp/record.txt
 
 # ---- both sides see the same bytes
@@ -100,13 +104,14 @@ reply="SSHM borrower dom0 $(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 peek write $((WINDOW + 2048)) "$reply"
 wait_for 10 sh -c "test \"\$(xenstore-read /local/domain/$o/data/shm-seen)\" = \"$reply\""
 check "pvh-dom0 the owner sees what dom0 wrote through the mapping" \
-    "owner saw '$(xenstore-read /local/domain/$o/data/shm-seen 2>/dev/null)'" \
-    test "$(xenstore-read /local/domain/$o/data/shm-seen 2>/dev/null)" = "$reply"
+    "owner saw '$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)'" \
+    test "$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)" = "$reply"
 
 # ---- repair
 xenstore-write $R/usercnt 7
 sr plan --map-space foreign
-check "pvh-dom0 plan shows the corrupted usercnt as a repair" "$(grep '^~' /tmp/sr.out | head -n 1)" grep -q '^~ repair' /tmp/sr.out
+check "pvh-dom0 plan shows the corrupted usercnt as a repair" "$(grep '^~' /tmp/sr.out | head -n 1)" \
+    grep -q '^~ repair' /tmp/sr.out
 sr apply --map-space foreign
 check "pvh-dom0 apply repairs usercnt" "usercnt $(xenstore-read $R/usercnt)" test "$(xenstore-read $R/usercnt)" = 2
 check "pvh-dom0 the mapping survives the repair" "" test "$(peek read $WINDOW 64)" = "$pattern"
@@ -126,7 +131,7 @@ check "pvh-dom0 dom0's frame is unmapped" "$(grep unmap-of-unmapped /tmp/probe.o
 check "pvh-dom0 the destroyed owner is gone once unmapped" "" \
     wait_for 20 sh -c "! /opt/sshm/sshm-reconcile selftest domains | grep -q '^$o '"
 sr status --json --map-space foreign
-cr="$(region_field /tmp/sr.out telemetry condition) $(region_field /tmp/sr.out telemetry reason)"
+cr=$(condition_of /tmp/sr.out telemetry)
 check "pvh-dom0 region of a destroyed owner waits for it" "$cr" test "$cr" = "Pending WaitingForOwner"
 
 mark job-done
