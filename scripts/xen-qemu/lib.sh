@@ -81,7 +81,8 @@ extra = "console=hvc0 quiet rdinit=/init ${3:-}"
 memory = 128
 maxmem = 128
 vcpus = 1
-on_crash = "preserve"
+on_crash = "destroy"
+on_reboot = "destroy"
 on_poweroff = "destroy"
 CFG
     xl create "/tmp/$1.cfg" >&2 || return 1
@@ -90,19 +91,29 @@ CFG
 
 domu_ready() { xenstore-read "/local/domain/$1/data/ready"; }
 
+# domu_alive NAME DOMID: the domain NAME still runs as DOMID (not destroyed after a crash or a triple fault).
+domu_alive() { [ "$(xl domid "$1" 2> /dev/null)" = "$2" ]; }
+
 # domu_up NAME TYPE TIMEOUT [EXTRA]: starts a domU and waits until its /init ran. PVH guests triple-fault now and
-# then under TCG (nested SVM): a domU that is not up in time is destroyed and started once more. Prints the domid.
+# then under TCG (nested SVM); they are configured to be destroyed then, and are started again, up to three times.
+# Prints the domid.
 domu_up() {
-    for attempt in 1 2; do
+    for attempt in 1 2 3; do
         d=$(domu_start "$1" "$2" "${4:-}") || return 1
-        if wait_for "$3" domu_ready "$d"; then
-            mark "$1-ready domid=$d attempt=$attempt" >&2
-            echo "$d"
-            return 0
-        fi
-        echo "SSHM-WARN $1 (dom$d) not up after $3 s (attempt $attempt); last console lines:" >&2
-        tail -n 5 "/var/log/xen/console/guest-$1.log" >&2 2>/dev/null
-        xl destroy "$1" >&2
+        i=0
+        while [ $i -lt $(($3 * 10)) ]; do
+            if domu_ready "$d" > /dev/null 2>&1; then
+                mark "$1-ready domid=$d attempt=$attempt" >&2
+                echo "$d"
+                return 0
+            fi
+            if [ $((i % 10)) = 9 ] && ! domu_alive "$1" "$d"; then break; fi
+            sleep 0.1
+            i=$((i + 1))
+        done
+        echo "SSHM-WARN $1 (dom$d) did not come up (attempt $attempt); its last console lines:" >&2
+        tail -n 5 "/var/log/xen/console/guest-$1.log" >&2 2> /dev/null
+        xl destroy "$1" > /dev/null 2>&1
     done
     return 1
 }

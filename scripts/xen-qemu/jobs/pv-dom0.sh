@@ -45,6 +45,17 @@ regions:
 YAML
 chmod 644 /etc/sshm.d/*.yaml
 
+# What a user of stock Debian sees with every default: PV dom0, map space share, domU to domU.
+sr apply
+check "pv-dom0 apply with the default map space exits 1" "exit $SR_RC" test "$SR_RC" = 1
+sr status
+evidence pv-dom0-status-default.txt /tmp/sr.out
+sr status --json
+m=$(region_field /tmp/sr.out pv-refused message)
+want=$(refusal_message "$a" "$b" share "Permission denied (errno 13)")
+check "pv-dom0 default map space on a PV borrower: whole call EACCES, exact message" "$m" test "$m" = "$want"
+
+# A changed input (another map space) is tried again.
 sr apply --map-space foreign
 check "pv-dom0 apply with a refused region exits 1" "exit $SR_RC" test "$SR_RC" = 1
 sr status --json --map-space foreign

@@ -13,7 +13,7 @@ WINDOW=0x1000000000   # dom0's borrower range: 64 GiB, far above its RAM and the
 
 mark domus-create
 echo "dom0 guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
-o=$(domu_up pvh-owner pvh 180 sshm.owner=1) || { fail "start the PVH domU" "pvh-owner never reached /init"; exit 1; }
+o=$(domu_up pvh-owner pvh 120 sshm.owner=1) || { fail "start the PVH domU" "pvh-owner never reached /init"; exit 1; }
 if ! wait_for 30 xenstore-read "/local/domain/$o/data/shm-gfn"; then
     fail "start the PVH domU" "owner-page published nothing"
     exit 1
