@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SSHMCore
 import SSHMReconcile
 
@@ -81,6 +82,12 @@ struct SelftestHypervisor: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.logger()
+        if options.hypervisor == .simulated {
+            // The simulator keeps its mappings in the state dir, which apply would have created with its lock.
+            try FileManager.default.createDirectory(
+                atPath: options.resolvedStateDir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
+        }
         let host = try await Host.open(options, logger: logger)
         let specs = probes.compactMap(ProbeSpec.init(parsing:))
         let unmapRefs = unmapProbe.map { DomID(decimal: $0).map(DomainRef.id) ?? .name($0) }

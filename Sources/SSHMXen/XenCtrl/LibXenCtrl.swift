@@ -19,8 +19,6 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
     private let capture: CaptureLogger
     private let lock = Mutex(())
     private let logger: Logger
-    /// Where the running kernel says whether it is the control domain; a parameter for tests only.
-    private let procCapabilitiesPath: String
 
     /// Domains asked for per `xc_domain_getinfolist` call.
     static let listBatch: UInt32 = 64
@@ -28,11 +26,13 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
     /// libxenctrl still copies its bounce buffer back (see ``PhysmapBatch``), so they are never read then.
     static let errsSentinel: Int32 = 0x5A5A_5A5A
 
-    private init(xch: OpaquePointer, capture: CaptureLogger, logger: Logger, procCapabilitiesPath: String) {
+    /// Where the running kernel says whether it is the control domain.
+    static let procCapabilitiesPath = "/proc/xen/capabilities"
+
+    private init(xch: OpaquePointer, capture: CaptureLogger, logger: Logger) {
         self.xch = xch
         self.capture = capture
         self.logger = logger
-        self.procCapabilitiesPath = procCapabilitiesPath
     }
 
     deinit {
@@ -44,22 +44,18 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
 
     /// Opens the interface with a logger that keeps libxenctrl quiet on stderr.
     /// - Throws: ``HypervisorError`` with code `.unavailable` and a hint naming what to check.
-    package static func open(logger: Logger, procCapabilitiesPath: String = "/proc/xen/capabilities")
-        throws(HypervisorError)
-        -> LibXenCtrl
-    {
+    package static func open(logger: Logger) throws(HypervisorError) -> LibXenCtrl {
         let capture = CaptureLogger()
         errno = 0
         guard let xch = xc_interface_open(capture.logger, capture.logger, 0) else {
             let callErrno = errno != 0 ? errno : (capture.lastErrno ?? ENOENT)
-            let said = capture.lastMessage.map { " (libxenctrl: \($0))" } ?? ""
+            let said = capture.lastMessage.map { "libxenctrl said \"\($0)\": " } ?? ""
             throw HypervisorError(
                 code: .unavailable, operation: "xc_interface_open", errno: callErrno,
-                hint: "cannot open the Xen control interface\(said): run sshm-reconcile as root in dom0 of a Xen "
-                    + "host, with /dev/xen/privcmd present (modprobe xen-privcmd) and xenfs mounted on /proc/xen, "
-                    + "or use --hypervisor simulated")
+                hint: said + "run sshm-reconcile as root in dom0 of a Xen host, with /dev/xen/privcmd present "
+                    + "(modprobe xen-privcmd) and xenfs mounted on /proc/xen, or use --hypervisor simulated")
         }
-        return LibXenCtrl(xch: xch, capture: capture, logger: logger, procCapabilitiesPath: procCapabilitiesPath)
+        return LibXenCtrl(xch: xch, capture: capture, logger: logger)
     }
 
     /// Runs one libxenctrl call under the lock with `errno` and the capture cleared; returns its result and `errno`.
@@ -90,7 +86,7 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
         let capabilities = String(
             decoding: UnsafeRawBufferPointer(start: raw, count: size).prefix { $0 != 0 }, as: UTF8.self)
         let arch = capsRC.result >= 0 ? XenIdentity.arch(capabilities: capabilities) ?? .host : .host
-        let procCapabilities = (try? String(contentsOfFile: procCapabilitiesPath, encoding: .utf8)) ?? ""
+        let procCapabilities = (try? String(contentsOfFile: Self.procCapabilitiesPath, encoding: .utf8)) ?? ""
         return HypervisorInfo(
             kind: "xen",
             version: XenIdentity.version(packed: packed.result, extra: XenIdentity.string(fromCharArray: extra)),
