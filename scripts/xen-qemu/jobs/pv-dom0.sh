@@ -18,6 +18,7 @@ if ! wait_for 120 domu_ready "$a" || ! wait_for 60 domu_ready "$b"; then
     exit 1
 fi
 mark domus-ready
+grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each guest's /init ran (its uptime)
 pass "start two PV domUs" "pv-a dom$a, pv-b dom$b"
 
 # ---- the Hypervisor contract on libxenctrl

@@ -23,6 +23,7 @@ pattern=$(xenstore-read "/local/domain/$o/data/shm-pattern")
 pass "start the PVH domU" "pvh-owner dom$o, its page at gfn $gfn holds '$pattern'"
 free -m
 mark domus-ready
+grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each guest's /init ran (its uptime)
 
 # ---- the Hypervisor contract on libxenctrl
 contract pvh-dom0 --owner-gfn "$gfn" --probe Domain-0:pvh-owner:foreign --probe Domain-0:pvh-owner:share:pages=EINVAL \
