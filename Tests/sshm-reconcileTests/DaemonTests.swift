@@ -105,6 +105,36 @@ struct DaemonTests {
         }
     }
 
+    @Test func writesPrometheusMetricsAfterEveryPassAndLogsJSONWhenAsked() async throws {
+        try await HostWorld.with { world in
+            try TestDomains.create("sensor-vm", in: world.store)
+            let logger = try TestDomains.create("logger-vm", in: world.store)
+            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let metrics = world.directory.path + "/sshm.prom"
+            _ = try await DaemonProcess.with(world, ["--metrics-textfile", metrics, "--log-format", "json"]) { daemon in
+                #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                let written = try await poll(within: .seconds(10)) {
+                    let text = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+                    return text.contains("sshm_reconcile_regions{condition=\"Ready\"} 1")
+                }
+                #expect(written)
+                let text = try String(contentsOfFile: metrics, encoding: .utf8)
+                #expect(text.contains("sshm_reconcile_passes_total"))
+                #expect(text.contains("sshm_reconcile_actions_total{kind=\"map\",result=\"success\"} 2"))
+                #expect(text.contains("sshm_reconcile_pass_duration_seconds_bucket"))
+                #expect(text.contains("sshm_reconcile_last_success_timestamp_seconds"))
+                // Every log line is one JSON object with the region as metadata.
+                let lines = daemon.log.split(separator: "\n")
+                #expect(!lines.isEmpty)
+                for line in lines {
+                    let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+                    #expect(object?["level"] != nil && object?["message"] != nil, "\(line)")
+                }
+                #expect(lines.contains { $0.contains("\"region\":\"telemetry\"") })
+            }
+        }
+    }
+
     @Test func exitsZeroOnSIGTERMQuicklyAndLeavesEverythingMapped() async throws {
         try await HostWorld.with { world in
             try TestDomains.create("sensor-vm", in: world.store)

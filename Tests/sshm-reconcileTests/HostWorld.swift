@@ -49,40 +49,8 @@ struct HostWorld {
 
     var stateFile: String { stateDirectory + "/simulated.json" }
 
-    /// Checks that the records and the simulated hypervisor agree completely; returns what is wrong.
+    /// ``Consistency/problems(store:stateFile:)`` for this world.
     func inconsistencies() throws -> [String] {
-        let actual = try RecordReader(store: store, logger: .quiet).readActual(declared: [])
-        let mappings = try SimulatorStateFile.read(path: stateFile)
-        let domains = try SimulatedHypervisor(store: store, stateFile: stateFile).listDomains()
-        let alive = Dictionary(uniqueKeysWithValues: domains.map { ($0.domid, $0.uuid) })
-        var problems: [String] = []
-        var claimed: [DomainKey: Set<UInt64>] = [:]
-        for record in actual.records.values where record.isManaged {
-            if record.usercnt != record.expectedUsercnt {
-                problems.append("\(record.id): usercnt \(record.usercnt ?? -1), expected \(record.expectedUsercnt)")
-            }
-            for entry in record.borrowers.values {
-                if entry.state != .mapped {
-                    problems.append("\(record.id)/\(entry.domid): state \(String(describing: entry.state))")
-                }
-                guard let uuid = alive[entry.domid], let frames = entry.frames, let begin = record.begin else {
-                    continue
-                }
-                let key = DomainKey(domid: entry.domid, uuid: uuid)
-                let offset = entry.offset?.pages ?? 0
-                for (index, gfn) in frames.enumerated() {
-                    claimed[key, default: []].insert(gfn)
-                    let page = mappings.page(key, gfn: gfn)
-                    if page?.owner != record.owner || page?.ownerGFN != begin.gfn + offset + UInt64(index) {
-                        problems.append("\(record.id)/\(entry.domid): gfn \(gfn) maps \(String(describing: page))")
-                    }
-                }
-            }
-        }
-        for (key, pages) in mappings.borrowers where alive[key.domid] == key.uuid {
-            let orphans = Set(pages.keys).subtracting(claimed[key] ?? [])
-            if !orphans.isEmpty { problems.append("dom\(key.domid): \(orphans.count) mapped pages no record claims") }
-        }
-        return problems
+        try Consistency.problems(store: store, stateFile: stateFile)
     }
 }

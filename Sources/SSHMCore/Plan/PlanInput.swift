@@ -31,15 +31,19 @@ package struct PlanInput: Hashable, Sendable {
     /// Conditions of the last pass: terminal failures are not retried while their input is unchanged.
     package var previous: [RegionID: RegionCondition]
     package var options: PlanOptions
+    /// Plan only these regions (`nil`: all). A daemon that knows what changed since its last full plan passes the
+    /// regions the change can affect; the plan of every other region is still empty.
+    package var scope: Set<RegionID>?
 
     package init(
         desired: DesiredState, actual: ActualState, domains: DomainTable,
-        previous: [RegionID: RegionCondition] = [:], options: PlanOptions = PlanOptions()
+        previous: [RegionID: RegionCondition] = [:], options: PlanOptions = PlanOptions(), scope: Set<RegionID>? = nil
     ) {
         self.desired = desired
         self.actual = actual
         self.domains = domains
         self.previous = previous
         self.options = options
+        self.scope = scope
     }
 }

@@ -18,7 +18,8 @@ struct Planner {
 
     mutating func run() -> Plan {
         let desired = Dictionary(input.desired.regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let ids = Set(desired.keys).union(input.actual.records.keys).union(input.actual.indexed)
+        var ids = Set(desired.keys).union(input.actual.records.keys).union(input.actual.indexed)
+        if let scope = input.scope { ids.formIntersection(scope) }
         let pruneBlocked = input.desired.regions.isEmpty && !options.allowEmpty
         var notedBlockedPrune = false
         for id in ids.sorted() {
@@ -123,9 +124,21 @@ struct Planner {
         switch domains.resolve(region.owner.domain) {
         case .found(let domain):
             owner = domain
-        case .missing, .ambiguous:
-            if let existing, existing.owner.map({ !domains.isAlive($0, uuid: existing.ownerUUID) }) ?? true {
-                teardown(existing, kind: .gc, why: "owner \(region.owner.domain) is gone")
+        case .missing, .ambiguous(_):
+            // The borrowers of an existing record see the pages of a domain that is not the declared owner (it is
+            // gone, or the manifest names another one now): unmap them. Only when several domains carry the
+            // owner's name and the recorded owner is one of them is it left alone until the name is unique.
+            if let existing {
+                let recorded = existing.owner.flatMap { domains.isAlive($0, uuid: existing.ownerUUID) ? $0 : nil }
+                if case .ambiguous(let ids) = domains.resolve(region.owner.domain), let recorded, ids.contains(recorded)
+                {
+                } else {
+                    let why =
+                        recorded == nil
+                        ? "owner \(region.owner.domain) is gone"
+                        : "the owner is now \(region.owner.domain), which is not running"
+                    teardown(existing, kind: .gc, why: why)
+                }
             }
             plan.outlook[id] = pendingOwner(region)
             return

@@ -61,12 +61,14 @@ package struct ObservationCache: Sendable {
         }
     }
 
-    /// Brings the cache up to date and returns it.
-    /// - Parameter declared: ids the manifests declare now.
+    /// Brings the cache up to date.
+    /// - Parameter desired: what the manifests declare now.
+    /// - Returns: the observation, and the regions its changes can affect (`nil` after a full read: all of them).
     package mutating func refresh(
-        declared: Set<RegionID>, store: any XenStore, hypervisor: any Hypervisor, logger: Logger, scanAll: Bool
-    ) throws -> Observation {
+        desired: DesiredState, store: any XenStore, hypervisor: any Hypervisor, logger: Logger, scanAll: Bool
+    ) throws -> (observation: Observation, scope: Set<RegionID>?) {
         let reader = RecordReader(store: store, logger: logger)
+        let declared = Set(desired.regions.map(\.id))
         guard !fullRead, var observation else {
             let info = try hypervisor.info()
             let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
@@ -79,19 +81,25 @@ package struct ObservationCache: Sendable {
             domainsDirty = false
             indexDirty = false
             lastRefresh = "full"
-            return fresh
+            return (fresh, nil)
         }
         var read: [String] = []
+        let stale = dirty.union(declared.subtracting(known))
+        var scope = stale
         if domainsDirty {
-            observation.domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
+            let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
+            scope.formUnion(
+                Self.regions(affectedBy: observation.domains, domains, desired: desired, actual: observation.actual))
+            observation.domains = domains
             domainsDirty = false
             read.append("domains")
         }
         if indexDirty {
-            observation.actual.indexed = try reader.readIndex()
+            let indexed = try reader.readIndex()
+            scope.formUnion(indexed.symmetricDifference(observation.actual.indexed))
+            observation.actual.indexed = indexed
             indexDirty = false
         }
-        let stale = dirty.union(declared.subtracting(known))
         for id in stale {
             try reload(id, into: &observation.actual, reader: reader)
         }
@@ -100,16 +108,53 @@ package struct ObservationCache: Sendable {
         if !stale.isEmpty { read.append("records=\(stale.count)") }
         lastRefresh = read.isEmpty ? "none" : read.joined(separator: ",")
         self.observation = observation
-        return observation
+        return (observation, scope)
     }
 
     private func reload(_ id: RegionID, into actual: inout ActualState, reader: RecordReader) throws {
-        actual.roles = actual.roles.filter { $0.key.id != id }
+        if let old = actual.records[id] {
+            for domid in [old.owner].compactMap({ $0 }) + old.borrowers.keys {
+                actual.roles[RoleNode(domid: domid, id: id)] = nil
+            }
+        }
         guard let record = try reader.readRecord(id, in: nil) else {
             actual.records[id] = nil
             return
         }
         actual.records[id] = record
         actual.roles.merge(try reader.readRoles(of: record)) { _, new in new }
+    }
+
+    /// The regions a change of the domain list can affect: those whose manifest names a domain (by name or domid)
+    /// that appeared, went, or changed, and those whose record lists such a domid.
+    static func regions(
+        affectedBy old: DomainTable, _ new: DomainTable, desired: DesiredState, actual: ActualState
+    ) -> Set<RegionID> {
+        let before = Dictionary(uniqueKeysWithValues: old.all.map { ($0.domid, $0) })
+        let after = Dictionary(uniqueKeysWithValues: new.all.map { ($0.domid, $0) })
+        var domids: Set<DomID> = []
+        var names: Set<String> = []
+        for domid in Set(before.keys).union(after.keys) where before[domid] != after[domid] {
+            domids.insert(domid)
+            if let name = before[domid]?.name { names.insert(name) }
+            if let name = after[domid]?.name { names.insert(name) }
+        }
+        guard !domids.isEmpty else { return [] }
+        func touched(_ reference: DomainRef) -> Bool {
+            switch reference {
+            case .name(let name): names.contains(name)
+            case .id(let domid): domids.contains(domid)
+            }
+        }
+        var affected: Set<RegionID> = []
+        for region in desired.regions
+        where touched(region.owner.domain) || region.borrowers.contains(where: { touched($0.domain) }) {
+            affected.insert(region.id)
+        }
+        for record in actual.records.values
+        where record.owner.map(domids.contains) ?? false || record.borrowers.keys.contains(where: domids.contains) {
+            affected.insert(record.id)
+        }
+        return affected
     }
 }

@@ -14,13 +14,14 @@ package struct DaemonSettings: Sendable {
     /// Full re-read of everything, even without events.
     package var resync: Duration = .seconds(300)
     /// How long to gather a burst of events into one pass.
-    package var debounce: Duration = .milliseconds(2)
+    package var debounce: Duration = .milliseconds(1)
     /// Also watch `/local/domain`: only in simulation, where "domains" are plain xenstore writes. On a real host that
     /// tree is guest-writable, and no guest may keep the daemon busy.
     package var watchLocalDomain: Bool
-    /// Domain rescans allowed in a burst, and refilled per second.
-    package var rescanBurst = 20
-    package var rescansPerSecond = 50.0
+    /// Domain rescans allowed in a burst, and refilled per second: far above what a toolstack does (building a
+    /// domain takes seconds), low enough that a guest rebooting in a loop cannot keep the daemon busy.
+    package var rescanBurst = 50
+    package var rescansPerSecond = 100.0
     /// Called after every pass (for the metrics text file).
     package var afterPass: @Sendable () -> Void = {}
 
@@ -137,7 +138,11 @@ package final class ReconcileDaemon: Service {
         var rescanTokens: Double
         var lastRefill = ContinuousClock.now
         var unavailable: (since: ContinuousClock.Instant, attempt: Int)?
+        /// Whether the conditions file holds `previous` (rewritten only when they change).
+        var saved = false
         var retryTask: Task<Void, Never>?
+        /// The wake-up of a rate-limited domain rescan.
+        var rescanTask: Task<Void, Never>?
     }
 
     private func loop() async {
@@ -159,7 +164,7 @@ package final class ReconcileDaemon: Service {
                 wake = await nextWakeups()
                 continue
             }
-            await pass(&state, conditions: conditions)
+            await pass(&state, conditions: conditions, planEverything: wake.config || wake.reload || wake.retry)
             if !ready {
                 ready = true
                 notifier.notify("READY=1")
@@ -168,6 +173,7 @@ package final class ReconcileDaemon: Service {
             wake = await nextWakeups()
         }
         state.retryTask?.cancel()
+        state.rescanTask?.cancel()
     }
 
     /// Waits for the next event, then gathers the rest of its burst.
@@ -197,20 +203,30 @@ package final class ReconcileDaemon: Service {
         }
         let wait = Duration.seconds((1 - state.rescanTokens) / settings.rescansPerSecond)
         logger.debug("domain rescans rate-limited", metadata: ["wait": "\(wait)"])
-        schedule(after: wait, &state)
+        state.rescanTask?.cancel()
+        state.rescanTask = wakeUp(after: wait) { $0.domains = true }
         return true
     }
 
+    /// Retries after `delay` (backoff of a region, or of xenstore itself), replacing any retry scheduled before.
     private func schedule(after delay: Duration, _ state: inout LoopState) {
         state.retryTask?.cancel()
-        state.retryTask = Task { [queue] in
+        state.retryTask = wakeUp(after: delay) { $0.retry = true }
+    }
+
+    private func wakeUp(after delay: Duration, _ update: @escaping @Sendable (inout Wakeups) -> Void) -> Task<
+        Void, Never
+    > {
+        Task { [queue] in
             do { try await Task.sleep(for: delay) } catch { return }
-            queue.post { $0.retry = true }
+            queue.post(update)
         }
     }
 
     /// One pass over the cache, with its bookkeeping: conditions, transitions, backoff, metrics.
-    private func pass(_ state: inout LoopState, conditions: ConditionStore) async {
+    /// - Parameter planEverything: plan every region, not only those the observed changes can affect (after a config
+    ///   change, and when backed-off regions become due).
+    private func pass(_ state: inout LoopState, conditions: ConditionStore, planEverything: Bool) async {
         let start = ContinuousClock.now
         let hold = state.backoff.held(at: start)
         let desired = state.desired
@@ -221,17 +237,20 @@ package final class ReconcileDaemon: Service {
         let settings = self.settings
         let logger = self.logger
         do {
-            let (report, refreshed) = try await blocking.run { () throws -> (PassReport, ObservationCache) in
+            let (report, refreshed, reading) = try await blocking.run {
+                () throws -> (PassReport, ObservationCache, Duration) in
                 var cache = cache
-                let observation = try cache.refresh(
-                    declared: Set(desired.regions.map(\.id)), store: store, hypervisor: hypervisor, logger: logger,
+                let start = ContinuousClock.now
+                let (observation, changed) = try cache.refresh(
+                    desired: desired, store: store, hypervisor: hypervisor, logger: logger,
                     scanAll: settings.reconcile.scanAllRecords)
+                let reading = ContinuousClock.now - start
                 let reconciler = Reconciler(
                     store: store, hypervisor: hypervisor, settings: settings.reconcile, logger: logger)
                 let report = try reconciler.reconcile(
-                    desired, observation: observation, previous: previous, hold: hold,
-                    shouldStop: { [self] in self.stopping.load(ordering: .relaxed) })
-                return (report, cache)
+                    desired, observation: observation, previous: previous, scope: planEverything ? nil : changed,
+                    hold: hold, shouldStop: { [self] in self.stopping.load(ordering: .relaxed) })
+                return (report, cache, reading)
             }
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
@@ -239,7 +258,8 @@ package final class ReconcileDaemon: Service {
                 "pass done",
                 metadata: [
                     "read": "\(refreshed.lastRefresh)", "actions": "\(report.plan.actions.count)",
-                    "failed": "\(report.execution.failures.count)",
+                    "failed": "\(report.execution.failures.count)", "reading": "\(reading)",
+                    "total": "\(ContinuousClock.now - start)",
                 ])
             if let outage = state.unavailable {
                 logger.notice(
@@ -247,12 +267,15 @@ package final class ReconcileDaemon: Service {
                 state.unavailable = nil
             }
             logTransitions(from: state.previous, to: report.conditions)
-            state.previous = report.conditions
-            do {
-                try conditions.save(report.conditions)
-            } catch {
-                logger.error("cannot store conditions in \(conditions.path): \(error)")
+            if report.conditions != state.previous || !state.saved {
+                do {
+                    try conditions.save(report.conditions)
+                    state.saved = true
+                } catch {
+                    logger.error("cannot store conditions in \(conditions.path): \(error)")
+                }
             }
+            state.previous = report.conditions
             state.backoff.record(report.conditions, ran: report.execution.ran, at: ContinuousClock.now)
             if let due = state.backoff.nextDue { schedule(after: due - ContinuousClock.now, &state) }
             metrics.record(report, duration: ContinuousClock.now - start)

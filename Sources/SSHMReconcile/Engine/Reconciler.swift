@@ -66,14 +66,15 @@ package final class Reconciler: Sendable {
         return Observation(actual: actual, domains: domains, hypervisor: info)
     }
 
-    /// Plans against an observation.
-    package func plan(_ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition])
-        -> Plan
-    {
+    /// Plans against an observation, only the regions in `scope` when given.
+    package func plan(
+        _ desired: DesiredState, _ observation: Observation, previous: [RegionID: RegionCondition],
+        scope: Set<RegionID>? = nil
+    ) -> Plan {
         SSHMCore.plan(
             PlanInput(
                 desired: desired, actual: observation.actual, domains: observation.domains, previous: previous,
-                options: settings.plan))
+                options: settings.plan, scope: scope))
     }
 
     /// Observes, plans, executes and returns every region's condition.
@@ -83,13 +84,16 @@ package final class Reconciler: Sendable {
     }
 
     /// Plans against `observation` (fresh, or a daemon's cache), executes, and returns every region's condition.
-    /// - Parameter hold: regions not to touch this pass (backing off after a failure): their actions are dropped
-    ///   and their previous condition kept.
+    /// - Parameters:
+    ///   - scope: plan only these regions (what a daemon's change can affect); every other region keeps its
+    ///     previous condition. `nil` plans all.
+    ///   - hold: regions not to touch this pass (backing off after a failure): their actions are dropped and their
+    ///     previous condition kept.
     package func reconcile(
         _ desired: DesiredState, observation: Observation, previous: [RegionID: RegionCondition],
-        hold: Set<RegionID> = [], shouldStop: @escaping @Sendable () -> Bool = { false }
+        scope: Set<RegionID>? = nil, hold: Set<RegionID> = [], shouldStop: @escaping @Sendable () -> Bool = { false }
     ) throws -> PassReport {
-        var plan = plan(desired, observation, previous: previous)
+        var plan = plan(desired, observation, previous: previous, scope: scope)
         if !hold.isEmpty {
             plan.actions.removeAll { hold.contains($0.region) }
             for id in hold { plan.outlook[id] = previous[id] ?? plan.outlook[id] }
@@ -99,10 +103,11 @@ package final class Reconciler: Sendable {
             retry: settings.retry, logger: logger)
         executor.shouldStop = shouldStop
         let execution = try executor.execute(plan)
-        return PassReport(
-            plan: plan, execution: execution,
-            conditions: Self.conditions(plan: plan, execution: execution, previous: previous),
-            observation: observation)
+        var conditions = Self.conditions(plan: plan, execution: execution, previous: previous)
+        if let scope {
+            conditions.merge(previous.filter { !scope.contains($0.key) }) { planned, _ in planned }
+        }
+        return PassReport(plan: plan, execution: execution, conditions: conditions, observation: observation)
     }
 
     /// The plan's outlook, overridden by what failed: a terminal failure makes the region `Failed` (remembering the

@@ -39,22 +39,25 @@ package struct StderrLogHandler: LogHandler {
     package func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        let line: String
+        var line = render(level: event.level, message: "\(event.message)", metadata: merged, time: Date())
+        line.withUTF8 { buffer in _ = Glibc.write(STDERR_FILENO, buffer.baseAddress, buffer.count) }
+    }
+
+    /// One line as it goes to stderr, newline included.
+    package func render(level: Logger.Level, message: String, metadata: Logger.Metadata, time: Date) -> String {
         switch format {
         case .text:
-            let pairs = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            let prefix = journal ? "<\(Self.priority(event.level))>" : ""
-            line = "\(prefix)\(event.level): \(event.message)\(pairs.isEmpty ? "" : " " + pairs)\n"
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let prefix = journal ? "<\(Self.priority(level))>" : ""
+            return "\(prefix)\(level): \(message)\(pairs.isEmpty ? "" : " " + pairs)\n"
         case .json:
-            var object: [String: String] = merged.mapValues { "\($0)" }
-            object["level"] = event.level.rawValue
-            object["message"] = event.message.description
-            object["time"] = ISO8601DateFormatter().string(from: Date())
+            var object: [String: String] = metadata.mapValues { "\($0)" }
+            object["level"] = level.rawValue
+            object["message"] = message
+            object["time"] = ISO8601DateFormatter().string(from: time)
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            line = (String(data: data, encoding: .utf8) ?? "{}") + "\n"
+            return (String(data: data, encoding: .utf8) ?? "{}") + "\n"
         }
-        var bytes = line
-        bytes.withUTF8 { buffer in _ = Glibc.write(STDERR_FILENO, buffer.baseAddress, buffer.count) }
     }
 
     /// sd-daemon(3) priorities.

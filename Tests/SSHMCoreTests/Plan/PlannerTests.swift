@@ -149,4 +149,20 @@ struct PlannerTests {
                 domains: DomainTable([Self.sensor, Build.domain("logger-vm", 6)]), previous: [Self.region.id: failed]))
         #expect(!changed.actions.isEmpty)
     }
+
+    @Test func unmapsTheOldOwnersPagesWhenTheManifestNamesAnOwnerThatIsNotRunning() {
+        var moved = Self.region
+        moved.owner.domain = .name("new-owner-vm")
+        let result = Self.planFor(desired: Build.desired([moved]), actual: Self.convergedActual())
+        #expect(result.actions.map(\.kind) == [.gc])
+        #expect(result.actions.first?.steps.last == .removeRecord(owner: Self.sensor.domid))
+        #expect(result.outlook[Self.region.id]?.reason == ConditionReason.waitingForOwner)
+    }
+
+    @Test func leavesTheRecordAloneWhileTheOwnersNameIsAmbiguousAndTheRecordedOwnerCarriesIt() {
+        let twin = Build.domain("sensor-vm", 7)
+        let result = Self.planFor(actual: Self.convergedActual(), domains: [Self.sensor, twin, Self.logger])
+        #expect(result.actions.isEmpty)
+        #expect(result.outlook[Self.region.id]?.reason == ConditionReason.ambiguousDomain)
+    }
 }

@@ -196,3 +196,67 @@ struct ReconcilerTests {
         }
     }
 }
+
+/// Record spellings and records written by other tools.
+@Suite("Reconciler records")
+struct ReconcilerRecordTests {
+    typealias World = ReconcilerTests.World
+
+    @Test(arguments: [XenStoreBackend.inMemory, .cXenstored])
+    func writesTheForksOwnerBorrowerSpellingWhenAskedAndKeepsItOnRepair(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            let fork = harness.reconciler(settings: { $0.plan.dialect = .ownerBorrower })
+            _ = try fork.reconcile(world.desired, previous: [:])
+            let nodes = try harness.dump()
+            #expect(nodes[world.base + "/owner"] == "\(world.owner.domid)")
+            #expect(nodes[world.base + "/master"] == nil)
+            #expect(nodes["\(world.base)/borrowers/\(world.borrower.domid)/state"] == "mapped")
+            let role = RecordPaths.role(domid: world.borrower.domid, id: world.region.id)
+            #expect(try harness.store.read(XenStorePath(role), in: nil) == "borrower")
+            // A pass with the default spelling reads the fork's record and leaves its spelling alone.
+            try harness.other.write(XenStorePath(world.base + "/usercnt"), "9", in: nil)
+            try harness.pass(world.desired)
+            #expect(try harness.dump()[world.base + "/usercnt"] == "2")
+            #expect(try harness.dump()[world.base + "/master"] == nil)
+        }
+    }
+
+    /// A record as libxl's static_shm code leaves it: no manager, no UUIDs, no state.
+    static func writeLibxlRecord(_ world: World, _ harness: EngineHarness) throws {
+        let base = XenStorePath(world.base)
+        let entry = base.appending("slaves").appending(world.borrower.domid)
+        let values: [(XenStorePath, String)] = [
+            (base.appending("master"), "\(world.owner.domid)"), (base.appending("begin"), "0x7fe00000"),
+            (base.appending("size"), "0x200000"), (base.appending("prot"), "rw"),
+            (base.appending("cache_policy"), "x86_normal"), (base.appending("usercnt"), "2"),
+            (entry.appending("begin"), "0x1000000000"), (entry.appending("size"), "0x200000"),
+            (entry.appending("offset"), "0x0"), (entry.appending("prot"), "rw"),
+        ]
+        for (path, value) in values { try harness.other.write(path, value, in: nil) }
+    }
+
+    @Test(arguments: [XenStoreBackend.inMemory, .cXenstored])
+    func leavesARecordOfAnotherToolAloneAndReportsAConflictUnlessAskedToAdopt(_ backend: XenStoreBackend)
+        async throws
+    {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try Self.writeLibxlRecord(world, harness)
+            let before = try harness.dump()
+            let report = try harness.pass(world.desired)
+            #expect(report.conditions[world.region.id]?.reason == ConditionReason.conflict)
+            #expect(try harness.dump() == before)
+
+            let adopted = try harness.reconciler(settings: { $0.plan.adopt = true }).reconcile(
+                world.desired, previous: report.conditions)
+            #expect(adopted.execution.failures.isEmpty)
+            #expect(adopted.conditions[world.region.id]?.kind == .ready)
+            let nodes = try harness.dump()
+            #expect(nodes[world.base + "/manager"] == "sshm-reconcile")
+            #expect(nodes[world.entry + "/uuid"] == world.borrower.uuid.rawValue)
+            #expect(nodes[world.entry + "/state"] == "mapped")
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+}
