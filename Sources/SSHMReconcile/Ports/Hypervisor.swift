@@ -34,7 +34,9 @@ package struct DomainInfo: Hashable, Sendable {
 /// `XENMAPSPACE_*` values this tool may pass to `XENMEM_add_to_physmap_batch`.
 package enum MapSpace: String, CaseIterable, Sendable {
     /// `XENMAPSPACE_gmfn_share` (6): from the series' hypervisor patch (xen commit 630047a5d5, never merged
-    /// upstream; carried by the downstream fork). Stock Xen 4.17 answers every page with -EINVAL.
+    /// upstream; carried by the downstream fork: `Xilinx/xen@xlnx_rebase_4.17:xen/include/public/memory.h:220`,
+    /// `#define XENMAPSPACE_gmfn_share 6`, added there by 8fcdf3a07e). Stock Xen 4.17 has no case for it and answers
+    /// every page with -EINVAL; a PV borrower gets EACCES for the whole call first.
     case share
     /// `XENMAPSPACE_gmfn_foreign` (4): stock Xen. On x86 only a translated hardware domain (PVH dom0) may borrow.
     case foreign

@@ -28,10 +28,12 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
     package var owner: DomID?
     /// The borrower frames the call was about.
     package var gfns: ClosedRange<UInt64>?
+    /// What to check or do about it, for errors a person must act on (e.g. an interface that cannot be opened).
+    package var hint: String?
 
     package init(
         code: Code, operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil,
-        gfns: ClosedRange<UInt64>? = nil
+        gfns: ClosedRange<UInt64>? = nil, hint: String? = nil
     ) {
         self.code = code
         self.operation = operation
@@ -39,14 +41,16 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
         self.borrower = borrower
         self.owner = owner
         self.gfns = gfns
+        self.hint = hint
     }
 
     package init(
-        operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil, gfns: ClosedRange<UInt64>? = nil
+        operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil, gfns: ClosedRange<UInt64>? = nil,
+        hint: String? = nil
     ) {
         self.init(
             code: Self.code(for: errno), operation: operation, errno: errno, borrower: borrower, owner: owner,
-            gfns: gfns)
+            gfns: gfns, hint: hint)
     }
 
     package static func code(for errno: Int32) -> Code {
@@ -71,6 +75,7 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
             subject.append(gfns.count == 1 ? first : "\(first)-0x\(String(gfns.upperBound, radix: 16))")
         }
         let about = subject.isEmpty ? "" : " (\(subject.joined(separator: ", ")))"
-        return "\(operation)\(about): \(XenStoreError.errnoText(errno))"
+        let text = "\(operation)\(about): \(XenStoreError.errnoText(errno))"
+        return hint.map { "\(text); \($0)" } ?? text
     }
 }

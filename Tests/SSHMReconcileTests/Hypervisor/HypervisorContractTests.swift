@@ -1,0 +1,148 @@
+import Foundation
+import SSHMCore
+import SSHMTestSupport
+import Testing
+
+@testable import SSHMReconcile
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The Hypervisor contract against the simulator, with the domains and answers the system tier sees on real Xen
+/// (docs/system-test.md): the same checks then run in a real dom0 through `sshm-reconcile selftest hypervisor`.
+struct HypervisorContractTests {
+    /// dom0, two PV domUs and two PVH domUs (domids 1-4), written the way libxl writes them.
+    static func host() throws -> InMemoryXenStore {
+        let store = InMemoryXenStore()
+        try store.write("/local/domain/0/name", "Domain-0", in: nil)
+        for (domid, name, type) in [(1, "pv-a", "pv"), (2, "pv-b", "pv"), (3, "pvh-c", "pvh"), (4, "pvh-d", "pvh")] {
+            try TestDomains.create(
+                name, domid: Build.domid(UInt32(domid)), uuid: Build.uuid(UInt64(0xA0 + domid)), memoryKiB: 131_072,
+                in: store)
+            // The simulator's stock policy tells PV from PVH by the toolstack's record of the type.
+            try store.write(XenStorePath("/libxl/\(domid)/type"), type, in: nil)
+        }
+        return store
+    }
+
+    /// Runs the contract against a fresh simulator in a temporary state directory, removed afterwards.
+    static func run(
+        policy: SimulatedHypervisor.Policy, _ specs: [String], unmapProbes: [UInt32] = [0, 4]
+    ) throws -> [ContractResult] {
+        var template = Array((NSTemporaryDirectory() + "sshm-contract-XXXXXX").utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
+        }
+        let directory = try #require(created)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try host()
+        let hypervisor = SimulatedHypervisor(store: store, stateFile: directory + "/simulated.json", policy: policy)
+        let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
+        let probes = try specs.map { spec in try #require(ProbeSpec(parsing: spec)?.resolve(in: domains), "\(spec)") }
+        let environment = ContractEnvironment(
+            ownerGFN: 0x100, borrowerGFN: 0x100_0000, pages: 4, probes: probes,
+            unmapProbes: unmapProbes.map(Build.domid))
+        let results = HypervisorContract(hypervisor: hypervisor, store: store, environment: environment).run()
+        #expect(hypervisor.mappings.totalPages == 0, "the contract leaves nothing mapped")
+        return results
+    }
+
+    /// What stock Xen 4.17 answered under QEMU (DESIGN §9), probe by probe.
+    static let stockProbes = [
+        "pv-b:pv-a:foreign:call=EACCES", "pv-b:pv-a:share:call=EACCES", "pvh-d:pvh-c:foreign:pages=EPERM",
+        "pvh-d:pvh-c:share:pages=EINVAL", "0:pvh-c:foreign", "Domain-0:pvh-c:share:pages=EINVAL",
+    ]
+
+    @Test func simulatorUnderTheStockPolicyAnswersLikeStockXen() throws {
+        let results = try Self.run(policy: .stock, Self.stockProbes)
+        #expect(results.filter { !$0.passed }.map(\.description) == [])
+        // info, dom0, uuids, 2 unmap probes, 6 probes, missing domain
+        #expect(results.count == 12)
+        #expect(results.contains { $0.name == "map-unmap-round-trip dom0<-dom3 foreign" && $0.passed })
+    }
+
+    @Test func simulatorUnderThePermissivePolicyMapsDomUToDomU() throws {
+        let results = try Self.run(policy: .permissive, ["pvh-d:pvh-c:share", "pv-b:pv-a:foreign", "0:pvh-c:foreign"])
+        #expect(results.filter { !$0.passed }.map(\.description) == [])
+        #expect(results.count == 9)
+    }
+
+    @Test func aWrongExpectationFailsItsCheck() throws {
+        let results = try Self.run(policy: .stock, ["pv-b:pv-a:foreign", "pvh-d:pvh-c:foreign:pages=EINVAL"])
+        let failed = results.filter { !$0.passed }.map(\.name)
+        #expect(
+            failed == [
+                "map-unmap-round-trip dom2<-dom1 foreign",
+                "every-page-refused dom4<-dom3 foreign Invalid argument (errno 22)",
+            ])
+    }
+
+    @Test func unmappingOnAPVBorrowerIsNotAnUnmapProbe() throws {
+        let results = try Self.run(policy: .stock, [], unmapProbes: [2])
+        let probe = try #require(results.first { $0.name.hasPrefix("unmap-of-unmapped") })
+        #expect(!probe.passed)
+        #expect(probe.detail.contains("EACCES") || probe.detail.contains("errno 13"))
+    }
+
+    @Test func aListedDomainWhoseVMNodeDisagreesFailsTheUUIDCheck() throws {
+        let store = try Self.host()
+        try store.write("/local/domain/2/vm", "/vm/\(Build.uuid(0xBAD))", in: nil)
+        let hypervisor = FixedDomainsHypervisor(domains: [
+            DomainInfo(domid: .dom0, uuid: Build.uuid(0)), DomainInfo(domid: Build.domid(1), uuid: Build.uuid(0xA1)),
+            DomainInfo(domid: Build.domid(2), uuid: Build.uuid(0xA2)),
+            DomainInfo(domid: Build.domid(3), uuid: Build.uuid(0xA3)),
+            DomainInfo(domid: Build.domid(4), uuid: Build.uuid(0xA4)),
+        ])
+        let environment = ContractEnvironment(ownerGFN: 0x100, borrowerGFN: 0x100_0000, probes: [], unmapProbes: [])
+        let results = HypervisorContract(hypervisor: hypervisor, store: store, environment: environment).run()
+        let uuids = try #require(results.first { $0.name == "domain-uuids-match-vm-nodes" })
+        #expect(!uuids.passed)
+        #expect(uuids.detail.contains("dom2 is listed with \(Build.uuid(0xA2))"))
+    }
+}
+
+/// Lists a fixed set of domains and refuses every map: enough to exercise the listing checks.
+final class FixedDomainsHypervisor: Hypervisor {
+    let domains: [DomainInfo]
+
+    init(domains: [DomainInfo]) { self.domains = domains }
+
+    func info() throws -> HypervisorInfo {
+        HypervisorInfo(kind: "xen", version: "4.17.7", arch: .host, isControlDomain: true)
+    }
+    func listDomains() throws -> [DomainInfo] { domains }
+
+    func addToPhysmapBatch(
+        borrower: DomID, owner: DomID, space: MapSpace, ownerGFN: UInt64, borrowerGFN: UInt64, count: Int
+    ) throws -> [Int32] {
+        throw HypervisorError(operation: "xc_domain_add_to_physmap_batch", errno: ESRCH, borrower: borrower)
+    }
+
+    func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool {
+        throw HypervisorError(operation: "xc_domain_remove_from_physmap", errno: ESRCH, borrower: borrower)
+    }
+}
+
+struct ProbeSpecTests {
+    @Test func parsesAMapThatMustSucceed() throws {
+        let spec = try #require(ProbeSpec(parsing: "Domain-0:owner-vm:foreign"))
+        #expect(spec.borrower == .name("Domain-0"))
+        #expect(spec.owner == .name("owner-vm"))
+        #expect(spec.space == .foreign)
+        #expect(spec.expectation == .maps)
+    }
+
+    @Test func parsesDomidsAndRefusalsByErrnoNameOrNumber() throws {
+        #expect(ProbeSpec(parsing: "2:1:share:pages=EINVAL")?.expectation == .everyPage(EINVAL))
+        #expect(ProbeSpec(parsing: "2:1:foreign:call=13")?.expectation == .wholeCall(EACCES))
+        #expect(ProbeSpec(parsing: "2:1:foreign")?.borrower == .id(Build.domid(2)))
+    }
+
+    @Test(arguments: [
+        "", "a:b", "a:b:gmfn", "a::foreign", "a:b:foreign:call", "a:b:foreign:later=EPERM", "a:b:share:pages=EWHAT",
+    ])
+    func rejectsMalformedSpecs(_ text: String) {
+        #expect(ProbeSpec(parsing: text) == nil)
+    }
+}

@@ -1,0 +1,61 @@
+import CXenCtrl
+import Foundation
+import Logging
+import SSHMCore
+import SSHMReconcile
+import Testing
+
+@testable import SSHMXen
+
+struct LibXenCtrlTests {
+    /// `flags` as Xen 4.17 reported them under QEMU (FINDINGS §5).
+    static func info(domid: UInt16, flags: UInt32, emulation: UInt32 = 0) -> xc_domaininfo_t {
+        var info = xc_domaininfo_t()
+        info.domain = domid
+        info.flags = flags
+        info.arch_config.emulation_flags = emulation
+        info.handle = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, UInt8(truncatingIfNeeded: domid))
+        return info
+    }
+
+    @Test func runningPVDom0IsPV() throws {
+        let dom0 = try #require(LibXenCtrl.domainInfo(Self.info(domid: 0, flags: 0xFFFF_0020)))
+        #expect(dom0 == DomainInfo(domid: .dom0, uuid: DomainUUID(bytes: [UInt8](repeating: 0, count: 16)), kind: .pv))
+    }
+
+    @Test func blockedHAPGuestWithoutEmulatedPICIsPVH() throws {
+        let guest = try #require(LibXenCtrl.domainInfo(Self.info(domid: 3, flags: 0xFFFF_0112, emulation: 1)))
+        #expect(guest.kind == .pvh)
+        #expect(guest.isRunning)
+        #expect(guest.uuid.rawValue == "00000000-0000-0000-0000-000000000003")
+    }
+
+    @Test func guestWithEmulatedPICIsHVM() throws {
+        let guest = try #require(LibXenCtrl.domainInfo(Self.info(domid: 4, flags: 0x0112, emulation: 0x3FF)))
+        #expect(guest.kind == .hvm)
+    }
+
+    @Test func dyingAndShutDownFlagsAreKept() throws {
+        let dying = try #require(LibXenCtrl.domainInfo(Self.info(domid: 5, flags: 0x1)))
+        let shutdown = try #require(LibXenCtrl.domainInfo(Self.info(domid: 6, flags: 0x4)))
+        #expect(dying.isDying && !dying.isRunning)
+        #expect(shutdown.isShutdown && !shutdown.isRunning)
+    }
+
+    @Test func reservedDomidsAreDropped() {
+        #expect(LibXenCtrl.domainInfo(Self.info(domid: 0x7FF2, flags: 0)) == nil)
+    }
+
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/dev/xen/privcmd"), "this host has no Xen"))
+    func openingWithoutXenSaysWhatToCheckInsteadOfPrintingToStderr() {
+        do {
+            _ = try LibXenCtrl.open(logger: Logger(label: "test"))
+            Issue.record("xc_interface_open succeeded on a host without /dev/xen/privcmd")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.description.contains("/dev/xen/privcmd"))
+            // The line libxencall would have printed to stderr, captured by our logger instead.
+            #expect(error.description.contains("Could not obtain handle on privileged command interface"))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+#!/bin/sh
+# Boot 2: PVH dom0 (dom0=pvh, q35 with an emulated AMD IOMMU) and one PVH domU that owns a page with known contents.
+# The one mapping stock Xen allows on x86 is gmfn_foreign into a translated hardware domain, so dom0 borrows here.
+# Checks the contract, the refusals of the default map space (share) and of a domU borrower (the PVH domU borrowing
+# from dom0), a real mapping seen from both sides, repair, and garbage collection when the owner is destroyed.
+# A second domU would cost a minute here: building a domain from a PVH dom0 maps and unmaps every page of its
+# kernel one hypercall at a time under TCG.
+# shellcheck source=/dev/null  # lib.sh is installed in the dom0 image; shellcheck checks it on its own
+. /usr/local/lib/sshm/lib.sh
+mkdir -p /etc/sshm.d /run/sshm-reconcile
+chmod 755 /etc/sshm.d
+WINDOW=0x1000000000   # dom0's borrower range: 64 GiB, far above its RAM and the PCI hole
+
+mark domus-create
+echo "dom0 guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
+o=$(domu_up pvh-owner pvh 120 sshm.owner=1) || { fail "start the PVH domU" "pvh-owner never reached /init"; exit 1; }
+if ! wait_for 30 xenstore-read "/local/domain/$o/data/shm-gfn"; then
+    fail "start the PVH domU" "owner-page published nothing"
+    exit 1
+fi
+gfn=$(xenstore-read "/local/domain/$o/data/shm-gfn")
+pattern=$(xenstore-read "/local/domain/$o/data/shm-pattern")
+pass "start the PVH domU" "pvh-owner dom$o, its page at gfn $gfn holds '$pattern'"
+free -m
+mark domus-ready
+grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each guest's /init ran (its uptime)
+
+# ---- the Hypervisor contract on libxenctrl
+contract pvh-dom0 --owner-gfn "$gfn" --probe Domain-0:pvh-owner:foreign --probe Domain-0:pvh-owner:share:pages=EINVAL \
+    --probe pvh-owner:Domain-0:foreign:pages=EPERM --probe pvh-owner:Domain-0:share:pages=EINVAL \
+    --unmap-probe Domain-0 --unmap-probe pvh-owner
+check "pvh-dom0 domains and UUIDs match xl list -v" "" domains_match_xl
+mark contract-done
+
+cat > /etc/sshm.d/10-telemetry.yaml << YAML
+version: 1
+regions:
+  - id: telemetry
+    owner: { domain: pvh-owner, begin: $(printf '0x%x' $((gfn << 12))), size: 4KiB }
+    borrowers:
+      - { domain: Domain-0, begin: $WINDOW }
+YAML
+cat > /etc/sshm.d/20-domu.yaml << 'YAML'
+version: 1
+regions:
+  - id: domu-refused
+    owner: { domain: Domain-0, begin: 0x100000, size: 16KiB }
+    borrowers:
+      - { domain: pvh-owner, begin: 0x1000000000 }
+YAML
+chmod 644 /etc/sshm.d/*.yaml
+
+# ---- the default map space (share) on stock Xen: every page EINVAL
+sr apply
+check "pvh-dom0 apply with share exits 1" "exit $SR_RC" test "$SR_RC" = 1
+sr status --json
+cp /tmp/sr.out /tmp/status-share.json
+evidence pvh-dom0-status-share.json /tmp/status-share.json
+for id in telemetry domu-refused; do
+    cr=$(condition_of /tmp/status-share.json $id)
+    check "pvh-dom0 share refused for $id: Failed RefusedByHypervisor" "$cr" \
+        test "$cr" = "Failed RefusedByHypervisor"
+done
+m=$(region_field /tmp/status-share.json telemetry message)
+want=$(refusal_message "$o" 0 share "Invalid argument (errno 22)")
+check "pvh-dom0 share refusal message is exact (Xen version, map space, per-page EINVAL, what to do)" "$m" \
+    test "$m" = "$want"
+check "pvh-dom0 share refusal leaves no residue (telemetry)" "" no_residue telemetry 0 "$o"
+check "pvh-dom0 share refusal leaves no residue (domu-refused)" "" no_residue domu-refused 0 "$o"
+sr apply
+check "pvh-dom0 second apply with share does not retry" "exit $SR_RC, $(tail -n 1 /tmp/sr.out)" \
+    sh -c "test $SR_RC = 1 && grep -q 'Applied 0 of 0 changes' /tmp/sr.out && ! test -s /tmp/sr.err"
+
+# ---- gmfn_foreign: dom0 maps, a PVH domU borrower is refused per page
+sr apply --map-space foreign
+check "pvh-dom0 apply with foreign exits 1 (the domU borrower is refused)" "exit $SR_RC" test "$SR_RC" = 1
+sr status --json --map-space foreign
+cp /tmp/sr.out /tmp/status-foreign.json
+evidence pvh-dom0-status-foreign.json /tmp/status-foreign.json
+cr=$(condition_of /tmp/status-foreign.json telemetry)
+check "pvh-dom0 dom0 borrower with foreign: Ready" "$cr" test "$cr" = "Ready Converged"
+cr=$(condition_of /tmp/status-foreign.json domu-refused)
+check "pvh-dom0 PVH domU borrower with foreign: Failed RefusedByHypervisor" "$cr" \
+    test "$cr" = "Failed RefusedByHypervisor"
+m=$(region_field /tmp/status-foreign.json domu-refused message)
+want=$(refusal_message 0 "$o" foreign "Operation not permitted (errno 1)")
+check "pvh-dom0 domU refusal message is exact (per-page EPERM)" "$m" test "$m" = "$want"
+check "pvh-dom0 refused domU borrower leaves no residue" "" no_residue domu-refused 0 "$o"
+R=/libxl/static_shm/telemetry
+check "pvh-dom0 record of the mapped region" \
+    "master=$(xenstore-read $R/master) usercnt=$(xenstore-read $R/usercnt) state=$(xenstore-read $R/slaves/0/state)" \
+    sh -c "test \"\$(xenstore-read $R/master)\" = $o && test \"\$(xenstore-read $R/usercnt)\" = 2 \
+        && test \"\$(xenstore-read $R/slaves/0/state)\" = mapped \
+        && test \"\$(xenstore-read /local/domain/0/static_shm/telemetry/role)\" = slave \
+        && test \"\$(xenstore-read /local/domain/$o/static_shm/telemetry/role)\" = master"
+{ xenstore-ls -f /libxl/static_shm; xenstore-ls -f /tool/sshm-reconcile; xenstore-ls -f /local/domain/0/static_shm; \
+    xenstore-ls -f "/local/domain/$o/static_shm"; } > /tmp/record.txt 2>&1
+evidence pvh-dom0-record.txt /tmp/record.txt
+
+# ---- both sides see the same bytes
+seen=$(peek read $WINDOW 64)
+check "pvh-dom0 dom0 reads the owner's page through the mapping" "dom0 sees '$seen', owner wrote '$pattern'" \
+    test "$seen" = "$pattern"
+reply="SSHM borrower dom0 $(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+peek write $((WINDOW + 2048)) "$reply"
+wait_for 10 sh -c "test \"\$(xenstore-read /local/domain/$o/data/shm-seen)\" = \"$reply\""
+check "pvh-dom0 the owner sees what dom0 wrote through the mapping" \
+    "owner saw '$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)'" \
+    test "$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)" = "$reply"
+
+# ---- repair
+xenstore-write $R/usercnt 7
+sr plan --map-space foreign
+check "pvh-dom0 plan shows the corrupted usercnt as a repair" "$(grep '^~' /tmp/sr.out | head -n 1)" \
+    grep -q '^~ repair' /tmp/sr.out
+sr apply --map-space foreign
+check "pvh-dom0 apply repairs usercnt" "usercnt $(xenstore-read $R/usercnt)" test "$(xenstore-read $R/usercnt)" = 2
+check "pvh-dom0 the mapping survives the repair" "" test "$(peek read $WINDOW 64)" = "$pattern"
+sr status --map-space foreign
+evidence pvh-dom0-status.txt /tmp/sr.out
+
+# ---- garbage collection: destroy the owner; dom0's mapping keeps it dying until sshm-reconcile unmaps
+xl destroy pvh-owner
+/opt/sshm/sshm-reconcile selftest domains > /tmp/domains-after-destroy.txt
+echo "after xl destroy:"; cat /tmp/domains-after-destroy.txt
+sr apply --map-space foreign
+check "pvh-dom0 record of a destroyed owner is garbage-collected" "exit $SR_RC" no_residue telemetry 0 "$o"
+# Reading a hole could upset the PVH dom0: ask the hypervisor instead whether the frame is still mapped.
+/opt/sshm/sshm-reconcile selftest hypervisor --unmap-probe Domain-0 --borrower-gfn $((WINDOW >> 12)) > /tmp/probe.out
+check "pvh-dom0 dom0's frame is unmapped" "$(grep unmap-of-unmapped /tmp/probe.out)" \
+    grep -q '^PASS unmap-of-unmapped-frame-answers-not-mapped dom0' /tmp/probe.out
+check "pvh-dom0 the destroyed owner is gone once unmapped" "" \
+    wait_for 20 sh -c "! /opt/sshm/sshm-reconcile selftest domains | grep -q '^$o '"
+sr status --json --map-space foreign
+cr=$(condition_of /tmp/sr.out telemetry)
+check "pvh-dom0 region of a destroyed owner waits for it" "$cr" test "$cr" = "Pending WaitingForOwner"
+
+mark job-done

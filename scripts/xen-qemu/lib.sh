@@ -1,0 +1,172 @@
+# shellcheck shell=sh
+# Helpers for the system test's jobs, which run in dom0 as root.  Use:  . /usr/local/lib/sshm/lib.sh
+#
+# A job reports every check as one console line, "SSHM-CHECK PASS name: detail" or "SSHM-CHECK FAIL name: detail";
+# scripts/system-test counts them. Evidence worth keeping (status output, logs) goes between "SSHM-BEGIN name" and
+# "SSHM-END name" lines, which the host copies into the run folder.
+
+mark() { echo "SSHM-MARK $1 dom0_uptime=$(cut -d' ' -f1 /proc/uptime)"; }
+pass() { echo "SSHM-CHECK PASS $1${2:+: $2}"; }
+fail() { echo "SSHM-CHECK FAIL $1${2:+: $2}"; }
+
+# check NAME DETAIL COMMAND...: PASS when COMMAND succeeds. Its output is shown only when it fails.
+check() {
+    name=$1 detail=$2
+    shift 2
+    if "$@" > /tmp/check.out 2>&1; then
+        pass "$name" "$detail"
+    else
+        fail "$name" "$detail"
+        sed 's/^/    | /' /tmp/check.out | head -n 40
+    fi
+}
+
+# evidence NAME FILE: copies FILE to the host's run folder as NAME.
+evidence() {
+    echo "SSHM-BEGIN $1"
+    cat "$2"
+    echo "SSHM-END $1"
+}
+
+# sr ARGS...: sshm-reconcile against this dom0's config and state directories; stdout, stderr and the exit status
+# land in /tmp/sr.out, /tmp/sr.err and $SR_RC.
+sr() {
+    /opt/sshm/sshm-reconcile "$@" --config-dir /etc/sshm.d --state-dir /run/sshm-reconcile \
+        > /tmp/sr.out 2> /tmp/sr.err
+    SR_RC=$?
+    echo "    \$ sshm-reconcile $* -> exit $SR_RC"
+    sed 's/^/    > /' /tmp/sr.out | head -n 30
+    sed 's/^/    ! /' /tmp/sr.err | head -n 30
+    return 0
+}
+
+# region_field JSON ID FIELD: a string field of one region in `status --json` output (pretty-printed, sorted keys:
+# a region's own fields are the lines indented by six spaces).
+region_field() {
+    awk -v id="$2" -v field="$3" '
+        /^    \{/ { split("", f); next }
+        /^      "[a-z]+" : / {
+            key = $1; gsub(/"/, "", key)
+            value = $0; sub(/^[^:]*: /, "", value); sub(/,$/, "", value); gsub(/^"|"$/, "", value)
+            f[key] = value
+        }
+        /^    \}/ { if (f["id"] == id) { print f[field]; exit } }
+    ' "$1"
+}
+
+# condition_of JSON ID: "condition reason" of one region in `status --json` output.
+condition_of() { echo "$(region_field "$1" "$2" condition) $(region_field "$1" "$2" reason)"; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or the deadline passes.
+wait_for() {
+    limit=$(($1 * 10))
+    shift
+    i=0
+    while [ $i -lt $limit ]; do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# domu_start NAME TYPE [EXTRA]: xl create of a 128 MiB busybox domU of TYPE (pv|pvh); prints its domid.
+domu_start() {
+    cat > "/tmp/$1.cfg" << CFG
+name = "$1"
+type = "$2"
+kernel = "/boot/vmlinux.gz"
+ramdisk = "/boot/domU-initrd.gz"
+extra = "console=hvc0 quiet rdinit=/init ${3:-}"
+memory = 128
+maxmem = 128
+vcpus = 1
+on_crash = "destroy"
+on_reboot = "destroy"
+on_poweroff = "destroy"
+CFG
+    xl create "/tmp/$1.cfg" >&2 || return 1
+    xl domid "$1"
+}
+
+domu_ready() { xenstore-read "/local/domain/$1/data/ready"; }
+
+# domu_alive NAME DOMID: the domain NAME still runs as DOMID (not destroyed after a crash or a triple fault).
+domu_alive() { [ "$(xl domid "$1" 2> /dev/null)" = "$2" ]; }
+
+# domu_up NAME TYPE TIMEOUT [EXTRA]: starts a domU and waits until its /init ran. PVH guests triple-fault now and
+# then under TCG (nested SVM); they are configured to be destroyed then, and are started again, up to three times.
+# Prints the domid.
+domu_up() {
+    for attempt in 1 2 3; do
+        d=$(domu_start "$1" "$2" "${4:-}") || return 1
+        i=0
+        while [ $i -lt $(($3 * 10)) ]; do
+            if domu_ready "$d" > /dev/null 2>&1; then
+                mark "$1-ready domid=$d attempt=$attempt" >&2
+                echo "$d"
+                return 0
+            fi
+            if [ $((i % 10)) = 9 ] && ! domu_alive "$1" "$d"; then break; fi
+            sleep 0.1
+            i=$((i + 1))
+        done
+        echo "SSHM-WARN $1 (dom$d) did not come up (attempt $attempt); its last console lines:" >&2
+        tail -n 5 "/var/log/xen/console/guest-$1.log" >&2 2> /dev/null
+        xl destroy "$1" > /dev/null 2>&1
+    done
+    return 1
+}
+
+# domains_match_xl: the domid/UUID pairs `sshm-reconcile selftest domains` lists equal the ones `xl list -v` shows.
+domains_match_xl() {
+    /opt/sshm/sshm-reconcile selftest domains | awk '{print $1, $2}' | sort > /tmp/domains.tool
+    xl list -v | awk 'NR > 1 {print $2, $7}' | sort > /tmp/domains.xl
+    echo "tool:"; cat /tmp/domains.tool; echo "xl list -v:"; cat /tmp/domains.xl
+    [ -s /tmp/domains.xl ] && cmp -s /tmp/domains.tool /tmp/domains.xl
+}
+
+# no_residue ID DOMID...: nothing of region ID in xenstore: no record, no index entry, no role node of any DOMID.
+no_residue() {
+    id=$1
+    shift
+    found=0
+    xenstore-exists "/libxl/static_shm/$id" && { echo "record /libxl/static_shm/$id exists"; found=1; }
+    if xenstore-ls -f /tool/sshm-reconcile 2>/dev/null | grep -q "/$id = "; then
+        echo "index entry for $id exists"
+        found=1
+    fi
+    for d in "$@"; do
+        xenstore-exists "/local/domain/$d/static_shm/$id" && { echo "role node of dom$d exists"; found=1; }
+    done
+    xenstore-ls -f /libxl/static_shm 2>/dev/null
+    [ $found = 0 ]
+}
+
+# contract NAME ARGS...: `selftest hypervisor` against libxenctrl; every contract line becomes a check.
+contract() {
+    name=$1
+    shift
+    /opt/sshm/sshm-reconcile selftest hypervisor --hypervisor xenctrl "$@" > /tmp/contract.out 2> /tmp/contract.err
+    rc=$?
+    if ! grep -q '^[0-9]* passed, [0-9]* failed$' /tmp/contract.out; then
+        fail "$name contract ran" "exit $rc"
+        cat /tmp/contract.out /tmp/contract.err
+        return
+    fi
+    grep -E '^(PASS|FAIL) ' /tmp/contract.out | sed "s/^\(PASS\|FAIL\) /SSHM-CHECK \1 $name contract: /"
+    sed 's/^/    ! /' /tmp/contract.err
+}
+
+# refusal_message OWNER BORROWER SPACE ERRNO_TEXT: the exact message of a region whose map stock Xen refused, as
+# sshm-reconcile words it (Executor.failure(for:)); the failing frame is the borrower range's first, 0x1000000.
+refusal_message() {
+    xenver=$(xl info | awk -F': ' '/^xen_version/ {print $2}')
+    if [ "$3" = share ]; then
+        n=6 advice="Stock Xen has no gmfn_share: there only dom0 can borrow, with --map-space foreign."
+    else
+        n=4 advice="Stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
+    fi
+    printf 'Xen %s on %s refused to map dom%s into dom%s with map space %s (XENMAPSPACE %s): %s at gfn %s. %s\n' \
+        "$xenver" "$(uname -m)" "$1" "$2" "$3" "$n" "$4" 0x1000000 "$advice"
+}
