@@ -258,6 +258,7 @@ package final class ReconcileDaemon: Service {
             }
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
+            if refreshed.lastRefresh == "full" { MemoryFootprint.dropColdCode() }
             logger.debug(
                 "pass done",
                 metadata: [
@@ -297,7 +298,7 @@ package final class ReconcileDaemon: Service {
             schedule(after: delay, &state)
         }
         settings.afterPass()
-        HeapTrim.releaseFreeMemory()
+        MemoryFootprint.releaseFreeHeap()
     }
 
     private func logTransitions(from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition]) {
