@@ -54,7 +54,8 @@ struct DaemonCommand: AsyncParsableCommand {
         let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)
         var settings = DaemonSettings(
             reconcile: options.settings, configDirectory: HostOptions.absolute(options.configDir),
-            loadDesired: { [options] in options.loadDesiredState() }, stateDirectory: options.resolvedStateDir,
+            loadDesired: { [options] in options.loadDesiredState(logger: logger) },
+            stateDirectory: options.resolvedStateDir,
             watchLocalDomain: options.hypervisor == .simulated && !noLocalDomainWatch)
         settings.resync = resync.duration
         if let metricsTextfile {

@@ -1,3 +1,4 @@
+import Logging
 import SSHMCore
 
 extension HostOptions {
@@ -6,6 +7,21 @@ extension HostOptions {
     func loadDesiredState(printDiagnostics: Bool = true) -> DesiredState {
         let desired = ConfigDirectory.load(Self.absolute(configDir), arch: arch, requireSecureOwnership: true)
         if printDiagnostics { Output.diagnostics(desired.diagnostics) }
+        return desired
+    }
+
+    /// The same for the daemon: each diagnostic goes to the log at its severity (so that journald files errors as
+    /// errors), with the file as metadata.
+    func loadDesiredState(logger: Logger) -> DesiredState {
+        let desired = ConfigDirectory.load(Self.absolute(configDir), arch: arch, requireSecureOwnership: true)
+        for diagnostic in desired.diagnostics {
+            let metadata: Logger.Metadata = ["file": "\(diagnostic.file ?? configDir)"]
+            switch diagnostic.severity {
+            case .error: logger.error("\(diagnostic)", metadata: metadata)
+            case .warning: logger.warning("\(diagnostic)", metadata: metadata)
+            case .note: logger.notice("\(diagnostic)", metadata: metadata)
+            }
+        }
         return desired
     }
 }

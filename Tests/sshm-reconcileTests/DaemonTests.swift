@@ -32,6 +32,14 @@ struct DaemonTests {
         """
     }
 
+    /// sensor-vm and logger-vm running, and the telemetry region between them declared; returns logger-vm.
+    static func telemetry(in world: HostWorld) throws -> TestDomain {
+        try TestDomains.create("sensor-vm", in: world.store)
+        let logger = try TestDomains.create("logger-vm", in: world.store)
+        try world.manifest("10-telemetry.yaml", manifest())
+        return logger
+    }
+
     static func state(_ world: HostWorld, _ region: String, _ domain: TestDomain) throws -> String? {
         try world.store.read(XenStorePath("/libxl/static_shm/\(region)/slaves/\(domain.domid)/state"), in: nil)
     }
@@ -58,9 +66,7 @@ struct DaemonTests {
     @Test(arguments: [true, false])
     func aGuestWritableNodeWakesTheDaemonOnlyInSimulation(_ realHost: Bool) async throws {
         try await HostWorld.with { world in
-            try TestDomains.create("sensor-vm", in: world.store)
-            let logger = try TestDomains.create("logger-vm", in: world.store)
-            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let logger = try Self.telemetry(in: world)
             _ = try await DaemonProcess.with(world, realHost ? ["--no-local-domain-watch"] : []) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
                 #expect(try await poll(within: .seconds(10)) { daemon.count("pass done") >= 2 })
@@ -78,9 +84,7 @@ struct DaemonTests {
 
     @Test func followsTheConfigDirAddingPruningAndFreezing() async throws {
         try await HostWorld.with { world in
-            try TestDomains.create("sensor-vm", in: world.store)
-            let logger = try TestDomains.create("logger-vm", in: world.store)
-            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let logger = try Self.telemetry(in: world)
             let status = try await DaemonProcess.with(world) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
                 try world.manifest("20-ring.yaml", Self.manifest(id: "ring", owner: "0x7fd00000", at: "0x2000000000"))
@@ -107,9 +111,7 @@ struct DaemonTests {
 
     @Test func writesPrometheusMetricsAfterEveryPassAndLogsJSONWhenAsked() async throws {
         try await HostWorld.with { world in
-            try TestDomains.create("sensor-vm", in: world.store)
-            let logger = try TestDomains.create("logger-vm", in: world.store)
-            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let logger = try Self.telemetry(in: world)
             let metrics = world.directory.path + "/sshm.prom"
             _ = try await DaemonProcess.with(world, ["--metrics-textfile", metrics, "--log-format", "json"]) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
@@ -137,9 +139,7 @@ struct DaemonTests {
 
     @Test func exitsZeroOnSIGTERMQuicklyAndLeavesEverythingMapped() async throws {
         try await HostWorld.with { world in
-            try TestDomains.create("sensor-vm", in: world.store)
-            let logger = try TestDomains.create("logger-vm", in: world.store)
-            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let logger = try Self.telemetry(in: world)
             let status = try await DaemonProcess.with(world) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
                 daemon.signal(SIGTERM)
@@ -156,9 +156,7 @@ struct DaemonTests {
 
     @Test func reconnectsAfterXenstoredIsRestartedAndConvergesAgain() async throws {
         try await HostWorld.with { world in
-            try TestDomains.create("sensor-vm", in: world.store)
-            let logger = try TestDomains.create("logger-vm", in: world.store)
-            try world.manifest("10-telemetry.yaml", Self.manifest())
+            let logger = try Self.telemetry(in: world)
             let status = try await DaemonProcess.with(world) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
                 try await world.sandbox.restart()

@@ -4,8 +4,10 @@
 /// Reading is strict: what the writer would not have produced (`0X10`, ` 5`, `010`, a value over 64 bits) is drift,
 /// never a guess. That is the seed's bug the other way round: it wrote domids in decimal and parsed them as hex.
 package enum RecordValue {
-    /// Longest value accepted from a record; anything longer is drift (records are tiny, guests are hostile).
-    package static let maxLength = 256
+    /// Longest value accepted from a record: xenstore's whole payload limit. Anything longer is drift. (A `source`
+    /// path may be long; a tighter bound would make a record with one unreadable forever, and the pass rewrite it
+    /// every time.)
+    package static let maxLength = 4096
 
     package static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 

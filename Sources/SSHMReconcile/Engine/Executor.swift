@@ -65,24 +65,94 @@ package final class Executor {
     package func execute(_ plan: Plan) throws -> ExecutionReport {
         var report = ExecutionReport()
         let indexed = Array(plan.actions.enumerated())
-        for (id, group) in Dictionary(grouping: indexed, by: { $0.element.region }).sorted(by: { $0.key < $1.key }) {
+        var runs = Dictionary(grouping: indexed, by: { $0.element.region }).sorted(by: { $0.key < $1.key }).map {
+            RegionRun(id: $0.key, actions: $0.value.map { ($0.offset, $0.element) }, executor: self)
+        }
+        var next = 0
+        while next < runs.count {
             if shouldStop() {
                 report.stopped = true
                 break
             }
-            var run = RegionRun(id: id, actions: group.map { ($0.offset, $0.element) }, executor: self)
-            do {
-                try run.execute()
-            } catch let error as XenStoreError where error.code == .unavailable {
-                throw error
-            } catch {
-                run.failAll(Self.failure(for: error, region: id, info: hypervisorInfo, space: space))
+            let batch = next..<batchEnd(runs, from: next)
+            if batch.count > 1 {
+                try executeBatch(&runs[batch])
+            } else {
+                try runs[next].executeAlone()
             }
-            report.failures.merge(run.failures) { first, _ in first }
-            report.ran.insert(id)
-            report.hypercalls += run.hypercalls
+            for run in runs[batch] {
+                report.failures.merge(run.failures) { first, _ in first }
+                report.ran.insert(run.id)
+                report.hypercalls += run.hypercalls
+            }
+            next = batch.upperBound
         }
         return report
+    }
+
+    /// Regions per batch, and xenstore requests per batched transaction: far below the daemons' per-transaction
+    /// limits (oxenstored: `quota-maxrequests`, 1024).
+    static let batchRegions = 16
+    static let batchRequests = 400
+
+    /// The end of the batch that starts at `start`: the consecutive regions with only phase-2 work (see
+    /// ``RegionRun/isBatchable``) that fit the budget; just `start` when it cannot share.
+    private func batchEnd(_ runs: [RegionRun], from start: Int) -> Int {
+        var end = start
+        var requests = 0
+        while end < runs.count, end - start < Self.batchRegions, runs[end].isBatchable {
+            let update = runs[end].pendingUpdate
+            requests += 6 + 12 + 8 * update.maps.count + 2 * update.edits.count
+            if end > start, requests > Self.batchRequests { break }
+            end += 1
+        }
+        return max(end, start + 1)
+    }
+
+    /// Phase 2 of several regions with their intents in one transaction and their outcomes in another: a converge
+    /// of many regions pays two transactions per batch instead of two per region. Anything that fails a batched
+    /// transaction (a region's precondition, a quota) makes the regions of the batch run one by one, so that a
+    /// failure stays with its region.
+    private func executeBatch(_ runs: inout ArraySlice<RegionRun>) throws {
+        let updates = runs.map(\.pendingUpdate)
+        let created: [Bool]
+        do {
+            created = try withTransaction(store, policy: retry) { tx in
+                try zip(runs, updates).map { run, update in try run.writeIntents(update, to: run.writer(tx)) }
+            }
+        } catch let error as XenStoreError where error.code == .unavailable {
+            throw error
+        } catch {
+            for index in runs.indices { try runs[index].executeAlone() }
+            return
+        }
+        var outcomes: [RegionRun.MapOutcome] = []
+        for (index, update) in zip(runs.indices, updates) { outcomes.append(runs[index].mapAll(update)) }
+        let finishing = zip(runs.indices, updates.indices).filter { !updates[$0.1].maps.isEmpty }
+        do {
+            try withTransaction(store, policy: retry) { tx in
+                for (run, slot) in finishing {
+                    try runs[run].writeOutcome(
+                        outcomes[slot], of: updates[slot], created: created[slot], to: runs[run].writer(tx))
+                }
+            }
+        } catch let error as XenStoreError where error.code == .unavailable {
+            throw error
+        } catch {
+            for (run, slot) in finishing {
+                do {
+                    try runs[run].transaction { record in
+                        try runs[run].writeOutcome(
+                            outcomes[slot], of: updates[slot], created: created[slot], to: record)
+                    }
+                } catch let error as XenStoreError where error.code == .unavailable {
+                    throw error
+                } catch {
+                    runs[run].failAll(
+                        Self.failure(for: error, region: runs[run].id, info: hypervisorInfo, space: space))
+                }
+            }
+        }
     }
 
     /// Turns an error into the condition a region gets: one sentence, without the region's name (the status row

@@ -64,7 +64,13 @@ struct RecordWriter {
     }
 
     func writeIndex() throws { try store.write(XenStorePath(RecordPaths.indexEntry(id)), "", in: tx) }
-    func removeIndex() throws { try store.remove(XenStorePath(RecordPaths.indexEntry(id)), in: tx) }
+    /// Removes the index entry, and its shard when that leaves it empty (read inside the transaction, so that a
+    /// region added to the shard meanwhile makes it conflict instead of losing its entry).
+    func removeIndex() throws {
+        try store.remove(XenStorePath(RecordPaths.indexEntry(id)), in: tx)
+        let shard = XenStorePath(RecordPaths.indexRoot).appending(RecordPaths.shard(of: id))
+        if try store.directory(shard, in: tx)?.isEmpty == true { try store.remove(shard, in: tx) }
+    }
 
     func writeUsercnt(_ value: Int) throws { try store.write(base.appending("usercnt"), String(value), in: tx) }
 

@@ -44,16 +44,30 @@ struct RegionRun {
             ])
     }
 
-    private func transaction<T>(_ body: (RecordWriter) throws -> T) throws -> T {
-        try withTransaction(store, policy: executor.retry) { tx in
-            try body(RecordWriter(store: store, tx: tx, id: id, dialect: dialect))
-        }
+    /// Runs `body` in a retried transaction. The body reads inside the transaction every node it bases a decision
+    /// on: oxenstored commits a transaction whose written nodes changed meanwhile unless it also read them (see
+    /// the contract's `blindWritesConflictOnlyOnTheCDaemon`).
+    func transaction<T>(_ body: (_ record: RecordWriter) throws -> T) throws -> T {
+        try withTransaction(store, policy: executor.retry) { tx in try body(writer(tx)) }
     }
 
-    mutating func execute() throws {
-        try teardown()
-        try update()
-        try removeRecords()
+    /// A writer of this region's record in `tx`.
+    func writer(_ tx: XenStoreTransaction) -> RecordWriter {
+        RecordWriter(store: store, tx: tx, id: id, dialect: dialect)
+    }
+
+    /// Runs every phase of this region on its own; a failure marks its actions failed.
+    /// - Throws: only when xenstore went away.
+    mutating func executeAlone() throws {
+        do {
+            try teardown()
+            try update()
+            try removeRecords()
+        } catch let error as XenStoreError where error.code == .unavailable {
+            throw error
+        } catch {
+            failAll(Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space))
+        }
     }
 
     // MARK: Phase 1: unmap and forget
@@ -98,7 +112,34 @@ struct RegionRun {
 
     // MARK: Phase 2: header, repairs and intents; hypercalls; final states
 
-    private mutating func update() throws {
+    /// What phase 2 does to a region: repairs and header writes, and the borrowers to map.
+    struct Update {
+        var edits: [(index: Int, step: Step)]
+        var maps: [(index: Int, target: BorrowerTarget)]
+        var writesHeader: Bool { edits.contains { if case .writeOwner = $0.step { true } else { false } } }
+        var isEmpty: Bool { edits.isEmpty && maps.isEmpty }
+    }
+
+    /// How the hypercalls of phase 2 went.
+    struct MapOutcome {
+        var mapped: [DomID] = []
+        /// Failed and cleanly rolled back: their intents go.
+        var dropped: [DomID] = []
+        var allTerminal = true
+    }
+
+    /// Whether this region has only phase-2 work, so that its transactions can share a batch with other regions'.
+    var isBatchable: Bool {
+        steps {
+            switch $0 {
+            case .unmap, .forget, .removeRecord: true
+            default: false
+            }
+        }.isEmpty
+    }
+
+    /// The phase-2 work of the actions that have not failed.
+    var pendingUpdate: Update {
         let edits = steps {
             switch $0 {
             case .unmap, .forget, .map, .removeRecord: false
@@ -107,82 +148,99 @@ struct RegionRun {
         }
         let maps: [(index: Int, target: BorrowerTarget)] = steps { if case .map = $0 { true } else { false } }
             .compactMap { entry in if case .map(let target) = entry.step { (entry.index, target) } else { nil } }
-        guard !edits.isEmpty || !maps.isEmpty else { return }
-        let writesHeader = edits.contains { if case .writeOwner = $0.step { true } else { false } }
+        return Update(edits: edits, maps: maps)
+    }
 
-        // One transaction: repairs, and an intent for every borrower about to be mapped.
+    private mutating func update() throws {
+        let update = pendingUpdate
+        guard !update.isEmpty else { return }
         let created: Bool
         do {
-            created = try transaction { record -> Bool in
-                let existed = try record.exists()
-                if existed, try record.manager() != RegionRecord.managerName, !writesHeader {
-                    throw ActionFailure(
-                        reason: ConditionReason.conflict,
-                        message:
-                            "\(record.base) was changed by another writer during the pass; will retry",
-                        isTerminal: false)
-                }
-                if !existed, !writesHeader, !maps.isEmpty || edits.contains(where: { $0.step != .removeIndex }) {
-                    throw ActionFailure(
-                        reason: ConditionReason.xenstoreError,
-                        message: "\(record.base) disappeared during the pass; will retry",
-                        isTerminal: false)
-                }
-                let present = existed ? try record.entryDomids() : []
-                for (_, step) in edits { try apply(step, to: record) }
-                for (_, target) in maps where !present.contains(target.domain.domid) {
-                    try record.writeEntry(target, state: .mapping)
-                }
-                if existed {
-                    try record.writeUsercnt(1 + (try record.countMapped()))
-                } else if writesHeader {
-                    try record.writeUsercnt(1)
-                }
-                return !existed
-            }
+            created = try transaction { record in try writeIntents(update, to: record) }
         } catch let error as XenStoreError where error.code == .unavailable {
             throw error
         } catch {
-            for (index, _) in edits + maps.map({ ($0.index, Step.map($0.target)) }) { fail(index, error) }
+            failUpdate(update, error)
             return
         }
+        let outcome = mapAll(update)
+        guard !update.maps.isEmpty else { return }
+        try transaction { record in try writeOutcome(outcome, of: update, created: created, to: record) }
+    }
 
-        // The hypercalls, outside any transaction.
-        var mapped: [DomID] = []
-        var dropped: [DomID] = []
-        var allTerminal = true
-        for (index, target) in maps {
+    /// Marks every action of `update` failed.
+    mutating func failUpdate(_ update: Update, _ error: any Error) {
+        for (index, _) in update.edits + update.maps.map({ ($0.index, Step.map($0.target)) }) { fail(index, error) }
+    }
+
+    /// The first transaction's body: repairs, and an intent for every borrower about to be mapped. Reads what it
+    /// decides on; changes nothing outside the transaction (it may run again).
+    /// - Returns: whether the record did not exist before.
+    func writeIntents(_ update: Update, to record: RecordWriter) throws -> Bool {
+        let existed = try record.exists()
+        if existed, try record.manager() != RegionRecord.managerName, !update.writesHeader {
+            throw ActionFailure(
+                reason: ConditionReason.conflict,
+                message: "\(record.base) was changed by another writer during the pass; will retry", isTerminal: false)
+        }
+        if !existed, !update.writesHeader,
+            !update.maps.isEmpty || update.edits.contains(where: { $0.step != .removeIndex })
+        {
+            throw ActionFailure(
+                reason: ConditionReason.xenstoreError,
+                message: "\(record.base) disappeared during the pass; will retry", isTerminal: false)
+        }
+        let present = existed ? try record.entryDomids() : []
+        for (_, step) in update.edits { try apply(step, to: record) }
+        for (_, target) in update.maps where !present.contains(target.domain.domid) {
+            try record.writeEntry(target, state: .mapping)
+        }
+        if existed {
+            try record.writeUsercnt(1 + (try record.countMapped()))
+        } else if update.writesHeader, update.maps.isEmpty {
+            // With maps, the final transaction writes the count once they are done.
+            try record.writeUsercnt(1)
+        }
+        return !existed
+    }
+
+    /// The hypercalls, outside any transaction.
+    mutating func mapAll(_ update: Update) -> MapOutcome {
+        var outcome = MapOutcome()
+        for (index, target) in update.maps {
             do {
                 try mapper.map(target)
                 hypercalls += (Int(target.size.pages) + executor.chunk - 1) / executor.chunk
-                mapped.append(target.domain.domid)
+                outcome.mapped.append(target.domain.domid)
                 executor.logger.info(
                     "mapped borrower",
                     metadata: ["region": "\(id)", "domid": "\(target.domain.domid)", "action": "map"])
             } catch {
                 hypercalls += 1
                 fail(index, error.cause)
-                allTerminal = allTerminal && (failures[index]?.isTerminal ?? false)
-                if error.rolledBack { dropped.append(target.domain.domid) }
+                outcome.allTerminal = outcome.allTerminal && (failures[index]?.isTerminal ?? false)
+                if error.rolledBack { outcome.dropped.append(target.domain.domid) }
             }
         }
-        guard !maps.isEmpty else { return }
+        return outcome
+    }
 
-        // Final states. A record this pass created for nothing (every borrower refused) leaves no residue.
-        let removeAll = created && mapped.isEmpty && !dropped.isEmpty && dropped.count == maps.count && allTerminal
-        try transaction { record in
-            let present = try record.entryDomids()
-            if removeAll {
-                for domid in dropped { try record.removeRole(domid) }
-                try record.removeRecord(owner: ownerDomid())
-                return
-            }
-            for domid in mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
-            for domid in dropped where present.contains(domid) { try record.removeEntry(domid) }
-            // A record this pass created holds only its own entries: no need to read their states back.
-            let count = created ? mapped.filter(present.contains).count : try record.countMapped()
-            try record.writeUsercnt(1 + count)
+    /// The final transaction's body: mapped borrowers become `mapped`, the intents of the failed ones go, and
+    /// `usercnt` counts. A record this pass created for nothing (every borrower refused) leaves no residue.
+    func writeOutcome(_ outcome: MapOutcome, of update: Update, created: Bool, to record: RecordWriter) throws {
+        let present = try record.entryDomids()
+        let refusedAll =
+            created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count && outcome.allTerminal
+        if refusedAll {
+            for domid in outcome.dropped { try record.removeRole(domid) }
+            try record.removeRecord(owner: ownerDomid())
+            return
         }
+        for domid in outcome.mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
+        for domid in outcome.dropped where present.contains(domid) { try record.removeEntry(domid) }
+        // A record this pass created holds only its own entries: no need to read their states back.
+        let count = created ? outcome.mapped.filter(present.contains).count : try record.countMapped()
+        try record.writeUsercnt(1 + count)
     }
 
     private func ownerDomid() -> DomID? {

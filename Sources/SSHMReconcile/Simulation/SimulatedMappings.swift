@@ -32,12 +32,10 @@ package struct SimulatedMappings: Hashable, Sendable {
 
     /// Maps `count` frames (a mapping over an existing one replaces it, as Xen does).
     package mutating func map(_ borrower: DomainKey, gfn: UInt64, count: UInt64, owner: DomID, ownerGFN: UInt64) {
-        var pages = borrowers[borrower, default: [:]]
-        pages.reserveCapacity(pages.count + Int(count))
+        // Through the defaulting subscript the borrower's table is changed in place, never copied.
         for index in 0..<count {
-            pages[gfn + index] = SimulatedPage(owner: owner, ownerGFN: ownerGFN + index)
+            borrowers[borrower, default: [:]][gfn + index] = SimulatedPage(owner: owner, ownerGFN: ownerGFN + index)
         }
-        borrowers[borrower] = pages
     }
 
     /// Unmaps one frame. Returns `false` when it was not mapped.

@@ -9,12 +9,22 @@ package final class CountingXenStore: XenStore {
         package var mutations = 0
         /// Every request, transactions included.
         package var requests = 0
+        /// Transactions started.
+        package var transactions = 0
     }
+
+    /// Paths whose writes fail with this error (a quota, say): for tests of failure isolation.
+    private let failing: (prefix: String, error: XenStoreError)?
 
     private let base: any XenStore
     private let counts = Mutex(Counts())
 
-    package init(_ base: any XenStore) { self.base = base }
+    package init(_ base: any XenStore, failingWritesUnder prefix: String? = nil) {
+        self.base = base
+        failing = prefix.map {
+            ($0, XenStoreError(code: .quotaExceeded, operation: "xs_write", path: XenStorePath($0), errno: 28))
+        }
+    }
 
     package var current: Counts { counts.withLock { $0 } }
 
@@ -30,6 +40,7 @@ package final class CountingXenStore: XenStore {
         try count { try base.read(path, in: tx) }
     }
     package func write(_ path: XenStorePath, _ value: String, in tx: XenStoreTransaction?) throws {
+        if let failing, path.rawValue.hasPrefix(failing.prefix) { throw failing.error }
         try count(mutation: true) { try base.write(path, value, in: tx) }
     }
     package func mkdir(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
@@ -52,7 +63,10 @@ package final class CountingXenStore: XenStore {
     ) throws {
         try count(mutation: true) { try base.setPermissions(path, permissions, in: tx) }
     }
-    package func startTransaction() throws -> XenStoreTransaction { try count { try base.startTransaction() } }
+    package func startTransaction() throws -> XenStoreTransaction {
+        counts.withLock { $0.transactions += 1 }
+        return try count { try base.startTransaction() }
+    }
     package func commit(_ tx: XenStoreTransaction) throws { try count { try base.commit(tx) } }
     package func abort(_ tx: XenStoreTransaction) { count { base.abort(tx) } }
     package func watch(_ path: XenStorePath, token: String) throws { try count { try base.watch(path, token: token) } }

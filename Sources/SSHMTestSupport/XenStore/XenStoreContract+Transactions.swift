@@ -48,6 +48,39 @@ extension XenStoreContract {
         #expect(try fixture.store.read(marker, in: nil) == nil)
     }
 
+    /// A transaction that writes nodes without reading them, while another connection creates or removes them: the C
+    /// daemon (and the fake, which follows the stricter daemon) fails the commit with a conflict, but oxenstored
+    /// merges it — its conflict check covers only what the transaction read. So the engine may rely on a conflict
+    /// only for nodes it read inside the transaction, and reads every node it bases a write on.
+    package static func blindWritesConflictOnlyOnTheCDaemon(_ fixture: XenStoreFixture) throws {
+        let merges = fixture.backend == .oxenstored
+        let record = fixture.root.appending("record")
+        try fixture.store.mkdir(fixture.root, in: nil)
+        let create = try fixture.store.startTransaction()
+        try fixture.store.write(record.appending("manager"), "sshm-reconcile", in: create)
+        try fixture.other.write(record.appending("manager"), "someone-else", in: nil)
+        if merges {
+            try fixture.store.commit(create)
+            #expect(try fixture.store.read(record.appending("manager"), in: nil) == "sshm-reconcile")
+        } else {
+            #expect(throws: XenStoreError.self) { try fixture.store.commit(create) }
+            #expect(try fixture.store.read(record.appending("manager"), in: nil) == "someone-else")
+        }
+
+        let entry = fixture.root.appending("slaves").appending("5")
+        try fixture.store.write(entry.appending("state"), "mapping", in: nil)
+        let update = try fixture.store.startTransaction()
+        try fixture.store.write(entry.appending("state"), "mapped", in: update)
+        try fixture.other.remove(entry, in: nil)
+        if merges {
+            try fixture.store.commit(update)
+            #expect(try fixture.store.read(entry.appending("state"), in: nil) == "mapped", "half an entry, recreated")
+        } else {
+            #expect(throws: XenStoreError.self) { try fixture.store.commit(update) }
+            #expect(try fixture.store.directory(entry, in: nil) == nil)
+        }
+    }
+
     /// A transaction that read a node another connection changed (outside any transaction) cannot commit.
     package static func outsideWriteToReadNodeConflicts(_ fixture: XenStoreFixture) throws {
         let node = fixture.root.appending("state")

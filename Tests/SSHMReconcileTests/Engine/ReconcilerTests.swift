@@ -182,6 +182,10 @@ struct ReconcilerTests {
             #expect(try harness.dump()[world.base] == nil)
             #expect(try harness.store.read(XenStorePath(RecordPaths.indexEntry(world.region.id)), in: nil) == nil)
             #expect(try harness.mappings().pages(of: world.key).isEmpty)
+            // Its index shard held only it, and went with it.
+            #expect(RecordPaths.shard(of: world.region.id) != RecordPaths.shard(of: other.id))
+            let shard = XenStorePath(RecordPaths.indexRoot).appending(RecordPaths.shard(of: world.region.id))
+            #expect(try harness.store.directory(shard, in: nil) == nil)
         }
     }
 

@@ -60,6 +60,11 @@ struct XenStoreContractTests {
     }
 
     @Test(arguments: XenStoreBackend.allCases)
+    func blindWritesConflictOnlyOnTheCDaemon(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.blindWritesConflictOnlyOnTheCDaemon($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
     func outsideWriteToReadNodeConflicts(_ backend: XenStoreBackend) async throws {
         try await backend.withFixture { try XenStoreContract.outsideWriteToReadNodeConflicts($0) }
     }

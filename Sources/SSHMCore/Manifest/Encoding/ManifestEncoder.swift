@@ -79,15 +79,7 @@ package enum ManifestEncoder {
 
     /// `text` plain when every YAML reader takes it as this string, else single-quoted.
     static func scalar(_ text: String) -> String {
-        let plainSafe = text.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
-                true
-            default:
-                false
-            }
-        }
+        let plainSafe = text.utf8.allSatisfy(DomainGrammar.isNameByte)
         let ambiguous: Set<String> = ["y", "n", "yes", "no", "true", "false", "on", "off", "null"]
         if let first = text.utf8.first, plainSafe, first != UInt8(ascii: "-"), first != UInt8(ascii: "."),
             !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), !ambiguous.contains(text.lowercased())

@@ -27,7 +27,8 @@ package enum DomainGrammar {
         return .success(.name(text))
     }
 
-    private static func isNameByte(_ byte: UInt8) -> Bool {
+    /// A byte a domain name may hold: `[A-Za-z0-9_.-]`.
+    static func isNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):

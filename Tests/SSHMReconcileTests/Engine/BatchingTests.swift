@@ -1,0 +1,50 @@
+import SSHMCore
+import SSHMReconcile
+import SSHMTestSupport
+import Testing
+
+/// Regions with only maps to do share their transactions, and a failure inside a shared transaction still stays with
+/// its region.
+@Suite("Batching")
+struct BatchingTests {
+    static func regions(_ count: Int, _ harness: EngineHarness) -> DesiredState {
+        Build.desired(
+            (0..<count).map { n in
+                Build.region(
+                    "r\(n)", owner: "owner-vm", begin: 0x1000_0000 + UInt64(n) * 0x1_0000, size: 0x1000,
+                    borrowers: [("borrower-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000)], source: harness.source())
+            }, file: harness.source())
+    }
+
+    static func reconciler(_ store: CountingXenStore, _ harness: EngineHarness) -> Reconciler {
+        Reconciler(store: store, hypervisor: harness.hypervisor(), settings: harness.settings(), logger: .quiet)
+    }
+
+    @Test(arguments: [XenStoreBackend.inMemory, .oxenstored])
+    func fortyNewRegionsTakeTwoTransactionsPerBatchOfSixteen(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            try TestDomains.create("owner-vm", in: harness.store)
+            try TestDomains.create("borrower-vm", in: harness.store)
+            let counting = CountingXenStore(harness.store)
+            let report = try Self.reconciler(counting, harness).reconcile(Self.regions(40, harness), previous: [:])
+            #expect(report.execution.failures.isEmpty)
+            #expect(report.conditions.values.allSatisfy { $0.kind == .ready })
+            #expect(counting.current.transactions == 2 * 3)
+            #expect(try harness.inconsistencies() == [])
+        }
+    }
+
+    @Test func aRegionThatFailsItsSharedTransactionDoesNotTakeTheOthersWithIt() async throws {
+        try await EngineHarness.with(.inMemory) { harness in
+            try TestDomains.create("owner-vm", in: harness.store)
+            try TestDomains.create("borrower-vm", in: harness.store)
+            let counting = CountingXenStore(harness.store, failingWritesUnder: "/libxl/static_shm/r3/")
+            let report = try Self.reconciler(counting, harness).reconcile(Self.regions(8, harness), previous: [:])
+            #expect(report.conditions[Build.id("r3")]?.kind == .degraded)
+            #expect(report.conditions[Build.id("r3")]?.reason == ConditionReason.xenstoreError)
+            for n in [0, 1, 2, 4, 5, 6, 7] { #expect(report.conditions[Build.id("r\(n)")]?.kind == .ready) }
+            #expect(try harness.store.directory("/libxl/static_shm/r3", in: nil) == nil)
+            #expect(try harness.inconsistencies() == [])
+        }
+    }
+}
