@@ -34,7 +34,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let host = try await Host.open(options, logger: logger)
         let settings = options.settings
         let conditions = ConditionStore(directory: options.resolvedStateDir)
-        let previous = conditions.load().mapValues(\.condition)
+        let stored = conditions.load()
+        let previous = stored.mapValues(\.condition)
         let report: PassReport
         do {
             report = try await host.run {
@@ -46,7 +47,7 @@ struct ApplyCommand: AsyncParsableCommand {
             return ExitStatus.unavailable
         }
         do {
-            try conditions.save(report.conditions)
+            try conditions.save(ConditionStore.entries(report.conditions, previous: stored))
         } catch {
             Output.error("cannot store conditions in \(conditions.path): \(error)")
         }

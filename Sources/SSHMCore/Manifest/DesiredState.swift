@@ -25,21 +25,29 @@ package struct ManifestFile: Hashable, Sendable {
 /// `package`, except the counts the benchmarks check.
 public struct DesiredState: Hashable, Sendable {
     /// Every manifest file found, in the order they were read (lexical).
-    package var files: [ManifestFile]
+    package var files: [ManifestFile] {
+        didSet { index() }
+    }
     /// Findings about the directory itself (missing, unreadable, insecure).
     package var directoryDiagnostics: [Diagnostic]
+
+    /// The regions of every valid file, in file order. Kept with the files: a daemon plans from them on every event.
+    package private(set) var regions: [Region] = []
+    /// The same, by id (validation guarantees one region per id; the first would win).
+    package private(set) var regionsByID: [RegionID: Region] = [:]
 
     package init(files: [ManifestFile], directoryDiagnostics: [Diagnostic] = []) {
         self.files = files
         self.directoryDiagnostics = directoryDiagnostics
+        index()
     }
 
-    /// The regions of every valid file.
-    package var regions: [Region] {
-        files.flatMap { file -> [Region] in
+    private mutating func index() {
+        regions = files.flatMap { file -> [Region] in
             if case .valid(let regions) = file.status { return regions }
             return []
         }
+        regionsByID = Dictionary(regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Paths of files that exist but are frozen: their regions must be left alone.

@@ -17,9 +17,15 @@ struct Planner {
     private var domains: DomainTable { input.domains }
 
     mutating func run() -> Plan {
-        let desired = Dictionary(input.desired.regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var ids = Set(desired.keys).union(input.actual.records.keys).union(input.actual.indexed)
-        if let scope = input.scope { ids.formIntersection(scope) }
+        let desired = input.desired.regionsByID
+        let ids: Set<RegionID>
+        if let scope = input.scope {
+            ids = scope.filter {
+                desired[$0] != nil || input.actual.records[$0] != nil || input.actual.indexed.contains($0)
+            }
+        } else {
+            ids = Set(desired.keys).union(input.actual.records.keys).union(input.actual.indexed)
+        }
         let pruneBlocked = input.desired.regions.isEmpty && !options.allowEmpty
         var notedBlockedPrune = false
         for id in ids.sorted() {

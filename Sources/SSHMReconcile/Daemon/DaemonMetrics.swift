@@ -13,7 +13,9 @@ package struct DaemonMetrics: Sendable {
     package init() {}
 
     /// Records a pass that ran to its end (some actions may have failed).
-    package func record(_ report: PassReport, duration elapsed: Duration) {
+    /// - Parameter conditionsChanged: whether any region's condition changed (the per-condition gauges are
+    ///   recounted only then).
+    package func record(_ report: PassReport, duration elapsed: Duration, conditionsChanged: Bool = true) {
         passes.increment()
         duration.recordNanoseconds(
             Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
@@ -23,6 +25,10 @@ package struct DaemonMetrics: Sendable {
                 label: "sshm_reconcile_actions_total", dimensions: [("kind", action.kind.rawValue), ("result", result)]
             )
             .increment()
+        }
+        guard conditionsChanged else {
+            if report.execution.failures.isEmpty { lastSuccess.record(Date().timeIntervalSince1970) }
+            return
         }
         let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
         for kind in ConditionKind.allCases {

@@ -87,7 +87,7 @@ package struct ObservationCache: Sendable {
         let stale = dirty.union(declared.subtracting(known))
         var scope = stale
         if domainsDirty {
-            let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
+            let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store, known: observation.domains)
             scope.formUnion(
                 Self.regions(affectedBy: observation.domains, domains, desired: desired, actual: observation.actual))
             observation.domains = domains

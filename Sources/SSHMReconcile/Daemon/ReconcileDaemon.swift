@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import SSHMCore
 import ServiceLifecycle
@@ -17,8 +18,9 @@ package struct DaemonSettings: Sendable {
     package var stateDirectory: String
     /// Full re-read of everything, even without events.
     package var resync: Duration = .seconds(300)
-    /// How long to gather a burst of events into one pass.
-    package var debounce: Duration = .milliseconds(1)
+    /// How long to wait for more events before a pass. Zero by default: the first event of a burst starts a pass at
+    /// once, and everything that arrives while it runs is gathered into the next one.
+    package var debounce: Duration = .zero
     /// Also watch `/local/domain`: only in simulation, where "domains" are plain xenstore writes. On a real host that
     /// tree is guest-writable, and no guest may keep the daemon busy.
     package var watchLocalDomain: Bool
@@ -54,6 +56,8 @@ package final class ReconcileDaemon: Service {
     private let stopping = Atomic<Bool>(false)
     private let metrics = DaemonMetrics()
     private let configWatcher = Mutex<ConfigWatcher?>(nil)
+    /// Writes the conditions file, one write at a time, in order.
+    private let conditionWriter = DispatchQueue(label: "sshm-reconcile.conditions")
 
     package init(
         store: any XenStore, hypervisor: any Hypervisor, settings: DaemonSettings, logger: Logger,
@@ -142,8 +146,14 @@ package final class ReconcileDaemon: Service {
         var rescanTokens: Double
         var lastRefill = ContinuousClock.now
         var unavailable: (since: ContinuousClock.Instant, attempt: Int)?
-        /// Whether the conditions file holds `previous` (rewritten only when they change).
-        var saved = false
+        /// The conditions with the time each took its kind, as the conditions file holds them (once saved).
+        var entries: [RegionID: ConditionStore.Entry]
+        /// `entries` changed since the file was last written.
+        var unsaved = false
+        /// The per-condition gauges have been set once.
+        var counted = false
+        var lastSave: ContinuousClock.Instant?
+        var flushTask: Task<Void, Never>?
         var retryTask: Task<Void, Never>?
         /// The wake-up of a rate-limited domain rescan.
         var rescanTask: Task<Void, Never>?
@@ -151,13 +161,21 @@ package final class ReconcileDaemon: Service {
 
     private func loop() async {
         let conditions = ConditionStore(directory: settings.stateDirectory)
+        let stored = conditions.load()
         var state = LoopState(
-            desired: settings.loadDesired(), previous: conditions.load().mapValues(\.condition),
-            rescanTokens: Double(settings.rescanBurst))
+            desired: settings.loadDesired(), previous: stored.mapValues(\.condition),
+            rescanTokens: Double(settings.rescanBurst), entries: stored)
         var wake = Wakeups()
         wake.resync = true
         var ready = false
         while !wake.shutdown {
+            var triggers = wake
+            triggers.flush = false
+            if triggers.isEmpty {
+                flush(&state, to: conditions)
+                wake = await nextWakeups()
+                continue
+            }
             if wake.config || wake.reload { state.desired = settings.loadDesired() }
             if wake.resync, configWatcher.withLock({ $0 == nil }) {
                 let watcher = startConfigWatcher()
@@ -168,7 +186,8 @@ package final class ReconcileDaemon: Service {
                 wake = await nextWakeups()
                 continue
             }
-            await pass(&state, conditions: conditions, planEverything: wake.config || wake.reload || wake.retry)
+            await pass(&state, planEverything: wake.config || wake.reload || wake.retry, since: wake.since)
+            flush(&state, to: conditions)
             if !ready {
                 ready = true
                 notifier.notify("READY=1")
@@ -178,6 +197,34 @@ package final class ReconcileDaemon: Service {
         }
         state.retryTask?.cancel()
         state.rescanTask?.cancel()
+        state.flushTask?.cancel()
+        state.lastSave = nil
+        flush(&state, to: conditions)
+        conditionWriter.sync {}
+    }
+
+    /// Writes the conditions file when they changed, at most once a second (it holds every region: writing it on
+    /// every event would cost more than the event itself); a change within the second is written when it is up.
+    private func flush(_ state: inout LoopState, to conditions: ConditionStore) {
+        guard state.unsaved else { return }
+        let now = ContinuousClock.now
+        if let last = state.lastSave, now - last < .seconds(1) {
+            if state.flushTask == nil { state.flushTask = wakeUp(after: last + .seconds(1) - now) { $0.flush = true } }
+            return
+        }
+        state.flushTask = nil
+        state.unsaved = false
+        state.lastSave = now
+        // Encoding every region's condition takes milliseconds: off the loop, on a queue that keeps the order.
+        let entries = state.entries
+        let logger = self.logger
+        conditionWriter.async {
+            do {
+                try conditions.save(entries)
+            } catch {
+                logger.error("cannot store conditions in \(conditions.path): \(error)")
+            }
+        }
     }
 
     /// Waits for the next event, then gathers the rest of its burst.
@@ -230,7 +277,8 @@ package final class ReconcileDaemon: Service {
     /// One pass over the cache, with its bookkeeping: conditions, transitions, backoff, metrics.
     /// - Parameter planEverything: plan every region, not only those the observed changes can affect (after a config
     ///   change, and when backed-off regions become due).
-    private func pass(_ state: inout LoopState, conditions: ConditionStore, planEverything: Bool) async {
+    /// - Parameter since: when the first event behind this pass arrived.
+    private func pass(_ state: inout LoopState, planEverything: Bool, since: ContinuousClock.Instant? = nil) async {
         let start = ContinuousClock.now
         let hold = state.backoff.held(at: start)
         let desired = state.desired
@@ -258,13 +306,18 @@ package final class ReconcileDaemon: Service {
             }
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
-            if refreshed.lastRefresh == "full" { MemoryFootprint.dropColdCode() }
+            // After a big pass (start-up, a resync, a large change), hand memory back; small passes leave little
+            // and should stay quick (malloc_trim walks the heap).
+            if refreshed.lastRefresh == "full" || report.plan.actions.count > 100 {
+                MemoryFootprint.dropColdCode()
+                MemoryFootprint.releaseFreeHeap()
+            }
             logger.debug(
                 "pass done",
                 metadata: [
                     "read": "\(refreshed.lastRefresh)", "actions": "\(report.plan.actions.count)",
                     "failed": "\(report.execution.failures.count)", "reading": "\(reading)",
-                    "total": "\(ContinuousClock.now - start)",
+                    "total": "\(ContinuousClock.now - start)", "waited": "\(since.map { start - $0 } ?? .zero)",
                 ])
             if let outage = state.unavailable {
                 logger.notice(
@@ -272,18 +325,16 @@ package final class ReconcileDaemon: Service {
                 state.unavailable = nil
             }
             logTransitions(from: state.previous, to: report.conditions)
-            if report.conditions != state.previous || !state.saved {
-                do {
-                    try conditions.save(report.conditions)
-                    state.saved = true
-                } catch {
-                    logger.error("cannot store conditions in \(conditions.path): \(error)")
-                }
+            let changed = report.conditions != state.previous || state.entries.count != report.conditions.count
+            if changed {
+                state.entries = ConditionStore.entries(report.conditions, previous: state.entries)
+                state.unsaved = true
             }
             state.previous = report.conditions
             state.backoff.record(report.conditions, ran: report.execution.ran, at: ContinuousClock.now)
             if let due = state.backoff.nextDue { schedule(after: due - ContinuousClock.now, &state) }
-            metrics.record(report, duration: ContinuousClock.now - start)
+            metrics.record(report, duration: ContinuousClock.now - start, conditionsChanged: changed || !state.counted)
+            state.counted = true
         } catch {
             metrics.recordFailedPass()
             state.cache.invalidate()
@@ -298,13 +349,11 @@ package final class ReconcileDaemon: Service {
             schedule(after: delay, &state)
         }
         settings.afterPass()
-        MemoryFootprint.releaseFreeHeap()
     }
 
     private func logTransitions(from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition]) {
-        for (id, condition) in new.sorted(by: { $0.key < $1.key }) {
-            let before = old[id]
-            guard before?.kind != condition.kind || before?.reason != condition.reason else { continue }
+        let changed = new.filter { old[$0.key]?.kind != $0.value.kind || old[$0.key]?.reason != $0.value.reason }
+        for (id, condition) in changed.sorted(by: { $0.key < $1.key }) {
             let metadata: Logger.Metadata = [
                 "region": "\(id)", "condition": "\(condition.kind.rawValue)", "reason": "\(condition.reason)",
             ]

@@ -12,11 +12,19 @@ package struct Wakeups: Sendable, Equatable {
     package var reload = false
     package var resync = false
     package var retry = false
+    /// Time to write the conditions file (its writes are spaced out).
+    package var flush = false
     package var shutdown = false
+    /// When the first of these wakeups was posted (for the daemon's debug log: how long an event waited).
+    package var since: ContinuousClock.Instant?
 
     package init() {}
 
-    package var isEmpty: Bool { self == Wakeups() }
+    package var isEmpty: Bool {
+        var bare = self
+        bare.since = nil
+        return bare == Wakeups()
+    }
 }
 
 /// A coalescing queue of ``Wakeups``: producers merge into the pending set and wake the single consumer.
@@ -36,6 +44,7 @@ package final class WakeQueue: Sendable {
     /// Merges `update` into the pending wakeups and wakes the consumer.
     package func post(_ update: (inout Wakeups) -> Void) {
         let resumed: (CheckedContinuation<Wakeups, Never>, Wakeups)? = state.withLock { state in
+            if state.pending.since == nil { state.pending.since = .now }
             update(&state.pending)
             if state.pending.paths.values.reduce(0, { $0 + $1.count }) > Self.pathLimit {
                 state.pending.paths = [:]
@@ -91,6 +100,8 @@ extension Wakeups {
         reload = reload || other.reload
         resync = resync || other.resync
         retry = retry || other.retry
+        flush = flush || other.flush
         shutdown = shutdown || other.shutdown
+        since = [since, other.since].compactMap { $0 }.min()
     }
 }

@@ -5,12 +5,20 @@ package enum DomainDirectory {
     /// Longest name accepted from `/local/domain/<domid>/name`; xl limits names far below this.
     static let maxNameLength = 256
 
-    package static func read(hypervisor: any Hypervisor, store: any XenStore) throws -> DomainTable {
+    /// - Parameter known: a previous reading: a domain still there with the same UUID keeps its name without a
+    ///   read (the daemon's rescans on every domain event; a rename is picked up by its periodic full read).
+    package static func read(
+        hypervisor: any Hypervisor, store: any XenStore, known: DomainTable? = nil
+    ) throws -> DomainTable {
         var domains: [Domain] = []
         for info in try hypervisor.listDomains() {
-            let name = try store.read(XenStorePath("/local/domain/\(info.domid)/name"), in: nil)
-            domains.append(
-                Domain(domid: info.domid, uuid: info.uuid, name: name.flatMap(sanitized), isRunning: info.isRunning))
+            let name: String?
+            if let previous = known?.domain(info.domid), previous.uuid == info.uuid, previous.name != nil {
+                name = previous.name
+            } else {
+                name = try store.read(XenStorePath("/local/domain/\(info.domid)/name"), in: nil).flatMap(sanitized)
+            }
+            domains.append(Domain(domid: info.domid, uuid: info.uuid, name: name, isRunning: info.isRunning))
         }
         return DomainTable(domains)
     }

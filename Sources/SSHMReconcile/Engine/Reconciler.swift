@@ -8,15 +8,18 @@ package struct ReconcileSettings: Sendable {
     package var retry: RetryPolicy
     /// List all of `/libxl/static_shm` (on a throwaway handle) to find records whose index entry was lost.
     package var scanAllRecords: Bool
+    /// Regions whose transactions may be shared; `nil` chooses for the daemon (``Executor/batchSize(for:)``).
+    package var batchRegions: Int?
 
     package init(
         plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(),
-        scanAllRecords: Bool = true
+        scanAllRecords: Bool = true, batchRegions: Int? = nil
     ) {
         self.plan = plan
         self.space = space
         self.retry = retry
         self.scanAllRecords = scanAllRecords
+        self.batchRegions = batchRegions
     }
 }
 
@@ -102,6 +105,7 @@ package final class Reconciler: Sendable {
             store: store, hypervisor: hypervisor, hypervisorInfo: observation.hypervisor, space: settings.space,
             retry: settings.retry, logger: logger)
         executor.shouldStop = shouldStop
+        if !plan.isEmpty { executor.batchRegions = settings.batchRegions ?? Executor.batchSize(for: store) }
         let execution = try executor.execute(plan)
         var conditions = Self.conditions(plan: plan, execution: execution, previous: previous)
         if let scope {

@@ -75,9 +75,10 @@ struct RecordWriter {
     func writeUsercnt(_ value: Int) throws { try store.write(base.appending("usercnt"), String(value), in: tx) }
 
     /// Counts the entries whose pages are all mapped (state `mapped`, or none: libxl's records), reading each.
-    func countMapped() throws -> Int {
+    /// - Parameter entries: the entries, when the caller has just listed them in this transaction.
+    func countMapped(_ entries: Set<DomID>? = nil) throws -> Int {
         var count = 0
-        for domid in try entryDomids() {
+        for domid in try entries ?? entryDomids() {
             let state = try readState(domid)
             if state == nil || state == BorrowerState.mapped.rawValue { count += 1 }
         }

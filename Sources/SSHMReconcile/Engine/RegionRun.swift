@@ -195,10 +195,10 @@ struct RegionRun {
         for (_, target) in update.maps where !present.contains(target.domain.domid) {
             try record.writeEntry(target, state: .mapping)
         }
-        if existed {
+        // With maps, the final transaction writes the count once they are done.
+        if existed, update.maps.isEmpty {
             try record.writeUsercnt(1 + (try record.countMapped()))
         } else if update.writesHeader, update.maps.isEmpty {
-            // With maps, the final transaction writes the count once they are done.
             try record.writeUsercnt(1)
         }
         return !existed
@@ -228,6 +228,7 @@ struct RegionRun {
     /// The final transaction's body: mapped borrowers become `mapped`, the intents of the failed ones go, and
     /// `usercnt` counts. A record this pass created for nothing (every borrower refused) leaves no residue.
     func writeOutcome(_ outcome: MapOutcome, of update: Update, created: Bool, to record: RecordWriter) throws {
+        // `created`: the pass made the record, so a refusal of every borrower leaves nothing behind.
         let present = try record.entryDomids()
         let refusedAll =
             created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count && outcome.allTerminal
@@ -238,9 +239,10 @@ struct RegionRun {
         }
         for domid in outcome.mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
         for domid in outcome.dropped where present.contains(domid) { try record.removeEntry(domid) }
-        // A record this pass created holds only its own entries: no need to read their states back.
-        let count = created ? outcome.mapped.filter(present.contains).count : try record.countMapped()
-        try record.writeUsercnt(1 + count)
+        // The entries this pass mapped count without a read; the states of the others are read back.
+        let mapped = Set(outcome.mapped).intersection(present)
+        let others = present.subtracting(outcome.dropped).subtracting(mapped)
+        try record.writeUsercnt(1 + mapped.count + (try record.countMapped(others)))
     }
 
     private func ownerDomid() -> DomID? {

@@ -35,16 +35,22 @@ package struct ConditionStore: Sendable {
         return entries
     }
 
-    /// Stores `conditions`, keeping `since` for regions whose kind did not change.
+    /// The entries for `conditions`, keeping `since` from `previous` for regions whose kind did not change.
+    package static func entries(
+        _ conditions: [RegionID: RegionCondition], previous: [RegionID: Entry], now: Date = Date()
+    ) -> [RegionID: Entry] {
+        conditions.reduce(into: [:]) { entries, item in
+            let (id, condition) = item
+            let since = previous[id].flatMap { $0.condition.kind == condition.kind ? $0.since : nil } ?? now
+            entries[id] = Entry(condition: condition, since: since)
+        }
+    }
+
+    /// Stores `entries` as they are, unless the file already holds exactly them.
     /// - Returns: whether the file was rewritten.
     @discardableResult
-    package func save(_ conditions: [RegionID: RegionCondition], now: Date = Date()) throws -> Bool {
-        let previous = load()
-        var regions: [String: Entry] = [:]
-        for (id, condition) in conditions {
-            let since = previous[id].flatMap { $0.condition.kind == condition.kind ? $0.since : nil } ?? now
-            regions[id.rawValue] = Entry(condition: condition, since: since)
-        }
+    package func save(_ entries: [RegionID: Entry]) throws -> Bool {
+        let regions = Dictionary(uniqueKeysWithValues: entries.map { ($0.key.rawValue, $0.value) })
         let data = try Self.encoder.encode(File(version: 1, regions: regions))
         if FileManager.default.contents(atPath: path) == data { return false }
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)

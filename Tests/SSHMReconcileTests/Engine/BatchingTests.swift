@@ -17,7 +17,16 @@ struct BatchingTests {
     }
 
     static func reconciler(_ store: CountingXenStore, _ harness: EngineHarness) -> Reconciler {
-        Reconciler(store: store, hypervisor: harness.hypervisor(), settings: harness.settings(), logger: .quiet)
+        Reconciler(
+            store: store, hypervisor: harness.hypervisor(), settings: harness.settings { $0.batchRegions = 16 },
+            logger: .quiet)
+    }
+
+    @Test(arguments: [(XenStoreBackend.cXenstored, 1), (.oxenstored, 16), (.inMemory, 1)])
+    func sharesTransactionsOnlyOnOxenstored(_ backend: XenStoreBackend, _ expected: Int) async throws {
+        try await EngineHarness.with(backend) { harness in
+            #expect(Executor.batchSize(for: harness.store) == expected)
+        }
     }
 
     @Test(arguments: [XenStoreBackend.inMemory, .oxenstored])
