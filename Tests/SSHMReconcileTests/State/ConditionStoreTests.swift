@@ -11,7 +11,8 @@ struct ConditionStoreTests {
     static let late = Date(timeIntervalSince1970: 1_800_000_600)
 
     @Test func keepsTheTimeOfTheLastChangeOfKindAndNothingElse() {
-        let first = ConditionStore.entries([Build.id("a"): Self.ready, Build.id("b"): Self.ready], previous: [:], now: Self.early)
+        let first = ConditionStore.entries(
+            [Build.id("a"): Self.ready, Build.id("b"): Self.ready], previous: [:], now: Self.early)
         var changedMessage = Self.ready
         changedMessage.message = "its borrower is mapped"
         let second = ConditionStore.entries(
