@@ -100,9 +100,7 @@ package struct ObservationCache: Sendable {
             observation.actual.indexed = indexed
             indexDirty = false
         }
-        for id in stale {
-            try reload(id, into: &observation.actual, reader: reader)
-        }
+        try reload(stale, into: &observation.actual, reader: reader)
         known.formUnion(stale)
         dirty = []
         if !stale.isEmpty { read.append("records=\(stale.count)") }
@@ -111,18 +109,19 @@ package struct ObservationCache: Sendable {
         return (observation, scope)
     }
 
-    private func reload(_ id: RegionID, into actual: inout ActualState, reader: RecordReader) throws {
-        if let old = actual.records[id] {
-            for domid in [old.owner].compactMap({ $0 }) + old.borrowers.keys {
-                actual.roles[RoleNode(domid: domid, id: id)] = nil
+    /// Replaces the records of `ids` and their role nodes with what xenstore holds now.
+    private func reload(_ ids: Set<RegionID>, into actual: inout ActualState, reader: RecordReader) throws {
+        guard !ids.isEmpty else { return }
+        for id in ids {
+            if let old = actual.records.removeValue(forKey: id) {
+                for domid in [old.owner].compactMap({ $0 }) + old.borrowers.keys {
+                    actual.roles[RoleNode(domid: domid, id: id)] = nil
+                }
             }
         }
-        guard let record = try reader.readRecord(id, in: nil) else {
-            actual.records[id] = nil
-            return
-        }
-        actual.records[id] = record
-        actual.roles.merge(try reader.readRoles(of: record)) { _, new in new }
+        let (records, roles) = try reader.readRecords(ids.sorted())
+        actual.records.merge(records) { _, new in new }
+        actual.roles.merge(roles) { _, new in new }
     }
 
     /// The regions a change of the domain list can affect: those whose manifest names a domain (by name or domid)

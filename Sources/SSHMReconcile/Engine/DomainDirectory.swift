@@ -10,17 +10,20 @@ package enum DomainDirectory {
     package static func read(
         hypervisor: any Hypervisor, store: any XenStore, known: DomainTable? = nil
     ) throws -> DomainTable {
-        var domains: [Domain] = []
-        for info in try hypervisor.listDomains() {
-            let name: String?
+        let infos = try hypervisor.listDomains()
+        var names: [DomID: String] = [:]
+        var unnamed: [DomID] = []
+        for info in infos {
             if let previous = known?.domain(info.domid), previous.uuid == info.uuid, previous.name != nil {
-                name = previous.name
+                names[info.domid] = previous.name
             } else {
-                name = try store.read(XenStorePath("/local/domain/\(info.domid)/name"), in: nil).flatMap(sanitized)
+                unnamed.append(info.domid)
             }
-            domains.append(Domain(domid: info.domid, uuid: info.uuid, name: name, isRunning: info.isRunning))
         }
-        return DomainTable(domains)
+        let answers = try store.readMany(unnamed.map { .read(XenStorePath("/local/domain/\($0)/name")) })
+        for (domid, answer) in zip(unnamed, answers) { names[domid] = answer.value.flatMap(sanitized) }
+        return DomainTable(
+            infos.map { Domain(domid: $0.domid, uuid: $0.uuid, name: names[$0.domid], isRunning: $0.isRunning) })
     }
 
     /// A name is data a toolstack wrote, but treat it as hostile anyway: bounded and printable, or none.

@@ -15,6 +15,9 @@ package struct RecordReader {
         self.logger = logger
     }
 
+    /// How many records one batch reads: their requests go out together (``XenStore/readMany(_:)``).
+    static let page = 64
+
     /// Reads everything the planner compares against.
     /// - Parameter declared: ids the manifests declare (read even without an index entry, to find conflicts).
     package func readActual(declared: Set<RegionID>, scanAll: Bool = true) throws -> ActualState {
@@ -22,35 +25,16 @@ package struct RecordReader {
         actual.indexed = try readIndex()
         var ids = actual.indexed.union(declared)
         if scanAll { ids.formUnion(scanRecordIDs()) }
-        for id in ids.sorted() {
-            guard let record = try readRecord(id, in: nil) else { continue }
-            actual.records[id] = record
-            actual.roles.merge(try readRoles(of: record)) { _, new in new }
-        }
+        (actual.records, actual.roles) = try readRecords(ids.sorted())
         return actual
-    }
-
-    /// The role nodes of the record's owner and borrowers that exist.
-    package func readRoles(of record: RegionRecord) throws -> [RoleNode: String] {
-        var roles: [RoleNode: String] = [:]
-        for domid in [record.owner].compactMap({ $0 }) + record.borrowers.keys.sorted() {
-            if let value = try store.read(XenStorePath(RecordPaths.role(domid: domid, id: record.id)), in: nil) {
-                roles[RoleNode(domid: domid, id: record.id)] = value
-            }
-        }
-        return roles
     }
 
     /// Ids in `/tool/sshm-reconcile/index/<xx>/`.
     package func readIndex() throws -> Set<RegionID> {
         let root = XenStorePath(RecordPaths.indexRoot)
-        var ids: Set<RegionID> = []
-        for shard in try store.directory(root, in: nil) ?? [] {
-            for name in try store.directory(root.appending(shard), in: nil) ?? [] {
-                if let id = RegionID(name) { ids.insert(id) }
-            }
-        }
-        return ids
+        let shards = try store.readMany(
+            (try store.directory(root, in: nil) ?? []).map { .directory(root.appending($0)) })
+        return Set(shards.flatMap { $0.children ?? [] }.compactMap(RegionID.init))
     }
 
     /// Every record id under `/libxl/static_shm`, or none when the listing fails.
@@ -66,28 +50,81 @@ package struct RecordReader {
         }
     }
 
-    /// Reads one record; `nil` when `/libxl/static_shm/<id>` does not exist.
-    package func readRecord(_ id: RegionID, in tx: XenStoreTransaction?) throws -> RegionRecord? {
-        let base = XenStorePath(RecordPaths.record(id))
-        guard let children = try store.directory(base, in: tx) else { return nil }
-        var raw = RawRecord()
-        let present = Set(children)
-        for name in RecordCodec.headerFields where present.contains(name) {
-            if let value = try store.read(base.appending(name), in: tx) { raw.fields[name] = value }
-        }
-        raw.borrowersKey = ["slaves", "borrowers"].first(where: present.contains)
-        if let key = raw.borrowersKey {
-            let directory = base.appending(key)
-            for child in try store.directory(directory, in: tx) ?? [] {
-                var leaves: [String: String] = [:]
-                for name in RecordCodec.borrowerFields {
-                    if let value = try store.read(directory.appending(child).appending(name), in: tx) {
-                        leaves[name] = value
+    /// Reads the records of `ids` that exist, and the role nodes of their owners and borrowers that exist.
+    ///
+    /// A page of records at a time, in four batches (``XenStore/readMany(_:)``), each built from the answers of the
+    /// one before: the records' listings; their header leaves and borrower listings; the borrowers' leaves; the role
+    /// nodes. Outside any transaction, like separate reads.
+    package func readRecords(
+        _ ids: [RegionID]
+    ) throws -> (records: [RegionID: RegionRecord], roles: [RoleNode: String]) {
+        var records: [RegionID: RegionRecord] = [:]
+        var roles: [RoleNode: String] = [:]
+        for start in stride(from: 0, to: ids.count, by: Self.page) {
+            let page = ids[start..<min(start + Self.page, ids.count)]
+            let listings = try store.readMany(page.map { .directory(XenStorePath(RecordPaths.record($0))) })
+            var raws: [(id: RegionID, raw: RawRecord)] = []
+            var leaves = Batch<(record: Int, name: String)>()
+            var entries = Batch<Int>()
+            for (id, listing) in zip(page, listings) {
+                guard let children = listing.children else { continue }
+                let base = XenStorePath(RecordPaths.record(id))
+                let present = Set(children)
+                var raw = RawRecord()
+                raw.borrowersKey = ["slaves", "borrowers"].first(where: present.contains)
+                for name in RecordCodec.headerFields where present.contains(name) {
+                    leaves.add(.read(base.appending(name)), for: (raws.count, name))
+                }
+                if let key = raw.borrowersKey { entries.add(.directory(base.appending(key)), for: raws.count) }
+                raws.append((id, raw))
+            }
+            for ((record, name), answer) in try leaves.answers(from: store) {
+                raws[record].raw.fields[name] = answer.value
+            }
+            var borrowerLeaves = Batch<(record: Int, child: String, name: String)>()
+            for (record, answer) in try entries.answers(from: store) {
+                let (id, raw) = raws[record]
+                guard let key = raw.borrowersKey else { continue }
+                for child in answer.children ?? [] {
+                    raws[record].raw.borrowers[child] = [:]
+                    let entry = XenStorePath(RecordPaths.record(id)).appending(key).appending(child)
+                    for name in RecordCodec.borrowerFields {
+                        borrowerLeaves.add(.read(entry.appending(name)), for: (record, child, name))
                     }
                 }
-                raw.borrowers[child] = leaves
+            }
+            for ((record, child, name), answer) in try borrowerLeaves.answers(from: store) {
+                raws[record].raw.borrowers[child]?[name] = answer.value
+            }
+            var roleNodes = Batch<RoleNode>()
+            for (id, raw) in raws {
+                let record = RecordCodec.decode(id: id, raw)
+                records[id] = record
+                for domid in [record.owner].compactMap({ $0 }) + record.borrowers.keys.sorted() {
+                    roleNodes.add(
+                        .read(XenStorePath(RecordPaths.role(domid: domid, id: id))), for: RoleNode(domid: domid, id: id)
+                    )
+                }
+            }
+            for (node, answer) in try roleNodes.answers(from: store) {
+                if let value = answer.value { roles[node] = value }
             }
         }
-        return RecordCodec.decode(id: id, raw)
+        return (records, roles)
+    }
+}
+
+/// Queries to send together, each with what its answer is for.
+private struct Batch<Key> {
+    private var keys: [Key] = []
+    private var queries: [XenStoreQuery] = []
+
+    mutating func add(_ query: XenStoreQuery, for key: Key) {
+        keys.append(key)
+        queries.append(query)
+    }
+
+    func answers(from store: any XenStore) throws -> Zip2Sequence<[Key], [XenStoreAnswer]> {
+        zip(keys, try store.readMany(queries))
     }
 }

@@ -69,6 +69,34 @@ package struct XenStoreWatchEvent: Hashable, Sendable {
     }
 }
 
+/// One read of a batch given to ``XenStore/readMany(_:)``.
+package enum XenStoreQuery: Hashable, Sendable {
+    case read(XenStorePath)
+    case directory(XenStorePath)
+
+    package var path: XenStorePath {
+        switch self {
+        case .read(let path), .directory(let path): path
+        }
+    }
+}
+
+/// The answer to one ``XenStoreQuery``: what ``XenStore/read(_:in:)`` or ``XenStore/directory(_:in:)`` would return.
+package enum XenStoreAnswer: Hashable, Sendable {
+    case value(String?)
+    case children([String]?)
+
+    /// The value read; `nil` for a missing node or a directory answer.
+    package var value: String? {
+        if case .value(let value) = self { value } else { nil }
+    }
+
+    /// The children listed; `nil` for a missing node or a read answer.
+    package var children: [String]? {
+        if case .children(let children) = self { children } else { nil }
+    }
+}
+
 /// The xenstore database, as the reconciler needs it.
 ///
 /// Every method **blocks** until the daemon answers: call them from a ``BlockingExecutor`` thread, never from
@@ -116,6 +144,10 @@ package protocol XenStore: AnyObject, Sendable {
     /// Lists a directory that may be too large for one reply (a listing of every region id), in a way that
     /// cannot break this store's connection. Returns `nil` if the node does not exist.
     func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]?
+
+    /// Answers reads and listings outside any transaction, in order, exactly as the same calls one by one would
+    /// (they are not a snapshot either). A store may send them together to save round trips.
+    func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer]
 }
 
 extension XenStore {
@@ -124,5 +156,18 @@ extension XenStore {
     /// Stores without such a failure mode list directly.
     package func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]? {
         try directory(path, in: nil)
+    }
+
+    /// One call per query.
+    package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] { try readOneByOne(queries) }
+
+    /// ``readMany(_:)`` as one call per query, for stores that cannot send them together.
+    package func readOneByOne(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+        try queries.map { query in
+            switch query {
+            case .read(let path): .value(try read(path, in: nil))
+            case .directory(let path): .children(try directory(path, in: nil))
+            }
+        }
     }
 }

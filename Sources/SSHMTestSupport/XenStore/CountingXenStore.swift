@@ -55,6 +55,11 @@ package final class CountingXenStore: XenStore {
     package func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]? {
         try count { try base.directoryOnThrowawayHandle(path) }
     }
+    /// Counts each query as a request, and passes the batch on whole (so that a pipelining store still pipelines).
+    package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+        counts.withLock { $0.requests += queries.count }
+        return try base.readMany(queries)
+    }
     package func permissions(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [XenStorePermission]? {
         try count { try base.permissions(path, in: tx) }
     }

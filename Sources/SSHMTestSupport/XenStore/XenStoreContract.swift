@@ -83,6 +83,31 @@ package enum XenStoreContract {
         #expect(try fixture.store.directory(fixture.root.appending("telemetry").appending("size"), in: nil) == [])
     }
 
+    /// `readMany` answers each query as the same call alone would, in order: values (the empty one too), listings,
+    /// and `nil` for missing nodes, mixed in one batch.
+    package static func readManyAnswersLikeSeparateCalls(_ fixture: XenStoreFixture) throws {
+        let record = fixture.root.appending("record")
+        try fixture.store.write(record.appending("size"), "0x1000", in: nil)
+        try fixture.store.write(record.appending("prot"), "", in: nil)
+        try fixture.store.write(record.appending("slaves").appending("3").appending("state"), "mapped", in: nil)
+        let queries: [XenStoreQuery] = [
+            .read(record.appending("size")), .directory(record), .read(record.appending("prot")),
+            .read(record.appending("missing")), .directory(record.appending("size")),
+            .directory(fixture.root.appending("missing")),
+            .read(record.appending("slaves").appending("3").appending("state")),
+        ]
+        let answers = try fixture.store.readMany(queries)
+        #expect(answers.count == queries.count)
+        #expect(answers[0] == .value("0x1000"))
+        #expect(answers[1].children?.sorted() == ["prot", "size", "slaves"])
+        #expect(answers[2] == .value(""))
+        #expect(answers[3] == .value(nil))
+        #expect(answers[4] == .children([]))
+        #expect(answers[5] == .children(nil))
+        #expect(answers[6] == .value("mapped"))
+        #expect(try fixture.store.readMany([]) == [])
+    }
+
     /// Permissions round-trip (`n0`, then `n0 r5`); nodes created later inherit their parent's.
     package static func permissionsRoundTrip(_ fixture: XenStoreFixture) throws {
         let node = fixture.root.appending("record")

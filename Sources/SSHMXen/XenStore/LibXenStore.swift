@@ -30,6 +30,9 @@ package final class LibXenStore: XenStore {
     private let logger: Logger
     private let connection: Mutex<Connection>
     private let watches: WatchConnection
+    /// The connection ``readMany(_:)`` pipelines on (opened on first use; dropped after any error, as it may then
+    /// hold unread replies).
+    private let pipeline = Mutex<XenStoreWireConnection?>(nil)
 
     private init(socketPath: String?, handle: XenStoreHandle, logger: Logger) {
         self.socketPath = socketPath
@@ -49,6 +52,7 @@ package final class LibXenStore: XenStore {
     /// Closes both connections and finishes ``watchEvents``. Later calls throw `.unavailable`. Idempotent.
     package func close() {
         watches.close()
+        pipeline.withLock { $0 = nil }
         connection.withLock { connection in
             connection.isClosed = true
             connection.handle = nil
@@ -182,6 +186,32 @@ package final class LibXenStore: XenStore {
             throw XenStoreError(operation: "xs_directory", path: path, errno: error)
         }
         return takeStringList(list, count: count)
+    }
+
+    /// Sends the reads together over a wire connection of its own (``XenStoreWireConnection``): one round trip per
+    /// window of 128 instead of one per read. A connection that fails is dropped and the batch retried once on a new
+    /// one (reads can be repeated). On the xenbus device, where the kernel sits between us and the daemon, the reads
+    /// go one by one.
+    package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+        let socket = try XenStoreSocket.daemonSocket(socketPath: socketPath)
+        guard !queries.isEmpty, XenStoreSocket.isSocket(socket) else { return try readOneByOne(queries) }
+        return try pipeline.withLock { pipeline throws -> [XenStoreAnswer] in
+            var retried = false
+            while true {
+                do {
+                    let wire = try pipeline ?? XenStoreWireConnection(socketPath: socket)
+                    pipeline = wire
+                    return try wire.readMany(queries)
+                } catch let error as XenStoreError {
+                    pipeline = nil
+                    guard error.code == .unavailable, !retried else { throw error }
+                    logger.info(
+                        "xenstore connection lost; reconnecting and retrying once",
+                        metadata: ["xenstore.operation": "\(error.operation)", "xenstore.errno": "\(error.errno)"])
+                    retried = true
+                }
+            }
+        }
     }
 
     // MARK: - Calls and reconnection

@@ -5,19 +5,24 @@ import SSHMReconcile
     import Glibc
 #endif
 
-/// A short-lived connection that speaks the xenstore wire protocol itself, for the one request libxenstore 4.17
-/// cannot survive: a directory listing longer than 4096 bytes.
+/// A connection that speaks the xenstore wire protocol itself, for what libxenstore 4.17 cannot do: survive a
+/// directory listing longer than 4096 bytes, and send many reads without waiting for each answer.
 ///
 /// The C xenstored answers such a listing with E2BIG and pages it with `XS_DIRECTORY_PART`. oxenstored has no
 /// `XS_DIRECTORY_PART` (ENOSYS) and sends the whole list in one reply over the 4096-byte payload limit, which
 /// libxenstore rejects by closing its connection. This connection accepts replies of any size up to
 /// ``maxReplyLength`` and pages when the daemon asks for it, so it lists large directories on both daemons.
-struct XenStoreWireConnection: ~Copyable {
+///
+/// One owner closes the socket (`deinit`). After any thrown error the connection may hold unread replies: drop it.
+final class XenStoreWireConnection {
     /// Largest reply accepted: far above any directory this tool lists (10,000 region ids of 128 bytes are 1.3 MB).
     static let maxReplyLength = 64 << 20
+    /// Most requests ``readMany(_:)`` has in flight. Both daemons answer a connection's requests in order and,
+    /// past their limits on outstanding requests, only stop reading further input; a window this small (~10 KB)
+    /// fits the socket's buffer, so writing it never waits for the daemon to answer.
+    static let window = 128
 
     private let fd: Int32
-    private let socketPath: String
 
     /// Connects to the daemon's unix socket.
     init(socketPath: String) throws {
@@ -45,15 +50,13 @@ struct XenStoreWireConnection: ~Copyable {
             throw Self.error("connect", socketPath, error)
         }
         self.fd = fd
-        self.socketPath = socketPath
     }
 
     deinit { close(fd) }
 
     /// Lists `path`'s children. Returns `nil` if the node does not exist.
     func directory(_ path: XenStorePath) throws -> [String]? {
-        let reply = try request(XS_DIRECTORY, payload: Self.nulTerminated(path.rawValue), path: path)
-        switch reply {
+        switch try request(XS_DIRECTORY, payload: Self.nulTerminated(path.rawValue), path: path) {
         case .success(let body):
             return Self.strings(in: body[...])
         case .failure(let error) where error.errno == ENOENT:
@@ -63,6 +66,44 @@ struct XenStoreWireConnection: ~Copyable {
         case .failure(let error):
             throw error
         }
+    }
+
+    /// Sends the queries a window at a time, each window in one write, and reads the answers as they come.
+    func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+        var answers: [XenStoreAnswer] = []
+        answers.reserveCapacity(queries.count)
+        var start = queries.startIndex
+        while start < queries.endIndex {
+            let window = queries[start..<min(start + Self.window, queries.endIndex)]
+            var bytes: [UInt8] = []
+            for (requestID, query) in zip(UInt32(0)..., window) {
+                bytes += Self.message(Self.type(of: query), requestID: requestID, payload: query.path.rawValue)
+            }
+            try bytes.withUnsafeBytes { try writeAll($0, operation: "XS_READ", path: window[start].path) }
+            // A listing too long for one reply is paged once the window's replies are all read.
+            var paged: [Int] = []
+            for (requestID, query) in zip(UInt32(0)..., window) {
+                let type = Self.type(of: query)
+                let operation = Self.name(of: type)
+                let (header, body) = try receive(operation: operation, path: query.path)
+                guard header.req_id == requestID, header.type == type.rawValue || header.type == XS_ERROR.rawValue
+                else { throw XenStoreError(code: .other, operation: operation, path: query.path, errno: EPROTO) }
+                let error = header.type == XS_ERROR.rawValue ? Self.errnoValue(in: body) : nil
+                switch (query, error) {
+                case (.read, nil): answers.append(.value(String(decoding: body, as: UTF8.self)))
+                case (.directory, nil): answers.append(.children(Self.strings(in: body[...])))
+                case (.read, ENOENT): answers.append(.value(nil))
+                case (.directory, ENOENT): answers.append(.children(nil))
+                case (.directory, E2BIG):
+                    paged.append(answers.count)
+                    answers.append(.children(nil))
+                case (_, let error?): throw XenStoreError(operation: operation, path: query.path, errno: error)
+                }
+            }
+            for index in paged { answers[index] = .children(try directory(queries[index].path)) }
+            start = window.endIndex
+        }
+        return answers
     }
 
     /// `XS_DIRECTORY_PART` paging, as libxenstore does it: each part starts with the node's generation; a changed
@@ -97,11 +138,22 @@ struct XenStoreWireConnection: ~Copyable {
     private func request(
         _ type: xsd_sockmsg_type, payload: [UInt8], path: XenStorePath
     ) throws -> Result<[UInt8], XenStoreError> {
-        let operation = type == XS_DIRECTORY ? "XS_DIRECTORY" : "XS_DIRECTORY_PART"
+        let operation = Self.name(of: type)
         var header = xsd_sockmsg(type: type.rawValue, req_id: 0, tx_id: 0, len: UInt32(payload.count))
         try withUnsafeBytes(of: &header) { try writeAll($0, operation: operation, path: path) }
         try payload.withUnsafeBytes { try writeAll($0, operation: operation, path: path) }
+        let (reply, body) = try receive(operation: operation, path: path)
+        if reply.type == XS_ERROR.rawValue {
+            return .failure(XenStoreError(operation: operation, path: path, errno: Self.errnoValue(in: body)))
+        }
+        guard reply.type == type.rawValue else {
+            throw XenStoreError(code: .other, operation: operation, path: path, errno: EPROTO)
+        }
+        return .success(body)
+    }
 
+    /// Reads one reply: its header and body.
+    private func receive(operation: String, path: XenStorePath) throws -> (xsd_sockmsg, [UInt8]) {
         var reply = xsd_sockmsg()
         try withUnsafeMutableBytes(of: &reply) { try readAll($0, operation: operation, path: path) }
         guard Int(reply.len) <= Self.maxReplyLength else {
@@ -109,14 +161,7 @@ struct XenStoreWireConnection: ~Copyable {
         }
         var body = [UInt8](repeating: 0, count: Int(reply.len))
         try body.withUnsafeMutableBytes { try readAll($0, operation: operation, path: path) }
-        if reply.type == XS_ERROR.rawValue {
-            let name = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
-            return .failure(XenStoreError(operation: operation, path: path, errno: Self.errnoValue(named: name)))
-        }
-        guard reply.type == type.rawValue else {
-            throw XenStoreError(code: .other, operation: operation, path: path, errno: EPROTO)
-        }
-        return .success(body)
+        return (reply, body)
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer, operation: String, path: XenStorePath) throws {
@@ -151,19 +196,41 @@ struct XenStoreWireConnection: ~Copyable {
 
     private static func nulTerminated(_ text: String) -> [UInt8] { Array(text.utf8) + [0] }
 
+    /// A request outside any transaction whose payload is one NUL-terminated string.
+    private static func message(_ type: xsd_sockmsg_type, requestID: UInt32, payload: String) -> [UInt8] {
+        let body = nulTerminated(payload)
+        let header = xsd_sockmsg(type: type.rawValue, req_id: requestID, tx_id: 0, len: UInt32(body.count))
+        return withUnsafeBytes(of: header) { Array($0) } + body
+    }
+
+    private static func type(of query: XenStoreQuery) -> xsd_sockmsg_type {
+        switch query {
+        case .read: XS_READ
+        case .directory: XS_DIRECTORY
+        }
+    }
+
+    private static func name(of type: xsd_sockmsg_type) -> String {
+        switch type {
+        case XS_READ: "XS_READ"
+        case XS_DIRECTORY: "XS_DIRECTORY"
+        default: "XS_DIRECTORY_PART"
+        }
+    }
+
     /// NUL-terminated names, as xenstore lists them.
     private static func strings(in bytes: ArraySlice<UInt8>) -> [String] {
         bytes.split(separator: 0, omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The errno for an error name of the wire protocol (`xsd_errors`); oxenstored also sends `EQUOTA`.
-    private static func errnoValue(named name: String) -> Int32 {
+    /// The errno an `XS_ERROR` reply names (`xsd_errors`); oxenstored also sends `EQUOTA`.
+    private static func errnoValue(in body: [UInt8]) -> Int32 {
         let known: [String: Int32] = [
             "EINVAL": EINVAL, "EACCES": EACCES, "EEXIST": EEXIST, "EISDIR": EISDIR, "ENOENT": ENOENT,
             "ENOMEM": ENOMEM, "ENOSPC": ENOSPC, "EIO": EIO, "ENOTEMPTY": ENOTEMPTY, "ENOSYS": ENOSYS,
             "EROFS": EROFS, "EBUSY": EBUSY, "EAGAIN": EAGAIN, "EISCONN": EISCONN, "E2BIG": E2BIG, "EPERM": EPERM,
             "EQUOTA": EDQUOT,
         ]
-        return known[name] ?? EINVAL
+        return known[String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)] ?? EINVAL
     }
 }

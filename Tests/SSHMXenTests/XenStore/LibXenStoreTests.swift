@@ -149,6 +149,56 @@ struct LibXenStoreTests {
         #expect(try store.read(root.appending("k1999"), in: nil) == "v")
     }
 
+    /// A batch of 1,203 queries crosses ten windows of the pipeline and holds a listing over 4096 bytes (paged by the
+    /// C daemon, one oversized reply from oxenstored): every answer is what the call alone gives, and the request
+    /// connection is untouched.
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func readManyAnswersLargeBatchesAcrossWindows(_ daemon: XenstoredSandbox.Daemon) async throws {
+        let sandbox = try XenstoredSandbox.current(daemon)
+        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        defer { store.close() }
+        let root = XenStorePath("/sshm-test/read-many-\(daemon.rawValue)")
+        try fill(root, children: 1200, using: store)
+        try store.write(root.appending("k7"), "seven", in: nil)
+        defer { try? store.remove(root, in: nil) }
+
+        let reads = (0..<1200).map { XenStoreQuery.read(root.appending("k\($0)")) }
+        let queries =
+            [.directory(root)] + reads + [.read(root.appending("missing")), .directory(root.appending("gone"))]
+        let answers = try store.readMany(queries)
+        #expect(answers.count == 1203)
+        #expect(Set(answers[0].children ?? []) == Set((0..<1200).map { "k\($0)" }))
+        #expect(answers[1...1200].filter { $0 == .value("v") }.count == 1199)
+        #expect(answers[8] == .value("seven"))
+        #expect(answers[1201] == .value(nil))
+        #expect(answers[1202] == .children(nil))
+        #expect(try store.read(root.appending("k1"), in: nil) == "v")
+    }
+
+    /// The pipeline's connection dies with the daemon: the next batch reconnects and is retried once, with a log line.
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func readManyReconnectsAfterTheDaemonRestarts(_ daemon: XenstoredSandbox.Daemon) async throws {
+        try await XenstoredSandbox.withPrivate(daemon) { sandboxes in
+            let log = InMemoryLogHandler()
+            let store = try LibXenStore.open(
+                socketPath: sandboxes[0].socketPath, logger: Logger(label: "test") { _ in log })
+            defer { store.close() }
+            try store.write("/sshm-test/value", "1", in: nil)
+            #expect(try store.readMany([.read("/sshm-test/value")]) == [.value("1")])
+
+            try await sandboxes[0].restart()
+
+            // The restarted daemon is empty; only the batch has talked to it yet.
+            #expect(
+                try store.readMany([.read("/sshm-test/value"), .directory("/sshm-test")]) == [
+                    .value(nil), .children(nil),
+                ])
+            #expect(log.entries.contains { $0.message.description.contains("reconnecting and retrying once") })
+            try store.write("/sshm-test/value", "2", in: nil)
+            #expect(try store.readMany([.read("/sshm-test/value")]) == [.value("2")])
+        }
+    }
+
     private func fill(_ root: XenStorePath, children: Int, using store: LibXenStore) throws {
         for index in 0..<children { try store.write(root.appending("k\(index)"), "v", in: nil) }
     }

@@ -35,6 +35,11 @@ struct XenStoreContractTests {
     }
 
     @Test(arguments: XenStoreBackend.allCases)
+    func readManyAnswersLikeSeparateCalls(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.readManyAnswersLikeSeparateCalls($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
     func permissionsRoundTrip(_ backend: XenStoreBackend) async throws {
         try await backend.withFixture { try XenStoreContract.permissionsRoundTrip($0) }
     }
