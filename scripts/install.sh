@@ -9,8 +9,9 @@
 #   --destdir DIR         [DESTDIR]     stage under DIR: paths inside files stay as if installed, no systemctl
 #   --sysconfdir DIR      [SYSCONFDIR]  default /etc: DIR/sshm.d, DIR/default/sshm-reconcile
 #   --unitdir DIR         [UNITDIR]     default PREFIX/lib/systemd/system
-#   --binary PATH                       install this binary instead of building .build/<configuration>/sshm-reconcile
-#   --configuration debug|release  [CONFIGURATION]  build configuration (default release)
+#   --binary PATH                       install this binary instead of building one
+#   --configuration debug|release  [CONFIGURATION]  build configuration (default release: built with the Swift
+#                                       runtime linked in, in .build-static/, so the host needs no Swift libraries)
 #   --help-dir DIR                      man pages and completions already made by `scripts/gen-help DIR`
 #
 # Installed: the binary, sshm-reconcile.service, sshm-reconcile-once.{service,timer}, the tmpfiles.d entry for
@@ -28,6 +29,7 @@ sysconfdir=${SYSCONFDIR:-/etc}
 unitdir=${UNITDIR:-}
 binary=""
 help_dir=""
+gen_help_static=()
 work=""
 configuration=${CONFIGURATION:-release}
 action=install
@@ -183,12 +185,20 @@ find_binary() {
         [ -x "$binary" ] || die "--binary $binary is not an executable file"
         return 0
     fi
-    binary=$root/.build/$configuration/sshm-reconcile
+    # Release: the Swift runtime linked in, so that the binary runs on a host without the toolchain's libraries
+    # (and its daemon's resident memory is less than half); in a build directory of its own, so that switching
+    # between the two kinds of build never rebuilds everything.
+    local build=(swift build --package-path "$root" -c "$configuration" -Xswiftc -warnings-as-errors) scratch=$root/.build
+    if [ "$configuration" = release ]; then
+        scratch=$root/.build-static
+        build+=(--static-swift-stdlib --scratch-path "$scratch")
+        gen_help_static=(--static)
+    fi
+    binary=$scratch/$configuration/sshm-reconcile
     if command -v swift >/dev/null 2>&1; then
-        # Always: an incremental build is quick, and an old binary must not be installed with new man pages. The
-        # flags are those of `make build`, which scripts/gen-help's plugin build uses too: one build, not two.
+        # Always: an incremental build is quick, and an old binary must not be installed with new man pages.
         note "building sshm-reconcile ($configuration)"
-        swift build --package-path "$root" -c "$configuration" -Xswiftc -warnings-as-errors --product sshm-reconcile
+        "${build[@]}" --product sshm-reconcile
     elif [ -x "$binary" ]; then
         note "no Swift toolchain: installing the existing $binary"
     else
@@ -204,7 +214,8 @@ do_install() {
 
     if [ -z "$help_dir" ]; then
         help_dir=$work/help
-        "$root/scripts/gen-help" --binary "$binary" --configuration "$configuration" "$help_dir"
+        "$root/scripts/gen-help" --binary "$binary" --configuration "$configuration" \
+            ${gen_help_static[@]+"${gen_help_static[@]}"} "$help_dir"
     fi
     [ -d "$help_dir/completions" ] || die "no completions in $help_dir: make it with scripts/gen-help $help_dir"
 

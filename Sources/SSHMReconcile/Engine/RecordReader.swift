@@ -1,6 +1,10 @@
 import Logging
 import SSHMCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reads region records, the index and role nodes through the xenstore port.
 ///
 /// Records are found through the sharded index and the declared ids, which keeps every listing small; the full
@@ -64,8 +68,7 @@ package struct RecordReader {
             let page = ids[start..<min(start + Self.page, ids.count)]
             let listings = try store.readMany(page.map { .directory(XenStorePath(RecordPaths.record($0))) })
             var raws: [(id: RegionID, raw: RawRecord)] = []
-            var leaves = Batch<(record: Int, name: String)>()
-            var entries = Batch<Int>()
+            var headers = Batch<HeaderAnswer>()
             for (id, listing) in zip(page, listings) {
                 guard let children = listing.children else { continue }
                 let base = XenStorePath(RecordPaths.record(id))
@@ -73,23 +76,27 @@ package struct RecordReader {
                 var raw = RawRecord()
                 raw.borrowersKey = ["slaves", "borrowers"].first(where: present.contains)
                 for name in RecordCodec.headerFields where present.contains(name) {
-                    leaves.add(.read(base.appending(name)), for: (raws.count, name))
+                    headers.add(.read(base.appending(name)), for: .field(record: raws.count, name: name))
                 }
-                if let key = raw.borrowersKey { entries.add(.directory(base.appending(key)), for: raws.count) }
+                if let key = raw.borrowersKey {
+                    headers.add(.directory(base.appending(key)), for: .entries(record: raws.count))
+                }
                 raws.append((id, raw))
             }
-            for ((record, name), answer) in try leaves.answers(from: store) {
-                raws[record].raw.fields[name] = answer.value
-            }
             var borrowerLeaves = Batch<(record: Int, child: String, name: String)>()
-            for (record, answer) in try entries.answers(from: store) {
-                let (id, raw) = raws[record]
-                guard let key = raw.borrowersKey else { continue }
-                for child in answer.children ?? [] {
-                    raws[record].raw.borrowers[child] = [:]
-                    let entry = XenStorePath(RecordPaths.record(id)).appending(key).appending(child)
-                    for name in RecordCodec.borrowerFields {
-                        borrowerLeaves.add(.read(entry.appending(name)), for: (record, child, name))
+            for (key, answer) in try headers.answers(from: store) {
+                switch key {
+                case .field(let record, let name):
+                    raws[record].raw.fields[name] = answer.value
+                case .entries(let record):
+                    let (id, raw) = raws[record]
+                    guard let key = raw.borrowersKey else { continue }
+                    for child in answer.children ?? [] {
+                        raws[record].raw.borrowers[child] = [:]
+                        let entry = XenStorePath(RecordPaths.record(id)).appending(key).appending(child)
+                        for name in RecordCodec.borrowerFields {
+                            borrowerLeaves.add(.read(entry.appending(name)), for: (record, child, name))
+                        }
                     }
                 }
             }
@@ -114,6 +121,12 @@ package struct RecordReader {
     }
 }
 
+/// What an answer of a record's second batch is for.
+private enum HeaderAnswer {
+    case field(record: Int, name: String)
+    case entries(record: Int)
+}
+
 /// Queries to send together, each with what its answer is for.
 private struct Batch<Key> {
     private var keys: [Key] = []
@@ -125,6 +138,11 @@ private struct Batch<Key> {
     }
 
     func answers(from store: any XenStore) throws -> Zip2Sequence<[Key], [XenStoreAnswer]> {
-        zip(keys, try store.readMany(queries))
+        let answers = try store.readMany(queries)
+        guard answers.count == queries.count else {
+            throw XenStoreError(
+                code: .other, operation: "readMany", path: queries.first?.path, errno: EPROTO)
+        }
+        return zip(keys, answers)
     }
 }

@@ -11,7 +11,8 @@ import Synchronization
 /// The production ``XenStore``: libxenstore 4.17, talking to xenstored over its unix socket (or the xenbus device).
 ///
 /// Every call blocks for one round trip (~40 µs); run them on a ``BlockingExecutor``. One request handle serves all
-/// calls, one at a time; watches have their own handle and thread (``WatchConnection``).
+/// calls, one at a time; watches have their own handle and thread (``WatchConnection``); ``readMany(_:)`` sends its
+/// reads together on a third connection that speaks the wire protocol itself (``XenStoreWireConnection``).
 ///
 /// A connection that dies (EBADF, EPIPE, ECONNRESET: the daemon restarted, or oxenstored sent a reply over 4096 bytes,
 /// which libxenstore answers by closing its socket) is reopened on the same socket, and a call outside a transaction
@@ -30,15 +31,24 @@ package final class LibXenStore: XenStore {
     private let logger: Logger
     private let connection: Mutex<Connection>
     private let watches: WatchConnection
+    /// The daemon's unix socket, for ``readMany(_:)``; `nil` on the xenbus device.
+    private let pipelineSocket: String?
     /// The connection ``readMany(_:)`` pipelines on (opened on first use; dropped after any error, as it may then
     /// hold unread replies).
-    private let pipeline = Mutex<XenStoreWireConnection?>(nil)
+    private let pipeline = Mutex(Pipeline())
+
+    private struct Pipeline {
+        var connection: XenStoreWireConnection?
+        var isClosed = false
+    }
 
     private init(socketPath: String?, handle: XenStoreHandle, logger: Logger) {
         self.socketPath = socketPath
         self.logger = logger
         self.connection = Mutex(Connection(handle: handle))
         self.watches = WatchConnection(socketPath: socketPath, logger: logger)
+        let socket = try? XenStoreSocket.daemonSocket(socketPath: socketPath)
+        self.pipelineSocket = socket.flatMap { XenStoreSocket.isSocket($0) ? $0 : nil }
     }
 
     deinit { watches.close() }
@@ -52,7 +62,10 @@ package final class LibXenStore: XenStore {
     /// Closes both connections and finishes ``watchEvents``. Later calls throw `.unavailable`. Idempotent.
     package func close() {
         watches.close()
-        pipeline.withLock { $0 = nil }
+        pipeline.withLock { pipeline in
+            pipeline.isClosed = true
+            pipeline.connection = nil
+        }
         connection.withLock { connection in
             connection.isClosed = true
             connection.handle = nil
@@ -189,25 +202,34 @@ package final class LibXenStore: XenStore {
     }
 
     /// Sends the reads together over a wire connection of its own (``XenStoreWireConnection``): one round trip per
-    /// window of 128 instead of one per read. A connection that fails is dropped and the batch retried once on a new
-    /// one (reads can be repeated). On the xenbus device, where the kernel sits between us and the daemon, the reads
-    /// go one by one.
+    /// window of up to 128 instead of one per read. A connection that fails is dropped, and a batch that failed on
+    /// a connection that had worked before is retried once on a new one (reads can be repeated). On the xenbus
+    /// device, where the kernel sits between us and the daemon, the reads go one by one.
     package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
-        let socket = try XenStoreSocket.daemonSocket(socketPath: socketPath)
-        guard !queries.isEmpty, XenStoreSocket.isSocket(socket) else { return try readOneByOne(queries) }
+        guard !queries.isEmpty, let socket = pipelineSocket else { return try readOneByOne(queries) }
         return try pipeline.withLock { pipeline throws -> [XenStoreAnswer] in
             var retried = false
             while true {
+                guard !pipeline.isClosed else {
+                    throw XenStoreError(code: .unavailable, operation: "XS_READ", path: queries[0].path, errno: EBADF)
+                }
+                let reused = pipeline.connection != nil
                 do {
-                    let wire = try pipeline ?? XenStoreWireConnection(socketPath: socket)
-                    pipeline = wire
+                    let wire = try pipeline.connection ?? XenStoreWireConnection(socketPath: socket)
+                    pipeline.connection = wire
                     return try wire.readMany(queries)
                 } catch let error as XenStoreError {
-                    pipeline = nil
-                    guard error.code == .unavailable, !retried else { throw error }
+                    pipeline.connection = nil
+                    guard error.code == .unavailable else { throw error }
+                    watches.checkConnection()
+                    guard reused, !retried else { throw error }
                     logger.info(
                         "xenstore connection lost; reconnecting and retrying once",
-                        metadata: ["xenstore.operation": "\(error.operation)", "xenstore.errno": "\(error.errno)"])
+                        metadata: [
+                            "xenstore.operation": "\(error.operation)",
+                            "xenstore.path": "\(error.path?.rawValue ?? "")",
+                            "xenstore.errno": "\(error.errno)",
+                        ])
                     retried = true
                 }
             }

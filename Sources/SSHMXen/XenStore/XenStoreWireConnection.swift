@@ -17,10 +17,12 @@ import SSHMReconcile
 final class XenStoreWireConnection {
     /// Largest reply accepted: far above any directory this tool lists (10,000 region ids of 128 bytes are 1.3 MB).
     static let maxReplyLength = 64 << 20
-    /// Most requests ``readMany(_:)`` has in flight. Both daemons answer a connection's requests in order and,
-    /// past their limits on outstanding requests, only stop reading further input; a window this small (~10 KB)
-    /// fits the socket's buffer, so writing it never waits for the daemon to answer.
+    /// Most requests ``readMany(_:)`` has in flight: below oxenstored's `quota-maxoutstanding` (1024), past which it
+    /// stops reading a connection until its replies are taken (the C daemon has no such limit for sockets).
     static let window = 128
+    /// Most bytes of requests in flight: well inside a unix socket's send buffer (~200 KB), so that writing a window
+    /// never waits for the daemon to answer, even with long paths.
+    static let windowBytes = 64 << 10
 
     private let fd: Int32
 
@@ -74,12 +76,18 @@ final class XenStoreWireConnection {
         answers.reserveCapacity(queries.count)
         var start = queries.startIndex
         while start < queries.endIndex {
-            let window = queries[start..<min(start + Self.window, queries.endIndex)]
             var bytes: [UInt8] = []
-            for (requestID, query) in zip(UInt32(0)..., window) {
-                bytes += Self.message(Self.type(of: query), requestID: requestID, payload: query.path.rawValue)
+            var end = start
+            while end < queries.endIndex, end - start < Self.window, end == start || bytes.count < Self.windowBytes {
+                let query = queries[end]
+                bytes += Self.message(
+                    Self.type(of: query), requestID: UInt32(end - start), payload: query.path.rawValue)
+                end += 1
             }
-            try bytes.withUnsafeBytes { try writeAll($0, operation: "XS_READ", path: window[start].path) }
+            let window = queries[start..<end]
+            try bytes.withUnsafeBytes {
+                try writeAll($0, operation: Self.name(of: Self.type(of: queries[start])), path: queries[start].path)
+            }
             // A listing too long for one reply is paged once the window's replies are all read.
             var paged: [Int] = []
             for (requestID, query) in zip(UInt32(0)..., window) {
@@ -101,7 +109,7 @@ final class XenStoreWireConnection {
                 }
             }
             for index in paged { answers[index] = .children(try directory(queries[index].path)) }
-            start = window.endIndex
+            start = end
         }
         return answers
     }

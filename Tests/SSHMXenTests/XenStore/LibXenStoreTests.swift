@@ -175,6 +175,38 @@ struct LibXenStoreTests {
         #expect(try store.read(root.appending("k1"), in: nil) == "v")
     }
 
+    /// An error in the middle of a window leaves later replies unread: the batch throws, naming the path, and the
+    /// next batch gets its own answers, not the leftovers.
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func readManyErrorMidWindowLeavesNoLeftovers(_ daemon: XenstoredSandbox.Daemon) async throws {
+        let sandbox = try XenstoredSandbox.current(daemon)
+        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        defer { store.close() }
+        let root = XenStorePath("/sshm-test/read-many-error-\(daemon.rawValue)")
+        try store.write(root.appending("a"), "1", in: nil)
+        try store.write(root.appending("b"), "2", in: nil)
+        defer { try? store.remove(root, in: nil) }
+
+        let invalid = root.appending("not a valid name")
+        let error = #expect(throws: XenStoreError.self) {
+            try store.readMany([.read(root.appending("a")), .read(invalid), .read(root.appending("b"))])
+        }
+        #expect(error?.path == invalid)
+        #expect(error?.code == .invalidArgument)
+        #expect(
+            try store.readMany([.read(root.appending("b")), .read(root.appending("a"))]) == [.value("2"), .value("1")])
+    }
+
+    /// A closed store's batches fail like its other calls.
+    @Test func readManyOnAClosedStoreIsUnavailable() async throws {
+        let sandbox = try XenstoredSandbox.current(.c)
+        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        #expect(try store.readMany([.read("/")]).count == 1)
+        store.close()
+        let error = #expect(throws: XenStoreError.self) { try store.readMany([.read("/")]) }
+        #expect(error?.code == .unavailable)
+    }
+
     /// The pipeline's connection dies with the daemon: the next batch reconnects and is retried once, with a log line.
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func readManyReconnectsAfterTheDaemonRestarts(_ daemon: XenstoredSandbox.Daemon) async throws {
