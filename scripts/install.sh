@@ -29,7 +29,6 @@ sysconfdir=${SYSCONFDIR:-/etc}
 unitdir=${UNITDIR:-}
 binary=""
 help_dir=""
-gen_help_static=()
 work=""
 configuration=${CONFIGURATION:-release}
 action=install
@@ -192,7 +191,6 @@ find_binary() {
     if [ "$configuration" = release ]; then
         scratch=$root/.build-static
         build+=(--static-swift-stdlib --scratch-path "$scratch")
-        gen_help_static=(--static)
     fi
     binary=$scratch/$configuration/sshm-reconcile
     if command -v swift >/dev/null 2>&1; then
@@ -214,8 +212,9 @@ do_install() {
 
     if [ -z "$help_dir" ]; then
         help_dir=$work/help
-        "$root/scripts/gen-help" --binary "$binary" --configuration "$configuration" \
-            ${gen_help_static[@]+"${gen_help_static[@]}"} "$help_dir"
+        # The man pages come from swift-argument-parser's plugin, which builds the package its own way (`swift
+        # package` takes no --static-swift-stdlib): a second build, in .build, the one `make build` makes.
+        "$root/scripts/gen-help" --binary "$binary" --configuration "$configuration" "$help_dir"
     fi
     [ -d "$help_dir/completions" ] || die "no completions in $help_dir: make it with scripts/gen-help $help_dir"
 

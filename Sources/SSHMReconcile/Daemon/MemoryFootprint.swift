@@ -11,7 +11,11 @@ import Foundation
 /// - Start-up and a full pass touch much of the program's code; the kernel's fault-around maps 64 KiB around each
 ///   touched page, so after start-up most of the text is resident although an idle daemon runs a few pages of it.
 ///   `MADV_PAGEOUT` on the program's own executable mappings drops those pages; what is used faults back in from
-///   the page cache. (Measured with 1,000 regions: 29 MB resident before, 14–20 MB after and in steady state.)
+///   the page cache.
+///
+/// The daemon does both after a big pass, and after small ones once it has been quiet for a while. Measured with
+/// 1,000 regions after 200 events, idle (`Benchmarks/daemon/run --static`): 28.6 MB resident when only big passes
+/// trimmed, 18 MB with the quiet trim.
 enum MemoryFootprint {
     private typealias Trim = @convention(c) (Int) -> Int32
 

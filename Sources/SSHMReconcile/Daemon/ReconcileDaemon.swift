@@ -154,6 +154,10 @@ package final class ReconcileDaemon: Service {
         var counted = false
         var lastSave: ContinuousClock.Instant?
         var flushTask: Task<Void, Never>?
+        /// Passes have run since memory was last handed back, the last of them ending at `lastPass`.
+        var untrimmed = false
+        var lastPass = ContinuousClock.now
+        var trimTask: Task<Void, Never>?
         var retryTask: Task<Void, Never>?
         /// The wake-up of a rate-limited domain rescan.
         var rescanTask: Task<Void, Never>?
@@ -171,8 +175,11 @@ package final class ReconcileDaemon: Service {
         while !wake.shutdown {
             var triggers = wake
             triggers.flush = false
+            triggers.trim = false
+            if wake.trim { state.trimTask = nil }
             if triggers.isEmpty {
                 flush(&state, to: conditions)
+                trimWhenQuiet(&state)
                 wake = await nextWakeups()
                 continue
             }
@@ -188,6 +195,7 @@ package final class ReconcileDaemon: Service {
             }
             await pass(&state, planEverything: wake.config || wake.reload || wake.retry, since: wake.since)
             flush(&state, to: conditions)
+            trimWhenQuiet(&state)
             if !ready {
                 ready = true
                 notifier.notify("READY=1")
@@ -198,9 +206,27 @@ package final class ReconcileDaemon: Service {
         state.retryTask?.cancel()
         state.rescanTask?.cancel()
         state.flushTask?.cancel()
+        state.trimTask?.cancel()
         state.lastSave = nil
         flush(&state, to: conditions)
         conditionWriter.sync {}
+    }
+
+    /// How long the daemon must have been quiet before small passes' memory is handed back (see ``MemoryFootprint``):
+    /// long enough that a burst of events does not pay for it, short enough that an idle daemon is small.
+    static let quietBeforeTrim: Duration = .seconds(2)
+
+    /// Hands memory back once no pass has run for ``quietBeforeTrim``; until then, checks again when it is up.
+    private func trimWhenQuiet(_ state: inout LoopState) {
+        guard state.untrimmed else { return }
+        let quiet = ContinuousClock.now - state.lastPass
+        if quiet >= Self.quietBeforeTrim {
+            MemoryFootprint.dropColdCode()
+            MemoryFootprint.releaseFreeHeap()
+            state.untrimmed = false
+        } else if state.trimTask == nil {
+            state.trimTask = wakeUp(after: Self.quietBeforeTrim - quiet) { $0.trim = true }
+        }
     }
 
     /// Writes the conditions file when they changed, at most once a second (it holds every region: writing it on
@@ -306,12 +332,16 @@ package final class ReconcileDaemon: Service {
             }
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
-            // After a big pass (start-up, a resync, a large change), hand memory back; small passes leave little
-            // and should stay quick (malloc_trim walks the heap).
+            // After a big pass (start-up, a resync, a large change), hand memory back; small passes should stay
+            // quick (malloc_trim walks the heap), so theirs goes back once the daemon has been quiet for a while.
             if refreshed.lastRefresh == "full" || report.plan.actions.count > 100 {
                 MemoryFootprint.dropColdCode()
                 MemoryFootprint.releaseFreeHeap()
+                state.untrimmed = false
+            } else {
+                state.untrimmed = true
             }
+            state.lastPass = ContinuousClock.now
             logger.debug(
                 "pass done",
                 metadata: [

@@ -14,6 +14,8 @@ package struct Wakeups: Sendable, Equatable {
     package var retry = false
     /// Time to write the conditions file (its writes are spaced out).
     package var flush = false
+    /// Time to see whether the daemon has been quiet long enough to hand memory back.
+    package var trim = false
     package var shutdown = false
     /// When the first of these wakeups was posted (for the daemon's debug log: how long an event waited).
     package var since: ContinuousClock.Instant?
@@ -101,6 +103,7 @@ extension Wakeups {
         resync = resync || other.resync
         retry = retry || other.retry
         flush = flush || other.flush
+        trim = trim || other.trim
         shutdown = shutdown || other.shutdown
         since = [since, other.since].compactMap { $0 }.min()
     }
