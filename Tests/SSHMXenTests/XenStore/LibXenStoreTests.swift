@@ -20,15 +20,19 @@ struct LibXenStoreTests {
         #expect(error?.description.contains("/nonexistent/sshm-test/socket") == true)
     }
 
+    /// Single calls and batches alike, also once the batches' own connection was open.
     @Test func closedStoreIsUnavailable() throws {
-        let store = try LibXenStore.open(socketPath: XenstoredSandbox.current(.c).socketPath, logger: .quiet)
+        let store = try openStore(.c)
+        #expect(try store.readMany([.read("/")]).count == 1)
         store.close()
         let error = #expect(throws: XenStoreError.self) { try store.read("/tool/xenstored", in: nil) }
         #expect(error?.code == .unavailable)
+        let batchError = #expect(throws: XenStoreError.self) { try store.readMany([.read("/")]) }
+        #expect(batchError?.code == .unavailable)
     }
 
     @Test func errorsNameTheCallAndThePath() throws {
-        let store = try LibXenStore.open(socketPath: XenstoredSandbox.current(.c).socketPath, logger: .quiet)
+        let store = try openStore(.c)
         defer { store.close() }
         let error = #expect(throws: XenStoreError.self) { try store.write("/bad//path", "x", in: nil) }
         #expect(error?.code == .invalidArgument)
@@ -114,8 +118,7 @@ struct LibXenStoreTests {
     /// daemon pages the same listing.
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func oversizedListingBreaksOnlyOneCall(_ daemon: XenstoredSandbox.Daemon) async throws {
-        let sandbox = try XenstoredSandbox.current(daemon)
-        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        let store = try openStore(daemon)
         defer { store.close() }
         let root = XenStorePath("/sshm-test/oversized-\(daemon.rawValue)")
         try fill(root, children: 1200, using: store)
@@ -133,8 +136,7 @@ struct LibXenStoreTests {
 
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func throwawayHandleListsTwoThousandChildren(_ daemon: XenstoredSandbox.Daemon) async throws {
-        let sandbox = try XenstoredSandbox.current(daemon)
-        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        let store = try openStore(daemon)
         defer { store.close() }
         let root = XenStorePath("/sshm-test/throwaway-\(daemon.rawValue)")
         try fill(root, children: 2000, using: store)
@@ -154,8 +156,7 @@ struct LibXenStoreTests {
     /// connection is untouched.
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func readManyAnswersLargeBatchesAcrossWindows(_ daemon: XenstoredSandbox.Daemon) async throws {
-        let sandbox = try XenstoredSandbox.current(daemon)
-        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        let store = try openStore(daemon)
         defer { store.close() }
         let root = XenStorePath("/sshm-test/read-many-\(daemon.rawValue)")
         try fill(root, children: 1200, using: store)
@@ -179,8 +180,7 @@ struct LibXenStoreTests {
     /// next batch gets its own answers, not the leftovers.
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func readManyErrorMidWindowLeavesNoLeftovers(_ daemon: XenstoredSandbox.Daemon) async throws {
-        let sandbox = try XenstoredSandbox.current(daemon)
-        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
+        let store = try openStore(daemon)
         defer { store.close() }
         let root = XenStorePath("/sshm-test/read-many-error-\(daemon.rawValue)")
         try store.write(root.appending("a"), "1", in: nil)
@@ -195,16 +195,6 @@ struct LibXenStoreTests {
         #expect(error?.code == .invalidArgument)
         #expect(
             try store.readMany([.read(root.appending("b")), .read(root.appending("a"))]) == [.value("2"), .value("1")])
-    }
-
-    /// A closed store's batches fail like its other calls.
-    @Test func readManyOnAClosedStoreIsUnavailable() async throws {
-        let sandbox = try XenstoredSandbox.current(.c)
-        let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: .quiet)
-        #expect(try store.readMany([.read("/")]).count == 1)
-        store.close()
-        let error = #expect(throws: XenStoreError.self) { try store.readMany([.read("/")]) }
-        #expect(error?.code == .unavailable)
     }
 
     /// The pipeline's connection dies with the daemon: the next batch reconnects and is retried once, with a log line.
@@ -229,6 +219,11 @@ struct LibXenStoreTests {
             try store.write("/sshm-test/value", "2", in: nil)
             #expect(try store.readMany([.read("/sshm-test/value")]) == [.value("2")])
         }
+    }
+
+    /// A store on the suite's daemon.
+    private func openStore(_ daemon: XenstoredSandbox.Daemon) throws -> LibXenStore {
+        try LibXenStore.open(socketPath: XenstoredSandbox.current(daemon).socketPath, logger: .quiet)
     }
 
     private func fill(_ root: XenStorePath, children: Int, using store: LibXenStore) throws {
