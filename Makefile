@@ -17,10 +17,11 @@ demo: setup
 
 clean:
 	$(SWIFT) package clean
-	rm -rf .build/xenstored-logs
+	rm -rf .build/xenstored-logs .build-static
 
 # Deployment: scripts/install.sh does the work (see its --help); PREFIX, DESTDIR, SYSCONFDIR, UNITDIR and
-# CONFIGURATION (release or debug) reach it through the environment. `make install` builds the binary if missing.
+# CONFIGURATION (release or debug) reach it through the environment. `make install` builds (incrementally) when a
+# Swift toolchain is on PATH, else installs the binary already built.
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 export PREFIX DESTDIR SYSCONFDIR UNITDIR CONFIGURATION

@@ -11,7 +11,7 @@
 #   --unitdir DIR         [UNITDIR]     default PREFIX/lib/systemd/system
 #   --binary PATH                       install this binary instead of building one
 #   --configuration debug|release  [CONFIGURATION]  build configuration (default release: built with the Swift
-#                                       runtime linked in, in .build-static/, so the host needs no Swift libraries)
+#                                       runtime linked in by scripts/build-static, so the host needs no Swift libraries)
 #   --help-dir DIR                      man pages and completions already made by `scripts/gen-help DIR`
 #
 # Installed: the binary, sshm-reconcile.service, sshm-reconcile-once.{service,timer}, the tmpfiles.d entry for
@@ -53,6 +53,7 @@ while [ $# -gt 0 ]; do
 done
 case $prefix in /*) ;; *) die "--prefix must be absolute, not '$prefix'" ;; esac
 case $sysconfdir in /*) ;; *) die "--sysconfdir must be absolute, not '$sysconfdir'" ;; esac
+case $unitdir in '' | /*) ;; *) die "--unitdir must be absolute, not '$unitdir'" ;; esac
 case $configuration in debug|release) ;; *) die "--configuration is debug or release, not '$configuration'" ;; esac
 if [ -n "$destdir" ]; then
     mkdir -p "$destdir"
@@ -86,7 +87,7 @@ load_old_manifest() {
     local kind sum path
     [ -f "$destdir$manifest" ] || return 0
     while read -r kind sum path; do
-        [ -n "$path" ] && old_records[$path]="$kind $sum"
+        if [ -n "$path" ]; then old_records[$path]="$kind $sum"; fi
     done <"$destdir$manifest"
 }
 
@@ -184,19 +185,20 @@ find_binary() {
         [ -x "$binary" ] || die "--binary $binary is not an executable file"
         return 0
     fi
-    # Release: the Swift runtime linked in, so that the binary runs on a host without the toolchain's libraries
-    # (and its daemon's resident memory is less than half); in a build directory of its own, so that switching
-    # between the two kinds of build never rebuilds everything.
-    local build=(swift build --package-path "$root" -c "$configuration" -Xswiftc -warnings-as-errors) scratch=$root/.build
+    # Release: scripts/build-static, whose binary needs no Swift libraries on the host.
     if [ "$configuration" = release ]; then
-        scratch=$root/.build-static
-        build+=(--static-swift-stdlib --scratch-path "$scratch")
+        binary=$("$root/scripts/build-static" --print-path)
+    else
+        binary=$root/.build/debug/sshm-reconcile
     fi
-    binary=$scratch/$configuration/sshm-reconcile
     if command -v swift >/dev/null 2>&1; then
         # Always: an incremental build is quick, and an old binary must not be installed with new man pages.
         note "building sshm-reconcile ($configuration)"
-        "${build[@]}" --product sshm-reconcile
+        if [ "$configuration" = release ]; then
+            "$root/scripts/build-static" >/dev/null
+        else
+            swift build --package-path "$root" -c debug -Xswiftc -warnings-as-errors --product sshm-reconcile
+        fi
     elif [ -x "$binary" ]; then
         note "no Swift toolchain: installing the existing $binary"
     else
@@ -213,7 +215,7 @@ do_install() {
     if [ -z "$help_dir" ]; then
         help_dir=$work/help
         # The man pages come from swift-argument-parser's plugin, which builds the package its own way (`swift
-        # package` takes no --static-swift-stdlib): a second build, in .build, the one `make build` makes.
+        # package` takes no --static-swift-stdlib): a second build, in .build/<configuration>.
         "$root/scripts/gen-help" --binary "$binary" --configuration "$configuration" "$help_dir"
     fi
     [ -d "$help_dir/completions" ] || die "no completions in $help_dir: make it with scripts/gen-help $help_dir"
