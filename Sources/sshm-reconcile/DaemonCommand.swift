@@ -58,6 +58,9 @@ struct DaemonCommand: AsyncParsableCommand {
             stateDirectory: options.resolvedStateDir,
             watchLocalDomain: options.hypervisor == .simulated && !noLocalDomainWatch)
         settings.resync = resync.duration
+        // Which daemon serves xenstore does not change under a running daemon: ask once, not on every pass.
+        let store = host.store
+        settings.reconcile.batchRegions = try await host.blocking.run { Executor.batchSize(for: store) }
         if let metricsTextfile {
             settings.afterPass = { MetricsTextfile.write(registry, to: metricsTextfile, logger: logger) }
         }

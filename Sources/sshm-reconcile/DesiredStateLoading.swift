@@ -2,8 +2,8 @@ import Logging
 import SSHMCore
 
 extension HostOptions {
-    /// Reads and validates the config dir as `plan`, `apply` and `daemon` do (ownership enforced), printing every
-    /// diagnostic to stderr.
+    /// Reads and validates the config dir as `plan`, `apply` and `status` do (ownership enforced), printing every
+    /// diagnostic to stderr unless told not to.
     func loadDesiredState(printDiagnostics: Bool = true) -> DesiredState {
         let desired = ConfigDirectory.load(Self.absolute(configDir), arch: arch, requireSecureOwnership: true)
         if printDiagnostics { Output.diagnostics(desired.diagnostics) }
@@ -13,7 +13,7 @@ extension HostOptions {
     /// The same for the daemon: each diagnostic goes to the log at its severity (so that journald files errors as
     /// errors), with the file as metadata.
     func loadDesiredState(logger: Logger) -> DesiredState {
-        let desired = ConfigDirectory.load(Self.absolute(configDir), arch: arch, requireSecureOwnership: true)
+        let desired = loadDesiredState(printDiagnostics: false)
         for diagnostic in desired.diagnostics {
             let metadata: Logger.Metadata = ["file": "\(diagnostic.file ?? configDir)"]
             switch diagnostic.severity {

@@ -92,6 +92,9 @@ package struct RegionRecord: Hashable, Sendable {
     /// Written by this tool (or adopted by it).
     package var isManaged: Bool { manager == Self.managerName }
 
+    /// The domains with a role node for this region: the owner, then the borrowers in order.
+    package var roleDomids: [DomID] { [owner].compactMap { $0 } + borrowers.keys.sorted() }
+
     /// What `usercnt` must say: the owner plus every borrower whose pages are all mapped.
     package var expectedUsercnt: Int { 1 + borrowers.values.filter { $0.state == .mapped || $0.state == nil }.count }
 }

@@ -15,7 +15,7 @@ package struct DaemonMetrics: Sendable {
     /// Records a pass that ran to its end (some actions may have failed).
     /// - Parameter conditionsChanged: whether any region's condition changed (the per-condition gauges are
     ///   recounted only then).
-    package func record(_ report: PassReport, duration elapsed: Duration, conditionsChanged: Bool = true) {
+    package func record(_ report: PassReport, duration elapsed: Duration, conditionsChanged: Bool) {
         passes.increment()
         duration.recordNanoseconds(
             Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
@@ -26,13 +26,12 @@ package struct DaemonMetrics: Sendable {
             )
             .increment()
         }
-        guard conditionsChanged else {
-            if report.execution.failures.isEmpty { lastSuccess.record(Date().timeIntervalSince1970) }
-            return
-        }
-        let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
-        for kind in ConditionKind.allCases {
-            Gauge(label: "sshm_reconcile_regions", dimensions: [("condition", kind.rawValue)]).record(counts[kind] ?? 0)
+        if conditionsChanged {
+            let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
+            for kind in ConditionKind.allCases {
+                Gauge(label: "sshm_reconcile_regions", dimensions: [("condition", kind.rawValue)]).record(
+                    counts[kind] ?? 0)
+            }
         }
         if report.execution.failures.isEmpty { lastSuccess.record(Date().timeIntervalSince1970) }
     }

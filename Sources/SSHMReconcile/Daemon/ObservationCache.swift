@@ -111,10 +111,9 @@ package struct ObservationCache: Sendable {
 
     /// Replaces the records of `ids` and their role nodes with what xenstore holds now.
     private func reload(_ ids: Set<RegionID>, into actual: inout ActualState, reader: RecordReader) throws {
-        guard !ids.isEmpty else { return }
         for id in ids {
             if let old = actual.records.removeValue(forKey: id) {
-                for domid in [old.owner].compactMap({ $0 }) + old.borrowers.keys {
+                for domid in old.roleDomids {
                     actual.roles[RoleNode(domid: domid, id: id)] = nil
                 }
             }

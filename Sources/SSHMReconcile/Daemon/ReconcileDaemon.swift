@@ -5,10 +5,6 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// What the daemon needs besides its ports.
 package struct DaemonSettings: Sendable {
     package var reconcile: ReconcileSettings
@@ -18,9 +14,6 @@ package struct DaemonSettings: Sendable {
     package var stateDirectory: String
     /// Full re-read of everything, even without events.
     package var resync: Duration = .seconds(300)
-    /// How long to wait for more events before a pass. Zero by default: the first event of a burst starts a pass at
-    /// once, and everything that arrives while it runs is gathered into the next one.
-    package var debounce: Duration = .zero
     /// Also watch `/local/domain`: only in simulation, where "domains" are plain xenstore writes. On a real host that
     /// tree is guest-writable, and no guest may keep the daemon busy.
     package var watchLocalDomain: Bool
@@ -150,13 +143,12 @@ package final class ReconcileDaemon: Service {
         var entries: [RegionID: ConditionStore.Entry]
         /// `entries` changed since the file was last written.
         var unsaved = false
-        /// The per-condition gauges have been set once.
-        var counted = false
         var lastSave: ContinuousClock.Instant?
         var flushTask: Task<Void, Never>?
-        /// Passes have run since memory was last handed back, the last of them ending at `lastPass`.
-        var untrimmed = false
-        var lastPass = ContinuousClock.now
+        /// When the last pass whose memory has not been handed back yet ended.
+        var untrimmedSince: ContinuousClock.Instant?
+        /// That pass was big: hand its memory back at once.
+        var trimNow = false
         var trimTask: Task<Void, Never>?
         var retryTask: Task<Void, Never>?
         /// The wake-up of a rate-limited domain rescan.
@@ -180,7 +172,7 @@ package final class ReconcileDaemon: Service {
             if triggers.isEmpty {
                 flush(&state, to: conditions)
                 trimWhenQuiet(&state)
-                wake = await nextWakeups()
+                wake = await queue.next()
                 continue
             }
             if wake.config || wake.reload { state.desired = settings.loadDesired() }
@@ -190,7 +182,7 @@ package final class ReconcileDaemon: Service {
             }
             state.cache.absorb(wake)
             if rateLimited(wake, &state) {
-                wake = await nextWakeups()
+                wake = await queue.next()
                 continue
             }
             await pass(&state, planEverything: wake.config || wake.reload || wake.retry, since: wake.since)
@@ -201,7 +193,7 @@ package final class ReconcileDaemon: Service {
                 notifier.notify("READY=1")
                 logger.notice("watching xenstore and \(settings.configDirectory)")
             }
-            wake = await nextWakeups()
+            wake = await queue.next()
         }
         state.retryTask?.cancel()
         state.rescanTask?.cancel()
@@ -215,15 +207,20 @@ package final class ReconcileDaemon: Service {
     /// How long the daemon must have been quiet before small passes' memory is handed back (see ``MemoryFootprint``):
     /// long enough that a burst of events does not pay for it, short enough that an idle daemon is small.
     static let quietBeforeTrim: Duration = .seconds(2)
+    /// A pass with more actions than this leaves enough freed memory behind to hand it back at once.
+    static let bigPassActions = 100
 
-    /// Hands memory back once no pass has run for ``quietBeforeTrim``; until then, checks again when it is up.
+    /// Hands memory back after a big pass (start-up, a resync, more than ``bigPassActions`` actions), and after small
+    /// ones once no pass has run for ``quietBeforeTrim``: small passes should stay quick (`malloc_trim` walks the
+    /// heap). Until then, checks again when the time is up.
     private func trimWhenQuiet(_ state: inout LoopState) {
-        guard state.untrimmed else { return }
-        let quiet = ContinuousClock.now - state.lastPass
-        if quiet >= Self.quietBeforeTrim {
+        guard let since = state.untrimmedSince else { return }
+        let quiet = ContinuousClock.now - since
+        if state.trimNow || quiet >= Self.quietBeforeTrim {
             MemoryFootprint.dropColdCode()
             MemoryFootprint.releaseFreeHeap()
-            state.untrimmed = false
+            state.untrimmedSince = nil
+            state.trimNow = false
         } else if state.trimTask == nil {
             state.trimTask = wakeUp(after: Self.quietBeforeTrim - quiet) { $0.trim = true }
         }
@@ -251,16 +248,6 @@ package final class ReconcileDaemon: Service {
                 logger.error("cannot store conditions in \(conditions.path): \(error)")
             }
         }
-    }
-
-    /// Waits for the next event, then gathers the rest of its burst.
-    private func nextWakeups() async -> Wakeups {
-        var wake = await queue.next()
-        if !wake.shutdown, settings.debounce > .zero {
-            try? await Task.sleep(for: settings.debounce)
-            wake.merge(queue.drain())
-        }
-        return wake
     }
 
     /// Domain events may come from guests (a domain rebooting in a loop): rescans are a token bucket.
@@ -315,8 +302,8 @@ package final class ReconcileDaemon: Service {
         let settings = self.settings
         let logger = self.logger
         do {
-            let (report, refreshed, reading) = try await blocking.run {
-                () throws -> (PassReport, ObservationCache, Duration) in
+            let (report, refreshed, reading, fullRead) = try await blocking.run {
+                () throws -> (PassReport, ObservationCache, Duration, Bool) in
                 var cache = cache
                 let start = ContinuousClock.now
                 let (observation, changed) = try cache.refresh(
@@ -328,20 +315,12 @@ package final class ReconcileDaemon: Service {
                 let report = try reconciler.reconcile(
                     desired, observation: observation, previous: previous, scope: planEverything ? nil : changed,
                     hold: hold, shouldStop: { [self] in self.stopping.load(ordering: .relaxed) })
-                return (report, cache, reading)
+                return (report, cache, reading, changed == nil)
             }
             state.cache = refreshed
             state.cache.markChanged(report.execution.ran)
-            // After a big pass (start-up, a resync, a large change), hand memory back; small passes should stay
-            // quick (malloc_trim walks the heap), so theirs goes back once the daemon has been quiet for a while.
-            if refreshed.lastRefresh == "full" || report.plan.actions.count > 100 {
-                MemoryFootprint.dropColdCode()
-                MemoryFootprint.releaseFreeHeap()
-                state.untrimmed = false
-            } else {
-                state.untrimmed = true
-            }
-            state.lastPass = ContinuousClock.now
+            state.untrimmedSince = ContinuousClock.now
+            state.trimNow = state.trimNow || fullRead || report.plan.actions.count > Self.bigPassActions
             logger.debug(
                 "pass done",
                 metadata: [
@@ -355,7 +334,7 @@ package final class ReconcileDaemon: Service {
                 state.unavailable = nil
             }
             logTransitions(from: state.previous, to: report.conditions)
-            let changed = report.conditions != state.previous || state.entries.count != report.conditions.count
+            let changed = report.conditions != state.previous
             if changed {
                 state.entries = ConditionStore.entries(report.conditions, previous: state.entries)
                 state.unsaved = true
@@ -363,8 +342,8 @@ package final class ReconcileDaemon: Service {
             state.previous = report.conditions
             state.backoff.record(report.conditions, ran: report.execution.ran, at: ContinuousClock.now)
             if let due = state.backoff.nextDue { schedule(after: due - ContinuousClock.now, &state) }
-            metrics.record(report, duration: ContinuousClock.now - start, conditionsChanged: changed || !state.counted)
-            state.counted = true
+            // A full read (the first pass among them) recounts the per-condition gauges even when nothing changed.
+            metrics.record(report, duration: ContinuousClock.now - start, conditionsChanged: changed || fullRead)
         } catch {
             metrics.recordFailedPass()
             state.cache.invalidate()

@@ -81,30 +81,4 @@ package final class WakeQueue: Sendable {
             if let ready { continuation.resume(returning: ready) }
         }
     }
-
-    /// Takes whatever is pending without waiting.
-    package func drain() -> Wakeups {
-        state.withLock { state in
-            let batch = state.pending
-            state.pending = Wakeups()
-            return batch
-        }
-    }
-}
-
-extension Wakeups {
-    /// Merges another batch into this one.
-    package mutating func merge(_ other: Wakeups) {
-        for (token, paths) in other.paths { self.paths[token, default: []].formUnion(paths) }
-        overflow = overflow || other.overflow
-        domains = domains || other.domains
-        config = config || other.config
-        reload = reload || other.reload
-        resync = resync || other.resync
-        retry = retry || other.retry
-        flush = flush || other.flush
-        trim = trim || other.trim
-        shutdown = shutdown || other.shutdown
-        since = [since, other.since].compactMap { $0 }.min()
-    }
 }

@@ -97,7 +97,7 @@ package final class Executor {
     /// Regions per batch when the store has cheap large transactions.
     static let largeBatch = 16
 
-    /// Regions per batch (``ReconcileSettings/batchRegions``, or chosen for the daemon: see ``batchSize(for:)``).
+    /// Regions per batch (``ReconcileSettings/batchRegions``, or chosen for the store: see ``batchSize(for:)``).
     package var batchRegions = 1
 
     /// How many regions may share a transaction on `store`. oxenstored's transactions cost a constant per request,
@@ -116,7 +116,9 @@ package final class Executor {
         var requests = 0
         while end < runs.count, end - start < batchRegions, runs[end].isBatchable {
             let update = runs[end].pendingUpdate
-            requests += 6 + 12 + 8 * update.maps.count + 2 * update.edits.count
+            // At most what the region adds to the batch's two transactions: 18 requests for the record itself, 8 per
+            // borrower to map, 2 per other edit (docs/scale.md).
+            requests += 18 + 8 * update.maps.count + 2 * update.edits.count
             if end > start, requests > Self.batchRequests { break }
             end += 1
         }
@@ -154,17 +156,7 @@ package final class Executor {
             throw error
         } catch {
             for (run, slot) in finishing {
-                do {
-                    try runs[run].transaction { record in
-                        try runs[run].writeOutcome(
-                            outcomes[slot], of: updates[slot], created: created[slot], to: record)
-                    }
-                } catch let error as XenStoreError where error.code == .unavailable {
-                    throw error
-                } catch {
-                    runs[run].failAll(
-                        Self.failure(for: error, region: runs[run].id, info: hypervisorInfo, space: space))
-                }
+                try runs[run].finishAlone(outcomes[slot], of: updates[slot], created: created[slot])
             }
         }
     }

@@ -8,7 +8,8 @@ package struct ReconcileSettings: Sendable {
     package var retry: RetryPolicy
     /// List all of `/libxl/static_shm` (on a throwaway handle) to find records whose index entry was lost.
     package var scanAllRecords: Bool
-    /// Regions whose transactions may be shared; `nil` chooses for the daemon (``Executor/batchSize(for:)``).
+    /// Regions whose transactions may be shared; `nil` asks the store on each pass that changes something
+    /// (``Executor/batchSize(for:)``: one listing). The daemon asks once when it starts.
     package var batchRegions: Int?
 
     package init(

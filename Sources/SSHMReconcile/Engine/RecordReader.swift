@@ -1,10 +1,6 @@
 import Logging
 import SSHMCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Reads region records, the index and role nodes through the xenstore port.
 ///
 /// Records are found through the sharded index and the declared ids, which keeps every listing small; the full
@@ -107,7 +103,7 @@ package struct RecordReader {
             for (id, raw) in raws {
                 let record = RecordCodec.decode(id: id, raw)
                 records[id] = record
-                for domid in [record.owner].compactMap({ $0 }) + record.borrowers.keys.sorted() {
+                for domid in record.roleDomids {
                     roleNodes.add(
                         .read(XenStorePath(RecordPaths.role(domid: domid, id: id))), for: RoleNode(domid: domid, id: id)
                     )
@@ -138,11 +134,6 @@ private struct Batch<Key> {
     }
 
     func answers(from store: any XenStore) throws -> Zip2Sequence<[Key], [XenStoreAnswer]> {
-        let answers = try store.readMany(queries)
-        guard answers.count == queries.count else {
-            throw XenStoreError(
-                code: .other, operation: "readMany", path: queries.first?.path, errno: EPROTO)
-        }
-        return zip(keys, answers)
+        zip(keys, try store.readMany(queries))
     }
 }

@@ -34,6 +34,11 @@ struct RegionRun {
         for entry in actions where failures[entry.index] == nil { failures[entry.index] = failure }
     }
 
+    /// Marks every action failed with the condition `error` gives.
+    mutating func failAll(_ error: any Error) {
+        failAll(Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space))
+    }
+
     private mutating func fail(_ index: Int, _ error: any Error) {
         let failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
         if failures[index] == nil { failures[index] = failure }
@@ -66,7 +71,7 @@ struct RegionRun {
         } catch let error as XenStoreError where error.code == .unavailable {
             throw error
         } catch {
-            failAll(Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space))
+            failAll(error)
         }
     }
 
@@ -225,10 +230,23 @@ struct RegionRun {
         return outcome
     }
 
+    /// The final transaction on its own, after a shared one failed: a failure stays with this region.
+    /// - Throws: only when xenstore went away.
+    mutating func finishAlone(_ outcome: MapOutcome, of update: Update, created: Bool) throws {
+        do {
+            try transaction { record in try writeOutcome(outcome, of: update, created: created, to: record) }
+        } catch let error as XenStoreError where error.code == .unavailable {
+            throw error
+        } catch {
+            failAll(error)
+        }
+    }
+
     /// The final transaction's body: mapped borrowers become `mapped`, the intents of the failed ones go, and
     /// `usercnt` counts. A record this pass created for nothing (every borrower refused) leaves no residue.
     func writeOutcome(_ outcome: MapOutcome, of update: Update, created: Bool, to record: RecordWriter) throws {
-        // `created`: the pass made the record, so a refusal of every borrower leaves nothing behind.
+        // Read even when everything goes: an entry another writer added meanwhile then makes the commit conflict
+        // instead of vanishing with the record (oxenstored merges blind writes).
         let present = try record.entryDomids()
         let refusedAll =
             created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count && outcome.allTerminal

@@ -56,4 +56,23 @@ struct BatchingTests {
             #expect(try harness.inconsistencies() == [])
         }
     }
+
+    /// The same for the shared transaction that records the outcomes: the region whose `usercnt` cannot be written
+    /// keeps its intents for the next pass, which completes it.
+    @Test func aRegionThatFailsTheSharedOutcomeTransactionDoesNotTakeTheOthersWithIt() async throws {
+        try await EngineHarness.with(.inMemory) { harness in
+            try TestDomains.create("owner-vm", in: harness.store)
+            try TestDomains.create("borrower-vm", in: harness.store)
+            let counting = CountingXenStore(harness.store, failingWritesUnder: "/libxl/static_shm/r3/usercnt")
+            let desired = Self.regions(8, harness)
+            let report = try Self.reconciler(counting, harness).reconcile(desired, previous: [:])
+            #expect(report.conditions[Build.id("r3")]?.reason == ConditionReason.xenstoreError)
+            for n in [0, 1, 2, 4, 5, 6, 7] { #expect(report.conditions[Build.id("r\(n)")]?.kind == .ready) }
+
+            let next = try Self.reconciler(CountingXenStore(harness.store), harness).reconcile(
+                desired, previous: report.conditions)
+            #expect(next.conditions.values.allSatisfy { $0.kind == .ready })
+            #expect(try harness.inconsistencies() == [])
+        }
+    }
 }
