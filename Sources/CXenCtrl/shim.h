@@ -57,12 +57,6 @@ static inline xentoollog_logger *sshm_capture_logger_base(sshm_capture_logger *c
     return &capture->vtable;
 }
 
-static inline void sshm_capture_logger_clear(sshm_capture_logger *capture)
-{
-    capture->last[0] = '\0';
-    capture->last_errno = -1;
-}
-
 /* How a domain runs, from getdomaininfo. */
 enum sshm_domain_kind { SSHM_DOMAIN_PV = 0, SSHM_DOMAIN_PVH = 1, SSHM_DOMAIN_HVM = 2 };
 

@@ -52,6 +52,9 @@ package struct DomainUUID: Hashable, Comparable, Sendable, CustomStringConvertib
         rawValue = lower
     }
 
+    /// All zeros: what Xen reports for dom0 (and a toolstack for any domain it gave no UUID).
+    package static let zero = DomainUUID(bytes: [UInt8](repeating: 0, count: 16))
+
     /// Builds the canonical form from the 16 bytes of `xen_domain_handle_t`.
     package init(bytes: [UInt8]) {
         precondition(bytes.count == 16, "a domain handle has 16 bytes")

@@ -78,13 +78,12 @@ package struct HypervisorContract {
     }
 
     private func checkDom0(_ domains: [DomainInfo]) -> ContractResult {
-        let zero = DomainUUID(bytes: [UInt8](repeating: 0, count: 16))
         guard let dom0 = domains.first(where: { $0.domid == .dom0 }) else {
             return ContractResult(name: "dom0-listed-with-zero-uuid", passed: false, detail: "dom0 is not listed")
         }
         let duplicates = Dictionary(grouping: domains, by: \.domid).filter { $0.value.count > 1 }.keys
         return ContractResult(
-            name: "dom0-listed-with-zero-uuid", passed: dom0.uuid == zero && duplicates.isEmpty,
+            name: "dom0-listed-with-zero-uuid", passed: dom0.uuid == .zero && duplicates.isEmpty,
             detail: "dom0 uuid \(dom0.uuid), kind \(dom0.kind.rawValue); \(domains.count) domains listed"
                 + (duplicates.isEmpty ? "" : ", listed twice: \(duplicates.sorted().map { "dom\($0)" })"))
     }

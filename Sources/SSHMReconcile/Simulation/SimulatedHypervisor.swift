@@ -7,8 +7,9 @@ import Synchronization
 
 /// A hypervisor for tests, demos and hosts without Xen (DESIGN §5).
 ///
-/// A domain exists exactly while `/local/domain/<domid>` exists in xenstore; its UUID comes from its `vm` node
-/// (`/vm/<uuid>`; dom0 without one has the all-zero UUID). Mappings live in a ``SimulatorStateFile``. It behaves
+/// A domain exists while `/local/domain/<domid>` exists in xenstore, as of the last ``listDomains()`` (a domain
+/// removed after it still maps until the next listing, where Xen would answer ESRCH); its UUID comes from its `vm`
+/// node (`/vm/<uuid>`; dom0 without one has the all-zero UUID). Mappings live in a ``SimulatorStateFile``. It behaves
 /// like the real call where that matters: the page count is truncated to 16 bits, a failed call leaves its
 /// per-page results as garbage, owner frames beyond `memory/static-max` fail with EINVAL, and
 /// `--sim-policy stock` refuses what stock Xen 4.17 refuses.
@@ -71,8 +72,6 @@ package final class SimulatedHypervisor: Hypervisor {
         }
     }
 
-    package static let zeroUUID = DomainUUID("00000000-0000-0000-0000-000000000000")
-
     package func info() throws -> HypervisorInfo {
         HypervisorInfo(kind: "simulated", version: "4.17 (\(policy.rawValue))", arch: .host, isControlDomain: true)
     }
@@ -98,7 +97,7 @@ package final class SimulatedHypervisor: Hypervisor {
 
     private static func uuid(of domid: DomID, _ store: any XenStore) throws -> DomainUUID? {
         let vm = try store.read(XenStorePath("/local/domain/\(domid)/vm"), in: nil)
-        guard let vm else { return domid == .dom0 ? zeroUUID : nil }
+        guard let vm else { return domid == .dom0 ? .zero : nil }
         guard vm.hasPrefix("/vm/") else { return nil }
         return DomainUUID(vm.dropFirst(4))
     }

@@ -20,17 +20,13 @@ final class CaptureLogger {
     /// The pointer libxenctrl logs through; valid while this object lives.
     var logger: UnsafeMutablePointer<xentoollog_logger> { sshm_capture_logger_base(storage) }
 
-    /// The last message of level warning or above since ``clear()``, e.g.
+    /// The last message of level warning or above, e.g.
     /// `xencall: Could not obtain handle on privileged command interface`.
     var lastMessage: String? {
-        let text = withUnsafeBytes(of: storage.pointee.last) { bytes in
-            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        let text = XenIdentity.string(fromCharArray: storage.pointee.last)
         return text.isEmpty ? nil : text
     }
 
     /// The errno libxenctrl attached to the last message, if any.
     var lastErrno: Int32? { storage.pointee.last_errno > 0 ? storage.pointee.last_errno : nil }
-
-    func clear() { sshm_capture_logger_clear(storage) }
 }

@@ -11,8 +11,8 @@ import Synchronization
 
 /// The ``Hypervisor`` port on libxenctrl: the only owner of an `xc_interface`, closed when this object goes away.
 ///
-/// Every call runs under one lock, so that `errno` and the captured log message belong to the call that just
-/// returned. Calls block in the hypervisor: use them from a ``BlockingExecutor`` thread.
+/// Calls run one at a time under a lock: they share the one capture logger. Each reads `errno` on its own thread
+/// right after the call. Calls block in the hypervisor: use them from a ``BlockingExecutor`` thread.
 package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
     // @unchecked: the handle and the logger are used only under `lock`, and freed only in deinit.
     private let xch: OpaquePointer
@@ -22,9 +22,6 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
 
     /// Domains asked for per `xc_domain_getinfolist` call.
     static let listBatch: UInt32 = 64
-    /// Fills `errs[]` before each map call. Only a call that returns 0 writes them; after a whole-call failure
-    /// libxenctrl still copies its bounce buffer back (see ``PhysmapBatch``), so they are never read then.
-    static let errsSentinel: Int32 = 0x5A5A_5A5A
 
     /// Where the running kernel says whether it is the control domain.
     static let procCapabilitiesPath = "/proc/xen/capabilities"
@@ -58,10 +55,9 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
         return LibXenCtrl(xch: xch, capture: capture, logger: logger)
     }
 
-    /// Runs one libxenctrl call under the lock with `errno` and the capture cleared; returns its result and `errno`.
+    /// Runs one libxenctrl call under the lock with `errno` cleared; returns its result and `errno`.
     private func call<T>(_ body: (OpaquePointer) -> T) -> (result: T, errno: Int32) {
         lock.withLock { _ in
-            capture.clear()
             errno = 0
             let result = body(xch)
             return (result, errno)
@@ -83,9 +79,11 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
         defer { raw.deallocate() }
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         let capsRC = call { sshm_xen_capabilities($0, raw.bindMemory(to: xen_capabilities_info_t.self, capacity: 1)) }
-        let capabilities = String(
-            decoding: UnsafeRawBufferPointer(start: raw, count: size).prefix { $0 != 0 }, as: UTF8.self)
-        let arch = capsRC.result >= 0 ? XenIdentity.arch(capabilities: capabilities) ?? .host : .host
+        guard capsRC.result >= 0 else {
+            throw HypervisorError(operation: "xc_version(XENVER_capabilities)", errno: capsRC.errno)
+        }
+        let capabilities = XenIdentity.string(fromCharArray: raw.load(as: xen_capabilities_info_t.self))
+        let arch = XenIdentity.arch(capabilities: capabilities) ?? .host
         let procCapabilities = (try? String(contentsOfFile: Self.procCapabilitiesPath, encoding: .utf8)) ?? ""
         return HypervisorInfo(
             kind: "xen",
@@ -144,7 +142,8 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
         let gfns = borrowerGFN...(borrowerGFN + UInt64(count) - 1)
         var idxs = (0..<UInt64(count)).map { xen_ulong_t(ownerGFN + $0) }
         var gpfns = (0..<UInt64(count)).map { xen_pfn_t(borrowerGFN + $0) }
-        var errs = [Int32](repeating: Self.errsSentinel, count: count)
+        // Written by Xen when the call returns 0, and read only then (see ``PhysmapBatch``).
+        var errs = [Int32](repeating: 0, count: count)
         let answer = call { xch in
             idxs.withUnsafeMutableBufferPointer { idxs in
                 gpfns.withUnsafeMutableBufferPointer { gpfns in

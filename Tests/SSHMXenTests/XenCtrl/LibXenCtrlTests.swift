@@ -20,7 +20,7 @@ struct LibXenCtrlTests {
 
     @Test func runningPVDom0IsPV() throws {
         let dom0 = try #require(LibXenCtrl.domainInfo(Self.info(domid: 0, flags: 0xFFFF_0020)))
-        #expect(dom0 == DomainInfo(domid: .dom0, uuid: DomainUUID(bytes: [UInt8](repeating: 0, count: 16)), kind: .pv))
+        #expect(dom0 == DomainInfo(domid: .dom0, uuid: .zero, kind: .pv))
     }
 
     @Test func blockedHAPGuestWithoutEmulatedPICIsPVH() throws {
