@@ -78,6 +78,9 @@ struct SelftestHypervisor: AsyncParsableCommand {
                 "--probe \(probe): write BORROWER:OWNER:SPACE[:call=ERRNO|pages=ERRNO], "
                     + "e.g. pv-b:pv-a:foreign:call=EACCES.")
         }
+        for domain in unmapProbe where ProbeSpec.domain(domain) == nil {
+            throw ValidationError("--unmap-probe \(domain): give a domain name or domid, e.g. pvh-owner.")
+        }
     }
 
     func run() async throws {
@@ -90,7 +93,7 @@ struct SelftestHypervisor: AsyncParsableCommand {
         }
         let host = try await Host.open(options, logger: logger)
         let specs = probes.compactMap(ProbeSpec.init(parsing:))
-        let unmapRefs = unmapProbe.map { DomID(decimal: $0).map(DomainRef.id) ?? .name($0) }
+        let unmapRefs = unmapProbe.compactMap(ProbeSpec.domain)
         let hypervisorChoice = options.hypervisor
         let (ownerGFN, borrowerGFN, pages) = (ownerGfn.value, borrowerGfn.value, pages)
         let (missing, expectControl) = (DomID(unchecked: missingDomain), !notControlDomain)

@@ -79,11 +79,11 @@ package struct ProbeSpec: Hashable, Sendable {
     /// Parses the spec; `nil` when it does not follow the grammar above.
     package init?(parsing text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3 || parts.count == 4, !parts[0].isEmpty, !parts[1].isEmpty,
-            let space = MapSpace(rawValue: parts[2])
+        guard parts.count == 3 || parts.count == 4, let borrower = Self.domain(parts[0]),
+            let owner = Self.domain(parts[1]), let space = MapSpace(rawValue: parts[2])
         else { return nil }
-        borrower = Self.domain(parts[0])
-        owner = Self.domain(parts[1])
+        self.borrower = borrower
+        self.owner = owner
         self.space = space
         guard parts.count == 4 else {
             expectation = .maps
@@ -98,9 +98,8 @@ package struct ProbeSpec: Hashable, Sendable {
         }
     }
 
-    private static func domain(_ text: String) -> DomainRef {
-        DomID(decimal: text).map(DomainRef.id) ?? .name(text)
-    }
+    /// A domain as a manifest names it (``DomainGrammar``): a domid or a name; `nil` for anything else.
+    package static func domain(_ text: String) -> DomainRef? { try? DomainGrammar.parse(text).get() }
 
     /// The errnos a hypervisor answers map calls with, by name.
     static let errnoNames: [String: Int32] = [
