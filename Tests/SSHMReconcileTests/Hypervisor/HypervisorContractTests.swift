@@ -12,10 +12,8 @@ import Testing
 /// The Hypervisor contract against the simulator, with the domains and answers the system tier sees on real Xen
 /// (docs/system-test.md): the same checks then run in a real dom0 through `sshm-reconcile selftest hypervisor`.
 struct HypervisorContractTests {
-    /// dom0, two PV domUs and two PVH domUs (domids 1-4), written the way libxl writes them.
-    static func host() throws -> InMemoryXenStore {
-        let store = InMemoryXenStore()
-        try store.write("/local/domain/0/name", "Domain-0", in: nil)
+    /// Two PV domUs and two PVH domUs (domids 1-4) beside dom0, written the way libxl writes them.
+    static func addDomains(to store: some DomainIntroducing) throws {
         for (domid, name, type) in [(1, "pv-a", "pv"), (2, "pv-b", "pv"), (3, "pvh-c", "pvh"), (4, "pvh-d", "pvh")] {
             try TestDomains.create(
                 name, domid: Build.domid(UInt32(domid)), uuid: Build.uuid(UInt64(0xA0 + domid)), memoryKiB: 131_072,
@@ -23,29 +21,27 @@ struct HypervisorContractTests {
             // The simulator's stock policy tells PV from PVH by the toolstack's record of the type.
             try store.write(XenStorePath("/libxl/\(domid)/type"), type, in: nil)
         }
-        return store
     }
 
-    /// Runs the contract against a fresh simulator in a temporary state directory, removed afterwards.
+    /// Runs the contract against a fresh simulator on the engine harness's store and state directory.
     static func run(
         policy: SimulatedHypervisor.Policy, _ specs: [String], unmapProbes: [UInt32] = [0, 4]
-    ) throws -> [ContractResult] {
-        var template = Array((NSTemporaryDirectory() + "sshm-contract-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) }
+    ) async throws -> [ContractResult] {
+        try await EngineHarness.with(.inMemory) { harness in
+            try addDomains(to: harness.store)
+            let hypervisor = harness.hypervisor(policy: policy)
+            let domains = try DomainDirectory.read(hypervisor: hypervisor, store: harness.store)
+            let probes = try specs.map { spec in
+                try #require(ProbeSpec(parsing: spec)?.resolve(in: domains), "\(spec)")
+            }
+            let environment = ContractEnvironment(
+                ownerGFN: 0x100, borrowerGFN: 0x100_0000, pages: 4, probes: probes,
+                unmapProbes: unmapProbes.map(Build.domid))
+            let results = HypervisorContract(hypervisor: hypervisor, store: harness.store, environment: environment)
+                .run()
+            #expect(hypervisor.mappings.totalPages == 0, "the contract leaves nothing mapped")
+            return results
         }
-        let directory = try #require(created)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try host()
-        let hypervisor = SimulatedHypervisor(store: store, stateFile: directory + "/simulated.json", policy: policy)
-        let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
-        let probes = try specs.map { spec in try #require(ProbeSpec(parsing: spec)?.resolve(in: domains), "\(spec)") }
-        let environment = ContractEnvironment(
-            ownerGFN: 0x100, borrowerGFN: 0x100_0000, pages: 4, probes: probes,
-            unmapProbes: unmapProbes.map(Build.domid))
-        let results = HypervisorContract(hypervisor: hypervisor, store: store, environment: environment).run()
-        #expect(hypervisor.mappings.totalPages == 0, "the contract leaves nothing mapped")
-        return results
     }
 
     /// What stock Xen 4.17 answered under QEMU (DESIGN §9), probe by probe.
@@ -54,22 +50,23 @@ struct HypervisorContractTests {
         "pvh-d:pvh-c:share:pages=EINVAL", "0:pvh-c:foreign", "Domain-0:pvh-c:share:pages=EINVAL",
     ]
 
-    @Test func simulatorUnderTheStockPolicyAnswersLikeStockXen() throws {
-        let results = try Self.run(policy: .stock, Self.stockProbes)
+    @Test func simulatorUnderTheStockPolicyAnswersLikeStockXen() async throws {
+        let results = try await Self.run(policy: .stock, Self.stockProbes)
         #expect(results.filter { !$0.passed }.map(\.description) == [])
         // info, dom0, uuids, 2 unmap probes, 6 probes, missing domain
         #expect(results.count == 12)
         #expect(results.contains { $0.name == "map-unmap-round-trip dom0<-dom3 foreign" && $0.passed })
     }
 
-    @Test func simulatorUnderThePermissivePolicyMapsDomUToDomU() throws {
-        let results = try Self.run(policy: .permissive, ["pvh-d:pvh-c:share", "pv-b:pv-a:foreign", "0:pvh-c:foreign"])
+    @Test func simulatorUnderThePermissivePolicyMapsDomUToDomU() async throws {
+        let results = try await Self.run(
+            policy: .permissive, ["pvh-d:pvh-c:share", "pv-b:pv-a:foreign", "0:pvh-c:foreign"])
         #expect(results.filter { !$0.passed }.map(\.description) == [])
         #expect(results.count == 9)
     }
 
-    @Test func aWrongExpectationFailsItsCheck() throws {
-        let results = try Self.run(policy: .stock, ["pv-b:pv-a:foreign", "pvh-d:pvh-c:foreign:pages=EINVAL"])
+    @Test func aWrongExpectationFailsItsCheck() async throws {
+        let results = try await Self.run(policy: .stock, ["pv-b:pv-a:foreign", "pvh-d:pvh-c:foreign:pages=EINVAL"])
         let failed = results.filter { !$0.passed }.map(\.name)
         #expect(
             failed == [
@@ -78,15 +75,17 @@ struct HypervisorContractTests {
             ])
     }
 
-    @Test func unmappingOnAPVBorrowerIsNotAnUnmapProbe() throws {
-        let results = try Self.run(policy: .stock, [], unmapProbes: [2])
+    @Test func unmappingOnAPVBorrowerIsNotAnUnmapProbe() async throws {
+        let results = try await Self.run(policy: .stock, [], unmapProbes: [2])
         let probe = try #require(results.first { $0.name.hasPrefix("unmap-of-unmapped") })
         #expect(!probe.passed)
         #expect(probe.detail.contains("EACCES") || probe.detail.contains("errno 13"))
     }
 
     @Test func aListedDomainWhoseVMNodeDisagreesFailsTheUUIDCheck() throws {
-        let store = try Self.host()
+        let store = InMemoryXenStore()
+        try TestDomains.createDom0(in: store)
+        try Self.addDomains(to: store)
         try store.write("/local/domain/2/vm", "/vm/\(Build.uuid(0xBAD))", in: nil)
         let hypervisor = FixedDomainsHypervisor(domains: [
             DomainInfo(domid: .dom0, uuid: Build.uuid(0)), DomainInfo(domid: Build.domid(1), uuid: Build.uuid(0xA1)),
