@@ -127,7 +127,8 @@ struct Planner {
             return
         }
         let owner: Domain
-        switch domains.resolve(region.owner.domain) {
+        let resolution = domains.resolve(region.owner.domain)
+        switch resolution {
         case .found(let domain):
             owner = domain
         case .missing, .ambiguous(_):
@@ -136,9 +137,9 @@ struct Planner {
             // owner's name and the recorded owner is one of them is it left alone until the name is unique.
             if let existing {
                 let recorded = existing.owner.flatMap { domains.isAlive($0, uuid: existing.ownerUUID) ? $0 : nil }
-                if case .ambiguous(let ids) = domains.resolve(region.owner.domain), let recorded, ids.contains(recorded)
-                {
-                } else {
+                let heldByNamesake =
+                    if case .ambiguous(let ids) = resolution, let recorded { ids.contains(recorded) } else { false }
+                if !heldByNamesake {
                     let why =
                         recorded == nil
                         ? "owner \(region.owner.domain) is gone"

@@ -128,14 +128,14 @@ package struct ObservationCache: Sendable {
     static func regions(
         affectedBy old: DomainTable, _ new: DomainTable, desired: DesiredState, actual: ActualState
     ) -> Set<RegionID> {
-        let before = Dictionary(uniqueKeysWithValues: old.all.map { ($0.domid, $0) })
-        let after = Dictionary(uniqueKeysWithValues: new.all.map { ($0.domid, $0) })
+        guard old != new else { return [] }
         var domids: Set<DomID> = []
         var names: Set<String> = []
-        for domid in Set(before.keys).union(after.keys) where before[domid] != after[domid] {
+        for domid in Set(old.all.map(\.domid)).union(new.all.map(\.domid)) where old.domain(domid) != new.domain(domid)
+        {
             domids.insert(domid)
-            if let name = before[domid]?.name { names.insert(name) }
-            if let name = after[domid]?.name { names.insert(name) }
+            if let name = old.domain(domid)?.name { names.insert(name) }
+            if let name = new.domain(domid)?.name { names.insert(name) }
         }
         guard !domids.isEmpty else { return [] }
         func touched(_ reference: DomainRef) -> Bool {
