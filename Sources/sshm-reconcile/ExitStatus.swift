@@ -13,8 +13,7 @@ enum ExitStatus {
 
     /// The status of `apply` (and `--once`, and one daemon pass).
     static func afterApply(desired: DesiredState, conditions: [RegionID: RegionCondition]) -> Int32 {
-        if conditions.values.contains(where: { $0.kind == .degraded && $0.reason == ConditionReason.retriesExhausted })
-        {
+        if conditions.values.contains(where: { $0.kind == .degraded && $0.reason == .retriesExhausted }) {
             return temporary
         }
         if desired.hasErrors { return dataError }

@@ -202,7 +202,7 @@ struct RegionPlanner {
         actions.append(Action(kind: kind, region: id, dialect: dialect, subject: subject, detail: detail, steps: steps))
     }
 
-    private func condition(_ kind: ConditionKind, _ reason: String, _ message: String) -> RegionCondition {
+    private func condition(_ kind: ConditionKind, _ reason: ConditionReason, _ message: String) -> RegionCondition {
         RegionCondition(kind, reason: reason, message: message, source: region.source)
     }
 

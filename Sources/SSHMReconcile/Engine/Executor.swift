@@ -3,12 +3,12 @@ import SSHMCore
 
 /// Why an action did not complete, as a region condition will say it.
 package struct ActionFailure: Error, Hashable, Sendable {
-    package var reason: String
+    package var reason: ConditionReason
     package var message: String
     /// Terminal failures are not retried until the input changes; the others are (Degraded).
     package var isTerminal: Bool
 
-    package init(reason: String, message: String, isTerminal: Bool) {
+    package init(reason: ConditionReason, message: String, isTerminal: Bool) {
         self.reason = reason
         self.message = message
         self.isTerminal = isTerminal
@@ -131,30 +131,27 @@ package final class Executor {
     /// failure stays with its region.
     private func executeBatch(_ runs: inout ArraySlice<RegionRun>) throws {
         let updates = runs.map(\.pendingUpdate)
-        let created: [Bool]
-        do {
-            created = try withTransaction(store, policy: retry) { tx in
+        let intents = try XenStoreError.separatingOutage {
+            try withTransaction(store, policy: retry) { tx in
                 try zip(runs, updates).map { run, update in try run.writeIntents(update, to: run.writer(tx)) }
             }
-        } catch let error as XenStoreError where error.code == .unavailable {
-            throw error
-        } catch {
+        }
+        guard case .success(let created) = intents else {
             for index in runs.indices { try runs[index].executeAlone() }
             return
         }
         var outcomes: [RegionRun.MapOutcome] = []
         for (index, update) in zip(runs.indices, updates) { outcomes.append(runs[index].mapAll(update)) }
         let finishing = zip(runs.indices, updates.indices).filter { !updates[$0.1].maps.isEmpty }
-        do {
+        let finished = try XenStoreError.separatingOutage {
             try withTransaction(store, policy: retry) { tx in
                 for (run, slot) in finishing {
                     try runs[run].writeOutcome(
                         outcomes[slot], of: updates[slot], created: created[slot], to: runs[run].writer(tx))
                 }
             }
-        } catch let error as XenStoreError where error.code == .unavailable {
-            throw error
-        } catch {
+        }
+        if case .failure = finished {
             for (run, slot) in finishing {
                 try runs[run].finishAlone(outcomes[slot], of: updates[slot], created: created[slot])
             }

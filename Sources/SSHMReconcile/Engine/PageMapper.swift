@@ -13,8 +13,23 @@ struct PageMapper {
     struct MapFailure: Error {
         /// The first error: the whole call's, or the first page's.
         var cause: HypervisorError
+        /// The mapped ranges the rollback could not unmap, each with the error of its first page that failed
+        /// (empty when everything mapped was unmapped again).
+        var stuck: [HypervisorError] = []
         /// Whether every page that was mapped has been unmapped again (else the intent must stay for recovery).
-        var rolledBack: Bool
+        var rolledBack: Bool { stuck.isEmpty }
+
+        /// What the condition adds to the cause: every range still mapped, by borrower address.
+        var leftover: String? {
+            guard !stuck.isEmpty else { return nil }
+            let ranges = stuck.compactMap(\.gfns).map { gfns in
+                let first = "0x\(String(gfns.lowerBound * Page.size, radix: 16))"
+                return gfns.count == 1
+                    ? first : "\(first)-0x\(String((gfns.upperBound + 1) * Page.size - 1, radix: 16))"
+            }
+            return "the rollback could not unmap \(ranges.joined(separator: ", ")) (\(stuck[0])); "
+                + "the intent stays and the next pass unmaps the whole range"
+        }
     }
 
     /// Maps `target` completely or not at all.
@@ -70,8 +85,22 @@ struct PageMapper {
             done += UInt64(count)
         }
         guard let failure else { return }
-        let rolledBack = mapped.allSatisfy { range in (try? unmap(borrower, range)) != nil }
-        throw MapFailure(cause: failure, rolledBack: rolledBack)
+        throw MapFailure(cause: failure, stuck: rollBack(borrower, mapped))
+    }
+
+    /// Unmaps every range of `mapped`, each one even when another could not be: an error stops only its own range.
+    /// - Returns: the error of each range that stays (partly) mapped.
+    private func rollBack(_ borrower: DomID, _ mapped: [Range<UInt64>]) -> [HypervisorError] {
+        mapped.compactMap { range -> HypervisorError? in
+            do throws(HypervisorError) {
+                try unmap(borrower, range)
+                return nil
+            } catch {
+                var error = error
+                error.gfns = range.lowerBound...(range.upperBound - 1)
+                return error
+            }
+        }
     }
 
     /// Unmaps every page of `frames`, one call per page; pages that were not mapped (ENOENT) are fine, and so is a

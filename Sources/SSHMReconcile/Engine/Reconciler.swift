@@ -132,7 +132,7 @@ package final class Reconciler: Sendable {
                 if actions.contains(where: { plan.actions[$0].kind == .prune }) { conditions[region] = nil }
                 continue
             }
-            var condition = conditions[region] ?? RegionCondition(.degraded, reason: "", message: "")
+            var condition = conditions[region] ?? RegionCondition(.degraded, reason: worst.reason, message: "")
             condition.kind = worst.isTerminal ? .failed : .degraded
             condition.reason = worst.reason
             condition.message =

@@ -39,8 +39,15 @@ struct RegionRun {
         failAll(Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space))
     }
 
-    private mutating func fail(_ index: Int, _ error: any Error) {
-        let failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
+    /// - Parameter leftover: pages a failed map left mapped; they make the failure retriable, so that the next
+    ///   pass recovers the intent and unmaps them.
+    private mutating func fail(_ index: Int, _ error: any Error, leftover: String? = nil) {
+        var failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
+        if let leftover {
+            failure.message += failure.message.hasSuffix(".") ? " Also, \(leftover)." : "; also, \(leftover)"
+            failure.isTerminal = false
+            executor.logger.error("\(leftover)", metadata: ["region": "\(id)", "action": "map"])
+        }
         if failures[index] == nil { failures[index] = failure }
         executor.logger.debug(
             "\(failure.message)",
@@ -64,13 +71,11 @@ struct RegionRun {
     /// Runs every phase of this region on its own; a failure marks its actions failed.
     /// - Throws: only when xenstore went away.
     mutating func executeAlone() throws {
-        do {
+        if case .failure(let error) = try XenStoreError.separatingOutage({
             try teardown()
             try update()
             try removeRecords()
-        } catch let error as XenStoreError where error.code == .unavailable {
-            throw error
-        } catch {
+        }) {
             failAll(error)
         }
     }
@@ -160,11 +165,11 @@ struct RegionRun {
         let update = pendingUpdate
         guard !update.isEmpty else { return }
         let created: Bool
-        do {
-            created = try transaction { record in try writeIntents(update, to: record) }
-        } catch let error as XenStoreError where error.code == .unavailable {
-            throw error
-        } catch {
+        switch try XenStoreError.separatingOutage({ try transaction { record in try writeIntents(update, to: record) } }
+        )
+        {
+        case .success(let value): created = value
+        case .failure(let error):
             failUpdate(update, error)
             return
         }
@@ -222,7 +227,7 @@ struct RegionRun {
                     metadata: ["region": "\(id)", "domid": "\(target.domain.domid)", "action": "map"])
             } catch {
                 hypercalls += 1
-                fail(index, error.cause)
+                fail(index, error.cause, leftover: error.leftover)
                 outcome.allTerminal = outcome.allTerminal && (failures[index]?.isTerminal ?? false)
                 if error.rolledBack { outcome.dropped.append(target.domain.domid) }
             }
@@ -233,11 +238,9 @@ struct RegionRun {
     /// The final transaction on its own, after a shared one failed: a failure stays with this region.
     /// - Throws: only when xenstore went away.
     mutating func finishAlone(_ outcome: MapOutcome, of update: Update, created: Bool) throws {
-        do {
+        if case .failure(let error) = try XenStoreError.separatingOutage({
             try transaction { record in try writeOutcome(outcome, of: update, created: created, to: record) }
-        } catch let error as XenStoreError where error.code == .unavailable {
-            throw error
-        } catch {
+        }) {
             failAll(error)
         }
     }
@@ -290,7 +293,7 @@ struct RegionRun {
     private mutating func removeRecords() throws {
         for (index, step) in steps(where: { if case .removeRecord = $0 { true } else { false } }) {
             guard case .removeRecord(let owner) = step else { continue }
-            do {
+            let removal = try XenStoreError.separatingOutage {
                 try transaction { record in
                     guard try record.entryDomids().isEmpty else {
                         throw ActionFailure(
@@ -301,11 +304,10 @@ struct RegionRun {
                     }
                     try record.removeRecord(owner: owner)
                 }
-                executor.logger.info("removed record", metadata: ["region": "\(id)", "action": "remove"])
-            } catch let error as XenStoreError where error.code == .unavailable {
-                throw error
-            } catch {
-                fail(index, error)
+            }
+            switch removal {
+            case .success: executor.logger.info("removed record", metadata: ["region": "\(id)", "action": "remove"])
+            case .failure(let error): fail(index, error)
             }
         }
     }

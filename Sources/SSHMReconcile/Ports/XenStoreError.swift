@@ -63,6 +63,18 @@ package struct XenStoreError: Error, Hashable, Sendable, CustomStringConvertible
         }
     }
 
+    /// Runs `body` and separates its outcome: xenstore going away is rethrown (the pass cannot go on), any other
+    /// error is returned for the region it concerns. The one place the engine tells the two apart.
+    package static func separatingOutage<T>(_ body: () throws -> T) throws(XenStoreError) -> Result<T, any Error> {
+        do {
+            return .success(try body())
+        } catch let error as XenStoreError where error.code == .unavailable {
+            throw error
+        } catch {
+            return .failure(error)
+        }
+    }
+
     package var description: String {
         let target = path.map { " \($0)" } ?? ""
         let reason: String

@@ -5,7 +5,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// A hypervisor for tests, demos and hosts without Xen (DESIGN §5).
+/// A hypervisor for tests, demos and hosts without Xen (docs/design.md, "Ports and the simulated hypervisor").
 ///
 /// A domain exists while `/local/domain/<domid>` exists in xenstore, as of the last ``listDomains()`` (a domain
 /// removed after it still maps until the next listing, where Xen would answer ESRCH); its UUID comes from its `vm`
@@ -27,6 +27,7 @@ package final class SimulatedHypervisor: Hypervisor {
         var file: SimulatorStateFile?
         var mappings = SimulatedMappings()
         var mapCalls = 0
+        var unmapCalls = 0
         var mutatingCalls = 0
         var pagesSeen: UInt64 = 0
         /// What each domain's xenstore nodes said, since the last `listDomains`: a real hypervisor answers its
@@ -156,8 +157,8 @@ package final class SimulatedHypervisor: Hypervisor {
                         defer { state.pagesSeen += 1 }
                         return state.pagesSeen
                     }
-                    if let failPage = faults.failPage, failPage.page == page {
-                        errs[index] = -failPage.errno
+                    if let errno = faults.failPages[page] {
+                        errs[index] = -errno
                     } else if let ownerPages, ownerGFN + UInt64(index) >= ownerPages {
                         errs[index] = -EINVAL
                     } else if let last = mapped.last, last.gfn + last.count == borrowerGFN + UInt64(index) {
@@ -185,12 +186,16 @@ package final class SimulatedHypervisor: Hypervisor {
 
     package func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool {
         let operation = "xc_domain_remove_from_physmap"
-        let calls = state.withLock { state in
+        let (calls, unmapCall) = state.withLock { state in
             state.mutatingCalls += 1
-            return state.mutatingCalls
+            state.unmapCalls += 1
+            return (state.mutatingCalls, state.unmapCalls)
         }
         checkpoint(calls, crashAt: faults.crashBefore)
         defer { checkpoint(calls, crashAt: faults.crashAfter) }
+        if let failUnmap = faults.failUnmap, failUnmap.call == unmapCall {
+            throw HypervisorError(operation: operation, errno: failUnmap.errno, borrower: borrower, gfns: gfn...gfn)
+        }
         let file = try file()
         let borrowerKey = try key(borrower, operation: operation)
         if case .wholeCall(let errno) = try refusal(borrower: borrower, space: .foreign) {
@@ -207,7 +212,7 @@ package final class SimulatedHypervisor: Hypervisor {
         case everyPage(Int32)
     }
 
-    /// What stock Xen 4.17 on x86 answers (measured under QEMU, DESIGN §9).
+    /// What stock Xen 4.17 on x86 answers (measured under QEMU; docs/design.md, "The hypervisor").
     private func refusal(borrower: DomID, space: MapSpace) throws -> Refusal? {
         guard policy == .stock else { return nil }
         let type: String?

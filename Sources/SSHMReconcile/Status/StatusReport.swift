@@ -79,7 +79,8 @@ package struct StatusReport: Codable, Sendable {
                     return nil
                 }()
             return RegionStatus(
-                id: id.rawValue, condition: condition?.kind.rawValue ?? "Unknown", reason: condition?.reason ?? "",
+                id: id.rawValue, condition: condition?.kind.rawValue ?? "Unknown",
+                reason: condition?.reason.rawValue ?? "",
                 message: condition?.message ?? "", source: region?.source ?? record?.source ?? condition?.source,
                 owner: member(ownerID, fallback: region?.owner.domain, state: nil), borrowers: borrowers,
                 pending: pending[id] ?? 0, since: stored[id]?.since)

@@ -46,12 +46,46 @@ package struct RetryPolicy: Sendable {
     }
 }
 
+/// Where in a transaction an error came from.
+package enum TransactionStage: Hashable, Sendable {
+    /// The body's reads and writes (the transaction is still open).
+    case body
+    /// The commit (the transaction is over, whatever it answered).
+    case commit
+}
+
+/// What ``withTransaction(_:policy:_:)`` does with an error, decided only by ``classify(_:in:attempt:policy:)``.
+/// Pipelined writes and racing writers (ENOENT from a node another writer removed) extend the classification
+/// there, with a row in its table test.
+package enum TransactionDisposition: Hashable, Sendable {
+    /// Start the transaction over, after the policy's jittered wait.
+    case retry
+    /// Give up on this transaction and rethrow: the caller makes it the region's condition.
+    case abort
+    /// Xenstore went away: rethrow, the pass cannot go on.
+    case unavailable
+
+    /// How an error of `stage` in attempt number `attempt` (1-based) is handled: a conflicting commit is retried
+    /// while `policy` has attempts left; an error in the body is never retried (the body may have decided on what
+    /// it read); a lost connection ends the pass.
+    package static func classify(
+        _ error: any Error, in stage: TransactionStage, attempt: Int, policy: RetryPolicy
+    ) -> TransactionDisposition {
+        guard let error = error as? XenStoreError else { return .abort }
+        switch (error.code, stage) {
+        case (.unavailable, _): return .unavailable
+        case (.conflict, .commit) where attempt < policy.attempts: return .retry
+        default: return .abort
+        }
+    }
+}
+
 /// Runs `body` in a transaction and commits it, starting over on a conflict at most `policy.attempts` times.
 ///
 /// `body` must only touch xenstore (no hypercalls: it may run several times) and must read inside the
-/// transaction every node it bases a decision on. Any error other than a conflict aborts the transaction and is
-/// rethrown at once. When every attempt conflicted, the last conflict is rethrown: it is retriable, and the caller
-/// requeues the work instead of looping forever as libxl does.
+/// transaction every node it bases a decision on. What happens on an error is decided by
+/// ``TransactionDisposition/classify(_:in:attempt:policy:)``. When every attempt conflicted, the last conflict is
+/// rethrown: it is retriable, and the caller requeues the work instead of looping forever as libxl does.
 /// - Returns: what the committed attempt of `body` returned.
 package func withTransaction<T>(
     _ store: any XenStore,
@@ -66,12 +100,19 @@ package func withTransaction<T>(
             result = try body(tx)
         } catch {
             store.abort(tx)
+            if TransactionDisposition.classify(error, in: .body, attempt: attempt, policy: policy) == .retry {
+                policy.sleep(policy.delay(afterAttempt: attempt))
+                attempt += 1
+                continue
+            }
             throw error
         }
         do {
             try store.commit(tx)
             return result
-        } catch let error as XenStoreError where error.code == .conflict && attempt < policy.attempts {
+        } catch {
+            guard TransactionDisposition.classify(error, in: .commit, attempt: attempt, policy: policy) == .retry
+            else { throw error }
             policy.sleep(policy.delay(afterAttempt: attempt))
             attempt += 1
         }

@@ -135,7 +135,7 @@ struct PlannerTests {
 
     @Test func doesNotRetryATerminalFailureWhileItsInputIsUnchanged() {
         let first = Self.planFor()
-        var failed = first.outlook[Self.region.id] ?? RegionCondition(.ready, reason: "", message: "")
+        var failed = first.outlook[Self.region.id] ?? RegionCondition(.ready, reason: .converged, message: "")
         failed.kind = .failed
         failed.reason = ConditionReason.refused
         let again = plan(

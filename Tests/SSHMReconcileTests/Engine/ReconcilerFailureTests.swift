@@ -70,6 +70,30 @@ struct ReconcilerFailureTests {
     }
 
     @Test(arguments: XenStoreBackend.allCases)
+    func aRollbackTriesEveryRangeAndReportsTheOneItCouldNotUnmap(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness, pages: 5)
+            // Pages 1 and 3 fail: pages 0, 2 and 4 are mapped as three ranges; the second of their unmaps fails.
+            var faults = SimulatorFaults()
+            faults.failPages = [1: EINVAL, 3: EINVAL]
+            faults.failUnmap = (2, EBUSY)
+            let report = try harness.reconciler(faults: faults).reconcile(world.desired, previous: [:])
+            let first: UInt64 = 0x100_0000
+            // The third range was unmapped after the second failed; only the second is left.
+            #expect(try harness.mappings().pages(of: world.key).map(\.gfn) == [first + 2])
+            let condition = try #require(report.conditions[world.region.id])
+            #expect(condition.kind == .degraded)
+            #expect(condition.message.contains("could not unmap 0x1000002000 ("))
+            #expect(!condition.message.contains("0x1000000000") && !condition.message.contains("0x1000004000"))
+            // The intent stays, and the next pass unmaps the whole range and maps it again.
+            #expect(try harness.dump()[world.entry + "/state"] == "mapping")
+            let retry = try harness.pass(world.desired, previous: report.conditions)
+            #expect(retry.conditions[world.region.id]?.kind == .ready)
+            #expect(try harness.mappings().pages(of: world.key).count == 5)
+        }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
     func aRegionTheHypervisorRefusesDoesNotKeepTheOthersFromBecomingReady(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
             let world = try World(harness)

@@ -1,0 +1,48 @@
+import SSHMReconcile
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The one decision of the transaction path: what an error inside a transaction leads to.
+struct TransactionDispositionTests {
+    private struct BodyFailure: Error {}
+
+    struct Row: CustomTestStringConvertible, Sendable {
+        var error: any Error & Sendable
+        var stage: TransactionStage
+        var attempt: Int
+        var expected: TransactionDisposition
+        var testDescription: String { "\(error) in \(stage), attempt \(attempt) → \(expected)" }
+    }
+
+    static func xs(_ errno: Int32) -> XenStoreError {
+        XenStoreError(operation: "xs_transaction_end", path: nil, errno: errno)
+    }
+
+    /// With 3 attempts. ENOENT is aborted today; retrying it for racing writers is a later change to this table.
+    static let table: [Row] = [
+        Row(error: xs(EAGAIN), stage: .commit, attempt: 1, expected: .retry),
+        Row(error: xs(EAGAIN), stage: .commit, attempt: 2, expected: .retry),
+        Row(error: xs(EAGAIN), stage: .commit, attempt: 3, expected: .abort),
+        Row(error: xs(EAGAIN), stage: .body, attempt: 1, expected: .abort),
+        Row(error: xs(ENOENT), stage: .body, attempt: 1, expected: .abort),
+        Row(error: xs(ENOENT), stage: .commit, attempt: 1, expected: .abort),
+        Row(error: xs(E2BIG), stage: .commit, attempt: 1, expected: .abort),
+        Row(error: xs(EACCES), stage: .body, attempt: 1, expected: .abort),
+        Row(error: xs(EBUSY), stage: .commit, attempt: 1, expected: .abort),
+        Row(error: xs(ECONNRESET), stage: .body, attempt: 1, expected: .unavailable),
+        Row(error: xs(EBADF), stage: .commit, attempt: 1, expected: .unavailable),
+        Row(error: xs(EPIPE), stage: .commit, attempt: 3, expected: .unavailable),
+        Row(error: BodyFailure(), stage: .body, attempt: 1, expected: .abort),
+    ]
+
+    @Test(arguments: table)
+    func classifiesAnErrorInsideATransaction(_ row: Row) {
+        let policy = RetryPolicy(attempts: 3, sleep: { _ in })
+        #expect(
+            TransactionDisposition.classify(row.error, in: row.stage, attempt: row.attempt, policy: policy)
+                == row.expected)
+    }
+}
