@@ -60,8 +60,10 @@ struct ApplyCommand: AsyncParsableCommand {
 enum ApplySummary {
     static func text(_ report: PassReport) -> String {
         var lines: [String] = []
-        for (index, action) in report.plan.actions.enumerated() {
-            lines.append(action.line + (report.execution.failures[index] == nil ? "" : "  (failed)"))
+        for region in report.plan.regions {
+            for (index, action) in region.actions.enumerated() {
+                lines.append(action.line + (report.execution.failure(of: region, at: index) == nil ? "" : "  (failed)"))
+            }
         }
         lines += report.plan.notes.map { "note: \($0)" }
         for (id, condition) in report.conditions.sorted(by: { $0.key < $1.key })

@@ -1,6 +1,7 @@
 import SSHMCore
 
-/// The exit codes of DESIGN §6, first that applies: 64 usage, 69 unavailable, 75 temporary, 65 invalid manifest,
+/// The exit codes of docs/design.md ("Command line and exit codes"), first that applies: 64 usage, 69 unavailable,
+/// 75 temporary, 65 invalid manifest,
 /// 1 a region Failed or Degraded, 2 changes pending (`plan --detailed-exitcode`), 0.
 enum ExitStatus {
     static let success: Int32 = 0

@@ -15,7 +15,7 @@ extension SimulatedHypervisor.Policy: ExpressibleByArgument {}
 extension Arch: ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
 
-/// Options every command that reads the host shares (DESIGN §6).
+/// Options every command that reads the host shares (docs/design.md, "Command line and exit codes").
 struct HostOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Directory of manifests (*.yaml, *.yml).", valueName: "dir"))
     var configDir = "/etc/sshm.d"

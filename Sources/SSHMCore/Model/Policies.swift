@@ -1,4 +1,4 @@
-/// Access a region grants. Recorded and validated; the hypercall cannot enforce `ro` (DESIGN §9).
+/// Access a region grants. Recorded and validated; the hypercall cannot enforce `ro` (docs/design.md, "The hypervisor").
 package enum Prot: String, CaseIterable, Comparable, Sendable {
     case ro
     case rw

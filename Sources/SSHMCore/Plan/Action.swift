@@ -136,27 +136,36 @@ package struct Action: Hashable, Sendable {
     }
 }
 
-/// The result of planning: the actions, in execution order, and what each region becomes if they all succeed.
+/// The result of planning: per region, in id order, the actions and the parts that carry them out, and what each
+/// region becomes if they all succeed.
 package struct Plan: Hashable, Sendable {
-    package var actions: [Action]
+    package var regions: [RegionPlan]
     /// The condition each region known to the plan reaches once every action succeeded.
     package var outlook: [RegionID: RegionCondition]
     /// Things the operator should know that are not actions (e.g. "pruning nothing: the config dir is empty").
     package var notes: [String]
 
-    package init(actions: [Action] = [], outlook: [RegionID: RegionCondition] = [:], notes: [String] = []) {
-        self.actions = actions
+    package init(regions: [RegionPlan] = [], outlook: [RegionID: RegionCondition] = [:], notes: [String] = []) {
+        self.regions = regions
         self.outlook = outlook
         self.notes = notes
     }
 
-    package var isEmpty: Bool { actions.isEmpty }
-
-    /// Actions grouped by region, regions in id order.
-    package var byRegion: [(region: RegionID, actions: [Action])] {
-        Dictionary(grouping: actions, by: \.region).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    /// A plan of `actions`, grouped into region plans in region id order.
+    package init(actions: [Action], outlook: [RegionID: RegionCondition] = [:], notes: [String] = []) {
+        let regions = Dictionary(grouping: actions, by: \.region).sorted { $0.key < $1.key }
+        self.init(regions: regions.map { RegionPlan(id: $0.key, actions: $0.value) }, outlook: outlook, notes: notes)
     }
 
+    /// Every action, in execution order (regions in id order).
+    package var actions: [Action] { regions.flatMap(\.actions) }
+
+    package var isEmpty: Bool { regions.isEmpty }
+
     /// How many actions of each kind.
-    package var counts: [Action.Kind: Int] { Dictionary(grouping: actions, by: \.kind).mapValues(\.count) }
+    package var counts: [Action.Kind: Int] {
+        var counts: [Action.Kind: Int] = [:]
+        for region in regions { for action in region.actions { counts[action.kind, default: 0] += 1 } }
+        return counts
+    }
 }

@@ -1,4 +1,5 @@
-/// Computes the actions that take xenstore and the hypervisor from `input.actual` to `input.desired`.
+/// Computes, per region, the actions that take xenstore and the hypervisor from `input.actual` to `input.desired`,
+/// and the parts that carry them out (``RegionPlan``).
 ///
 /// Pure and deterministic: regions in id order, and inside a region teardown first, then the owner, repairs and
 /// maps, borrowers in domid order. Applying the plan and planning again gives an empty plan.
@@ -10,6 +11,8 @@ package func plan(_ input: PlanInput) -> Plan {
 struct Planner {
     let input: PlanInput
     var plan = Plan()
+    /// The actions of the region being planned.
+    private var actions: [Action] = []
 
     init(input: PlanInput) { self.input = input }
 
@@ -46,6 +49,8 @@ struct Planner {
             } else {
                 add(.gc, id, "index entry", "no record behind it", [.removeIndex])
             }
+            if !actions.isEmpty { plan.regions.append(RegionPlan(id: id, actions: actions)) }
+            actions = []
         }
         return plan
     }
@@ -152,7 +157,7 @@ struct Planner {
         }
         var region = RegionPlanner(region: region, owner: owner, record: existing, input: input)
         region.run()
-        plan.actions += region.actions
+        actions += region.actions
         plan.outlook[id] = region.outlook
     }
 
@@ -175,7 +180,7 @@ struct Planner {
         dialect: RecordDialect? = nil
     ) {
         let dialect = dialect ?? input.actual.records[id]?.dialect ?? options.dialect
-        plan.actions.append(
+        actions.append(
             Action(kind: kind, region: id, dialect: dialect, subject: subject, detail: detail, steps: steps))
     }
 }

@@ -16,7 +16,7 @@ package struct RawRecord: Hashable, Sendable {
     }
 }
 
-/// The one codec between region records and xenstore nodes (DESIGN §4). Decoding never fails: whatever is
+/// The one codec between region records and xenstore nodes (docs/design.md, "Records"). Decoding never fails: whatever is
 /// missing or malformed becomes a `nil` field plus a problem for the planner to repair.
 package enum RecordCodec {
     /// Header leaves this tool reads, in both dialects.

@@ -1,4 +1,4 @@
-/// Where records live in xenstore (DESIGN §4).
+/// Where records live in xenstore (docs/design.md, "Records").
 package enum RecordPaths {
     /// Parent of every region record.
     package static let root = "/libxl/static_shm"

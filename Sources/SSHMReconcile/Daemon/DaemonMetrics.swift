@@ -19,12 +19,15 @@ package struct DaemonMetrics: Sendable {
         passes.increment()
         duration.recordNanoseconds(
             Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
-        for (index, action) in report.plan.actions.enumerated() {
-            let result = report.execution.failures[index] == nil ? "success" : "failure"
-            Counter(
-                label: "sshm_reconcile_actions_total", dimensions: [("kind", action.kind.rawValue), ("result", result)]
-            )
-            .increment()
+        for region in report.plan.regions {
+            for (index, action) in region.actions.enumerated() {
+                let result = report.execution.failure(of: region, at: index) == nil ? "success" : "failure"
+                Counter(
+                    label: "sshm_reconcile_actions_total",
+                    dimensions: [("kind", action.kind.rawValue), ("result", result)]
+                )
+                .increment()
+            }
         }
         if conditionsChanged {
             let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)

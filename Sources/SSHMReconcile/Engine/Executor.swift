@@ -15,18 +15,35 @@ package struct ActionFailure: Error, Hashable, Sendable {
     }
 }
 
-/// What happened to each action of a plan.
-package struct ExecutionReport: Sendable {
-    /// Indexed like `plan.actions`; `nil` = done.
+/// What happened to the actions of one region plan.
+package struct RegionOutcome: Sendable {
+    /// By the action's position in ``RegionPlan/actions``; absent = done.
     package var failures: [Int: ActionFailure] = [:]
+
+    package init() {}
+}
+
+/// What happened to each region of a plan.
+package struct ExecutionReport: Sendable {
+    /// The regions whose actions ran (all of the plan's unless stopped).
+    package var outcomes: [RegionID: RegionOutcome] = [:]
     /// Hypercalls made (map chunks + unmapped pages).
     package var hypercalls = 0
     /// The run stopped early (shutdown); regions after the last one run were not touched.
     package var stopped = false
-    /// Regions whose actions ran (all of the plan's unless stopped).
-    package var ran: Set<RegionID> = []
 
     package init() {}
+
+    /// Regions whose actions ran.
+    package var ran: Set<RegionID> { Set(outcomes.keys) }
+
+    /// Every failed action, of every region.
+    package var failures: [ActionFailure] { outcomes.values.flatMap(\.failures.values) }
+
+    /// Why `action` (at `index` in `region`'s actions) failed; `nil` when it succeeded or did not run.
+    package func failure(of region: RegionPlan, at index: Int) -> ActionFailure? {
+        outcomes[region.id]?.failures[index]
+    }
 }
 
 /// Carries out a plan's steps through the ports, region by region: one failing region never blocks the others.
@@ -64,10 +81,7 @@ package final class Executor {
     /// - Throws: ``XenStoreError`` with code `.unavailable` when xenstore went away: the pass cannot go on.
     package func execute(_ plan: Plan) throws -> ExecutionReport {
         var report = ExecutionReport()
-        let indexed = Array(plan.actions.enumerated())
-        var runs = Dictionary(grouping: indexed, by: { $0.element.region }).sorted(by: { $0.key < $1.key }).map {
-            RegionRun(id: $0.key, actions: $0.value.map { ($0.offset, $0.element) }, executor: self)
-        }
+        var runs = plan.regions.map { RegionRun(plan: $0, executor: self) }
         var next = 0
         while next < runs.count {
             if shouldStop() {
@@ -81,8 +95,7 @@ package final class Executor {
                 try runs[next].executeAlone()
             }
             for run in runs[batch] {
-                report.failures.merge(run.failures) { first, _ in first }
-                report.ran.insert(run.id)
+                report.outcomes[run.id] = run.outcome
                 report.hypercalls += run.hypercalls
             }
             next = batch.upperBound
@@ -109,12 +122,12 @@ package final class Executor {
         (try? store.directory("/", in: nil))?.contains("@introduceDomain") == true ? largeBatch : 1
     }
 
-    /// The end of the batch that starts at `start`: the consecutive regions with only phase-2 work (see
-    /// ``RegionRun/isBatchable``) that fit the budget; just `start` when it cannot share.
+    /// The end of the batch that starts at `start`: the consecutive regions with only updates (see
+    /// ``RegionPlan/hasOnlyUpdates``) that fit the budget; just `start` when it cannot share.
     private func batchEnd(_ runs: [RegionRun], from start: Int) -> Int {
         var end = start
         var requests = 0
-        while end < runs.count, end - start < batchRegions, runs[end].isBatchable {
+        while end < runs.count, end - start < batchRegions, runs[end].plan.hasOnlyUpdates {
             let update = runs[end].pendingUpdate
             // At most what the region adds to the batch's two transactions: 18 requests for the record itself, 8 per
             // borrower to map, 2 per other edit (docs/scale.md).
@@ -125,7 +138,7 @@ package final class Executor {
         return max(end, start + 1)
     }
 
-    /// Phase 2 of several regions with their intents in one transaction and their outcomes in another: a converge
+    /// The updates (edits and intents, maps, outcome) of several regions with their intents in one transaction and their outcomes in another: a converge
     /// of many regions pays two transactions per batch instead of two per region. Anything that fails a batched
     /// transaction (a region's precondition, a quota) makes the regions of the batch run one by one, so that a
     /// failure stays with its region.

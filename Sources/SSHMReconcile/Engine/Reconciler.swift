@@ -99,7 +99,7 @@ package final class Reconciler: Sendable {
     ) throws -> PassReport {
         var plan = plan(desired, observation, previous: previous, scope: scope)
         if !hold.isEmpty {
-            plan.actions.removeAll { hold.contains($0.region) }
+            plan.regions.removeAll { hold.contains($0.id) }
             for id in hold { plan.outlook[id] = previous[id] ?? plan.outlook[id] }
         }
         let executor = Executor(
@@ -122,14 +122,15 @@ package final class Reconciler: Sendable {
         plan: Plan, execution: ExecutionReport, previous: [RegionID: RegionCondition]
     ) -> [RegionID: RegionCondition] {
         var conditions = plan.outlook
-        for (region, actions) in Dictionary(grouping: plan.actions.indices, by: { plan.actions[$0].region }) {
-            guard execution.ran.contains(region) else {
+        for regionPlan in plan.regions {
+            let region = regionPlan.id
+            guard let outcome = execution.outcomes[region] else {
                 conditions[region] = previous[region]
                 continue
             }
-            let failures = actions.compactMap { execution.failures[$0] }
+            let failures = regionPlan.actions.indices.compactMap { outcome.failures[$0] }
             guard let worst = failures.first(where: \.isTerminal) ?? failures.first else {
-                if actions.contains(where: { plan.actions[$0].kind == .prune }) { conditions[region] = nil }
+                if regionPlan.actions.contains(where: { $0.kind == .prune }) { conditions[region] = nil }
                 continue
             }
             var condition = conditions[region] ?? RegionCondition(.degraded, reason: worst.reason, message: "")
@@ -137,7 +138,7 @@ package final class Reconciler: Sendable {
             condition.reason = worst.reason
             condition.message =
                 failures.count == 1
-                ? worst.message : "\(worst.message) (\(failures.count) of \(actions.count) changes failed)"
+                ? worst.message : "\(worst.message) (\(failures.count) of \(regionPlan.actions.count) changes failed)"
 
             conditions[region] = condition
         }

@@ -1,21 +1,19 @@
 import Logging
 import SSHMCore
 
-/// The execution of one region's actions (see ``Executor``).
+/// The execution of one region plan's parts, in their order (docs/design.md, "Per-region plans"; see ``Executor``).
 struct RegionRun {
-    let id: RegionID
-    let actions: [(index: Int, action: Action)]
+    let plan: RegionPlan
     let executor: Executor
-    private(set) var failures: [Int: ActionFailure] = [:]
+    private(set) var outcome = RegionOutcome()
     private(set) var hypercalls = 0
 
-    init(id: RegionID, actions: [(index: Int, action: Action)], executor: Executor) {
-        self.id = id
-        self.actions = actions
+    init(plan: RegionPlan, executor: Executor) {
+        self.plan = plan
         self.executor = executor
     }
 
-    private var dialect: RecordDialect { actions.first?.action.dialect ?? .masterSlave }
+    var id: RegionID { plan.id }
     private var store: any XenStore { executor.store }
     private var mapper: PageMapper {
         var mapper = PageMapper(hypervisor: executor.hypervisor, space: executor.space)
@@ -23,15 +21,13 @@ struct RegionRun {
         return mapper
     }
 
-    /// The steps of actions that have not failed, with their action's index.
-    private func steps(where match: (Step) -> Bool) -> [(index: Int, step: Step)] {
-        actions.flatMap { entry in
-            failures[entry.index] == nil ? entry.action.steps.filter(match).map { (entry.index, $0) } : []
-        }
+    /// The items of `part` whose action has not failed.
+    private func pending<Item>(_ part: [Planned<Item>]) -> [Planned<Item>] {
+        part.filter { outcome.failures[$0.action] == nil }
     }
 
     mutating func failAll(_ failure: ActionFailure) {
-        for entry in actions where failures[entry.index] == nil { failures[entry.index] = failure }
+        for index in plan.actions.indices where outcome.failures[index] == nil { outcome.failures[index] = failure }
     }
 
     /// Marks every action failed with the condition `error` gives.
@@ -48,12 +44,9 @@ struct RegionRun {
             failure.isTerminal = false
             executor.logger.error("\(leftover)", metadata: ["region": "\(id)", "action": "map"])
         }
-        if failures[index] == nil { failures[index] = failure }
+        if outcome.failures[index] == nil { outcome.failures[index] = failure }
         executor.logger.debug(
-            "\(failure.message)",
-            metadata: [
-                "region": "\(id)", "action": "\(actions.first { $0.index == index }?.action.kind.rawValue ?? "")",
-            ])
+            "\(failure.message)", metadata: ["region": "\(id)", "action": "\(plan.actions[index].kind.rawValue)"])
     }
 
     /// Runs `body` in a retried transaction. The body reads inside the transaction every node it bases a decision
@@ -65,10 +58,10 @@ struct RegionRun {
 
     /// A writer of this region's record in `tx`.
     func writer(_ tx: XenStoreTransaction) -> RecordWriter {
-        RecordWriter(store: store, tx: tx, id: id, dialect: dialect)
+        RecordWriter(store: store, tx: tx, id: id, dialect: plan.dialect)
     }
 
-    /// Runs every phase of this region on its own; a failure marks its actions failed.
+    /// Runs every part of this region on its own; a failure marks its actions failed.
     /// - Throws: only when xenstore went away.
     mutating func executeAlone() throws {
         if case .failure(let error) = try XenStoreError.separatingOutage({
@@ -80,36 +73,31 @@ struct RegionRun {
         }
     }
 
-    // MARK: Phase 1: unmap and forget
+    // MARK: Part 1: teardown (unmap and forget)
 
     private mutating func teardown() throws {
-        let unmaps = steps { if case .unmap = $0 { true } else { false } }
-        let forgets = steps { if case .forget = $0 { true } else { false } }
-        guard !unmaps.isEmpty || !forgets.isEmpty else { return }
-        var targets: [(index: Int, target: UnmapTarget)] = unmaps.compactMap { entry in
-            if case .unmap(let target) = entry.step { (entry.index, target) } else { nil }
-        }
+        let targets = pending(plan.unmaps)
+        let forgotten = pending(plan.forgets).map(\.item)
+        guard !targets.isEmpty || !forgotten.isEmpty else { return }
         if !targets.isEmpty {
             try transaction { record in
                 let present = try record.entryDomids()
-                for (_, target) in targets where present.contains(target.domid) {
+                for target in targets.map(\.item) where present.contains(target.domid) {
                     try record.writeState(target.domid, .unmapping)
                 }
                 try record.writeUsercnt(1 + (try record.countMapped()))
             }
         }
         var unmapped: [DomID] = []
-        for (index, target) in targets {
+        for planned in targets {
             do {
-                try mapper.unmap(target.domid, target.frames)
-                hypercalls += target.frames.count
-                unmapped.append(target.domid)
+                try mapper.unmap(planned.item.domid, planned.item.frames)
+                hypercalls += planned.item.frames.count
+                unmapped.append(planned.item.domid)
             } catch {
-                fail(index, error)
+                fail(planned.action, error)
             }
         }
-        targets.removeAll { failures[$0.index] != nil }
-        let forgotten: [DomID] = forgets.compactMap { if case .forget(let domid) = $0.step { domid } else { nil } }
         try transaction { record in
             for domid in unmapped + forgotten { try record.removeEntry(domid) }
             if try record.exists() { try record.writeUsercnt(1 + (try record.countMapped())) }
@@ -120,17 +108,17 @@ struct RegionRun {
         }
     }
 
-    // MARK: Phase 2: header, repairs and intents; hypercalls; final states
+    // MARK: Parts 2–4: edits and intents; maps; outcome
 
-    /// What phase 2 does to a region: repairs and header writes, and the borrowers to map.
+    /// The edits and maps still to run.
     struct Update {
-        var edits: [(index: Int, step: Step)]
-        var maps: [(index: Int, target: BorrowerTarget)]
-        var writesHeader: Bool { edits.contains { if case .writeOwner = $0.step { true } else { false } } }
+        var edits: [Planned<Step>]
+        var maps: [Planned<BorrowerTarget>]
+        var writesHeader: Bool { edits.contains { if case .writeOwner = $0.item { true } else { false } } }
         var isEmpty: Bool { edits.isEmpty && maps.isEmpty }
     }
 
-    /// How the hypercalls of phase 2 went.
+    /// How the maps went.
     struct MapOutcome {
         var mapped: [DomID] = []
         /// Failed and cleanly rolled back: their intents go.
@@ -138,28 +126,8 @@ struct RegionRun {
         var allTerminal = true
     }
 
-    /// Whether this region has only phase-2 work, so that its transactions can share a batch with other regions'.
-    var isBatchable: Bool {
-        steps {
-            switch $0 {
-            case .unmap, .forget, .removeRecord: true
-            default: false
-            }
-        }.isEmpty
-    }
-
-    /// The phase-2 work of the actions that have not failed.
-    var pendingUpdate: Update {
-        let edits = steps {
-            switch $0 {
-            case .unmap, .forget, .map, .removeRecord: false
-            default: true
-            }
-        }
-        let maps: [(index: Int, target: BorrowerTarget)] = steps { if case .map = $0 { true } else { false } }
-            .compactMap { entry in if case .map(let target) = entry.step { (entry.index, target) } else { nil } }
-        return Update(edits: edits, maps: maps)
-    }
+    /// The edits and maps of the actions that have not failed.
+    var pendingUpdate: Update { Update(edits: pending(plan.edits), maps: pending(plan.maps)) }
 
     private mutating func update() throws {
         let update = pendingUpdate
@@ -180,7 +148,7 @@ struct RegionRun {
 
     /// Marks every action of `update` failed.
     mutating func failUpdate(_ update: Update, _ error: any Error) {
-        for (index, _) in update.edits + update.maps.map({ ($0.index, Step.map($0.target)) }) { fail(index, error) }
+        for index in update.edits.map(\.action) + update.maps.map(\.action) { fail(index, error) }
     }
 
     /// The first transaction's body: repairs, and an intent for every borrower about to be mapped. Reads what it
@@ -194,15 +162,15 @@ struct RegionRun {
                 message: "\(record.base) was changed by another writer during the pass; will retry", isTerminal: false)
         }
         if !existed, !update.writesHeader,
-            !update.maps.isEmpty || update.edits.contains(where: { $0.step != .removeIndex })
+            !update.maps.isEmpty || update.edits.contains(where: { $0.item != .removeIndex })
         {
             throw ActionFailure(
                 reason: ConditionReason.xenstoreError,
                 message: "\(record.base) disappeared during the pass; will retry", isTerminal: false)
         }
         let present = existed ? try record.entryDomids() : []
-        for (_, step) in update.edits { try apply(step, to: record) }
-        for (_, target) in update.maps where !present.contains(target.domain.domid) {
+        for edit in update.edits { try apply(edit.item, to: record) }
+        for target in update.maps.map(\.item) where !present.contains(target.domain.domid) {
             try record.writeEntry(target, state: .mapping)
         }
         // With maps, the final transaction writes the count once they are done.
@@ -216,23 +184,24 @@ struct RegionRun {
 
     /// The hypercalls, outside any transaction.
     mutating func mapAll(_ update: Update) -> MapOutcome {
-        var outcome = MapOutcome()
-        for (index, target) in update.maps {
+        var result = MapOutcome()
+        for planned in update.maps {
+            let target = planned.item
             do {
                 try mapper.map(target)
                 hypercalls += (Int(target.size.pages) + executor.chunk - 1) / executor.chunk
-                outcome.mapped.append(target.domain.domid)
+                result.mapped.append(target.domain.domid)
                 executor.logger.info(
                     "mapped borrower",
                     metadata: ["region": "\(id)", "domid": "\(target.domain.domid)", "action": "map"])
             } catch {
                 hypercalls += 1
-                fail(index, error.cause, leftover: error.leftover)
-                outcome.allTerminal = outcome.allTerminal && (failures[index]?.isTerminal ?? false)
-                if error.rolledBack { outcome.dropped.append(target.domain.domid) }
+                fail(planned.action, error.cause, leftover: error.leftover)
+                result.allTerminal = result.allTerminal && (outcome.failures[planned.action]?.isTerminal ?? false)
+                if error.rolledBack { result.dropped.append(target.domain.domid) }
             }
         }
-        return outcome
+        return result
     }
 
     /// The final transaction on its own, after a shared one failed: a failure stays with this region.
@@ -255,7 +224,7 @@ struct RegionRun {
             created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count && outcome.allTerminal
         if refusedAll {
             for domid in outcome.dropped { try record.removeRole(domid) }
-            try record.removeRecord(owner: ownerDomid())
+            try record.removeRecord(owner: plan.writtenOwner)
             return
         }
         for domid in outcome.mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
@@ -264,15 +233,6 @@ struct RegionRun {
         let mapped = Set(outcome.mapped).intersection(present)
         let others = present.subtracting(outcome.dropped).subtracting(mapped)
         try record.writeUsercnt(1 + mapped.count + (try record.countMapped(others)))
-    }
-
-    private func ownerDomid() -> DomID? {
-        for entry in actions {
-            for step in entry.action.steps {
-                if case .writeOwner(let owner) = step { return owner.domain.domid }
-            }
-        }
-        return nil
     }
 
     private func apply(_ step: Step, to record: RecordWriter) throws {
@@ -288,11 +248,11 @@ struct RegionRun {
         }
     }
 
-    // MARK: Phase 3: remove records
+    // MARK: Part 5: removal
 
     private mutating func removeRecords() throws {
-        for (index, step) in steps(where: { if case .removeRecord = $0 { true } else { false } }) {
-            guard case .removeRecord(let owner) = step else { continue }
+        for planned in pending(plan.removals) {
+            let owner = planned.item
             let removal = try XenStoreError.separatingOutage {
                 try transaction { record in
                     guard try record.entryDomids().isEmpty else {
@@ -307,7 +267,7 @@ struct RegionRun {
             }
             switch removal {
             case .success: executor.logger.info("removed record", metadata: ["region": "\(id)", "action": "remove"])
-            case .failure(let error): fail(index, error)
+            case .failure(let error): fail(planned.action, error)
             }
         }
     }

@@ -1,0 +1,59 @@
+/// An item of a region plan's part, with the action it carries out (its position in ``RegionPlan/actions``): when
+/// that action fails, the later parts skip its items.
+package struct Planned<Item: Hashable & Sendable>: Hashable, Sendable {
+    package var action: Int
+    package var item: Item
+
+    package init(action: Int, item: Item) {
+        self.action = action
+        self.item = item
+    }
+}
+
+/// One region's share of a plan: its actions, as `plan` shows them, and the parts the executor runs, in the order it
+/// runs them (docs/design.md, "Per-region plans").
+package struct RegionPlan: Hashable, Sendable {
+    package var id: RegionID
+    /// Spelling of the record the parts write (an existing record keeps its own).
+    package var dialect: RecordDialect
+    package var actions: [Action]
+
+    /// 1. Teardown: live borrowers to unmap, and entries of domains that are gone to forget.
+    package var unmaps: [Planned<UnmapTarget>] = []
+    package var forgets: [Planned<DomID>] = []
+    /// 2. Record edits written with the intents, in one transaction: header, rewrites, roles, index, `usercnt`.
+    package var edits: [Planned<Step>] = []
+    /// 3. Borrowers to map (their intents go in the edits' transaction); 4. their outcome is recorded after.
+    package var maps: [Planned<BorrowerTarget>] = []
+    /// 5. Records to remove once no entry is left, with the owner whose role node goes with them.
+    package var removals: [Planned<DomID?>] = []
+
+    /// Sorts the actions' steps into the parts, once. A new kind of step must say here which part it belongs to.
+    package init(id: RegionID, actions: [Action]) {
+        self.id = id
+        self.dialect = actions.first?.dialect ?? .masterSlave
+        self.actions = actions
+        for (index, action) in actions.enumerated() {
+            for step in action.steps {
+                switch step {
+                case .unmap(let target): unmaps.append(Planned(action: index, item: target))
+                case .forget(let domid): forgets.append(Planned(action: index, item: domid))
+                case .map(let target): maps.append(Planned(action: index, item: target))
+                case .removeRecord(let owner): removals.append(Planned(action: index, item: owner))
+                case .writeOwner, .rewriteBorrower, .writeRole, .removeRole, .fixUsercnt, .writeIndex, .removeIndex:
+                    edits.append(Planned(action: index, item: step))
+                }
+            }
+        }
+    }
+
+    /// Whether the region has only edits, intents, maps and their outcome, so that its transactions can be shared
+    /// with other regions'.
+    package var hasOnlyUpdates: Bool { unmaps.isEmpty && forgets.isEmpty && removals.isEmpty }
+
+    /// The owner of a record this plan writes the header of.
+    package var writtenOwner: DomID? {
+        for edit in edits { if case .writeOwner(let owner) = edit.item { return owner.domain.domid } }
+        return nil
+    }
+}
