@@ -1,8 +1,8 @@
 import SSHMCore
 
 /// The exit codes of docs/design.md ("Command line and exit codes"), first that applies: 64 usage, 69 unavailable,
-/// 75 temporary, 65 invalid manifest,
-/// 1 a region Failed or Degraded, 2 changes pending (`plan --detailed-exitcode`), 0.
+/// 75 temporary, 65 invalid manifest, 1 a region Failed or Degraded, 2 changes pending (`plan --detailed-exitcode`),
+/// 0. Decided from typed values only (condition kinds and reasons), never from message text.
 enum ExitStatus {
     static let success: Int32 = 0
     static let failure: Int32 = 1

@@ -1,4 +1,5 @@
-/// Access a region grants. Recorded and validated; the hypercall cannot enforce `ro` (docs/design.md, "The hypervisor").
+/// Access a region grants. Recorded and validated; the hypercall cannot enforce `ro` (docs/design.md,
+/// "The hypervisor").
 package enum Prot: String, CaseIterable, Comparable, Sendable {
     case ro
     case rw

@@ -16,8 +16,8 @@ package struct RawRecord: Hashable, Sendable {
     }
 }
 
-/// The one codec between region records and xenstore nodes (docs/design.md, "Records"). Decoding never fails: whatever is
-/// missing or malformed becomes a `nil` field plus a problem for the planner to repair.
+/// The one codec between region records and xenstore nodes (docs/design.md, "Records"). Decoding never fails:
+/// whatever is missing or malformed becomes a `nil` field plus a problem for the planner to repair.
 package enum RecordCodec {
     /// Header leaves this tool reads, in both dialects.
     package static let headerFields = [

@@ -46,12 +46,13 @@ package struct ExecutionReport: Sendable {
     }
 }
 
-/// Carries out a plan's steps through the ports, region by region: one failing region never blocks the others.
+/// Carries out a plan through the ports, region by region: one failing region never blocks the others.
 ///
-/// For each region, in this order: teardown (`state=unmapping` → unmap → remove entries), then one transaction with
-/// the header repairs and every new borrower's intent (`state=mapping`), then the hypercalls, then one
-/// transaction that marks the mapped borrowers `mapped`, drops the intents of the failed ones and sets `usercnt`,
-/// then the removal of records being deleted. A crash anywhere leaves intents that the next pass recovers.
+/// For each region, the parts of its ``RegionPlan`` in this order (docs/design.md, "Per-region plans"): teardown
+/// (`state=unmapping` → unmap → remove entries), then one transaction with the edits and every new borrower's
+/// intent (`state=mapping`), then the maps, then one transaction that marks the mapped borrowers `mapped`, drops
+/// the intents of the failed ones and sets `usercnt`, then the removal of records being deleted. A crash anywhere
+/// leaves intents that the next pass recovers.
 package final class Executor {
     let store: any XenStore
     let hypervisor: any Hypervisor
@@ -138,10 +139,10 @@ package final class Executor {
         return max(end, start + 1)
     }
 
-    /// The updates (edits and intents, maps, outcome) of several regions with their intents in one transaction and their outcomes in another: a converge
-    /// of many regions pays two transactions per batch instead of two per region. Anything that fails a batched
-    /// transaction (a region's precondition, a quota) makes the regions of the batch run one by one, so that a
-    /// failure stays with its region.
+    /// The updates (parts 2–4) of several regions, with their intents in one transaction and their outcomes in
+    /// another: a converge of many regions pays two transactions per batch instead of two per region. Anything that
+    /// fails a batched transaction (a region's precondition, a quota) makes the regions of the batch run one by
+    /// one, so that a failure stays with its region.
     private func executeBatch(_ runs: inout ArraySlice<RegionRun>) throws {
         let updates = runs.map(\.pendingUpdate)
         let intents = try XenStoreError.separatingOutage {

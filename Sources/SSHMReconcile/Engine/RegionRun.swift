@@ -132,18 +132,19 @@ struct RegionRun {
     private mutating func update() throws {
         let update = pendingUpdate
         guard !update.isEmpty else { return }
+        let intents = try XenStoreError.separatingOutage {
+            try transaction { record in try writeIntents(update, to: record) }
+        }
         let created: Bool
-        switch try XenStoreError.separatingOutage({ try transaction { record in try writeIntents(update, to: record) } }
-        )
-        {
+        switch intents {
         case .success(let value): created = value
         case .failure(let error):
             failUpdate(update, error)
             return
         }
-        let outcome = mapAll(update)
+        let result = mapAll(update)
         guard !update.maps.isEmpty else { return }
-        try transaction { record in try writeOutcome(outcome, of: update, created: created, to: record) }
+        try transaction { record in try writeOutcome(result, of: update, created: created, to: record) }
     }
 
     /// Marks every action of `update` failed.

@@ -14,8 +14,8 @@ package struct TestDomain: Hashable, Sendable {
 
 /// Creates and destroys "domains" the way a toolstack (libxl) writes them to xenstore, on the fake or a real daemon.
 ///
-/// In simulation a domain exists exactly while `/local/domain/<domid>` exists (docs/design.md, "Ports and the simulated hypervisor"), so this is how tests add
-/// and remove domains.
+/// In simulation a domain exists exactly while `/local/domain/<domid>` exists (docs/design.md, "Ports and the
+/// simulated hypervisor"), so this is how tests add and remove domains.
 package enum TestDomains {
     private static let nextDomID = Atomic<UInt32>(1000)
 

@@ -1,6 +1,7 @@
 /// The rules that relate the fields of one region: defaults, offsets within the owner, prot, who may borrow.
 extension ManifestDecoder {
-    /// Applies defaults and the rules of docs/design.md ("Manifests") that need the whole region; `nil` when any of them fails.
+    /// Applies defaults and the rules of docs/design.md ("Manifests") that need the whole region; `nil` when any of
+    /// them fails.
     mutating func applyRules(
         id: Located<RegionID>, owner: DecodedOwner, borrowers: [DecodedBorrower]
     ) -> DecodedRegion? {
