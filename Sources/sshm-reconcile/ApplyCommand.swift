@@ -26,8 +26,7 @@ struct ApplyCommand: AsyncParsableCommand {
             lock = try StateLock(directory: options.resolvedStateDir)
         } catch {
             Output.error("\(error)")
-            return error == .held(path: options.resolvedStateDir + "/lock")
-                ? ExitStatus.temporary : ExitStatus.unavailable
+            return ExitStatus.afterLock(error)
         }
         defer { withExtendedLifetime(lock) {} }
         let desired = options.loadDesiredState()

@@ -46,9 +46,7 @@ struct DaemonCommand: AsyncParsableCommand {
             lock = try StateLock(directory: options.resolvedStateDir)
         } catch {
             Output.error("\(error)")
-            throw ExitCode(
-                error == .held(path: options.resolvedStateDir + "/lock") ? ExitStatus.temporary : ExitStatus.unavailable
-            )
+            throw ExitCode(ExitStatus.afterLock(error))
         }
         defer { withExtendedLifetime(lock) {} }
         let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)

@@ -1,4 +1,5 @@
 import SSHMCore
+import SSHMReconcile
 
 /// The exit codes of docs/design.md ("Command line and exit codes"), first that applies: 64 usage, 69 unavailable,
 /// 75 temporary, 65 invalid manifest, 1 a region Failed or Degraded, 2 changes pending (`plan --detailed-exitcode`),
@@ -11,6 +12,14 @@ enum ExitStatus {
     static let dataError: Int32 = 65
     static let unavailable: Int32 = 69
     static let temporary: Int32 = 75
+
+    /// The status when the state directory cannot be locked: temporary while another process holds the lock.
+    static func afterLock(_ failure: StateLock.Failure) -> Int32 {
+        switch failure {
+        case .held: temporary
+        case .failed: unavailable
+        }
+    }
 
     /// The status of `apply` (and `--once`, and one daemon pass).
     static func afterApply(desired: DesiredState, conditions: [RegionID: RegionCondition]) -> Int32 {
