@@ -18,7 +18,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -31,9 +30,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CXenStore", pkgConfig: "xenstore", providers: [.apt(["libxen-dev"])]),
         .systemLibrary(name: "CXenCtrl", pkgConfig: "xencontrol", providers: [.apt(["libxen-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(
             name: "SSHMCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CYAML"],
             swiftSettings: strictSettings
         ),
         .target(

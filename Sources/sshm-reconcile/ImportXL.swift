@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import SSHMCore
 
 struct ImportXL: AsyncParsableCommand {
@@ -41,6 +45,6 @@ struct ImportXL: AsyncParsableCommand {
         let result = XLImporter.convert(inputs, arch: arch)
         Output.diagnostics(unreadable + result.diagnostics)
         guard unreadable.isEmpty, let yaml = result.yaml else { throw ExitCode(ExitStatus.dataError) }
-        FileHandle.standardOutput.write(Data(yaml.utf8))
+        Output.print(yaml)
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import SSHMCore
 
 struct Validate: AsyncParsableCommand {
@@ -40,7 +44,7 @@ struct Validate: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(report)
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            Output.print(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             Output.diagnostics(state.diagnostics)
             print(report.summary)

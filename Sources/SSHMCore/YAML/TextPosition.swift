@@ -1,21 +1,5 @@
 /// Converts offsets in a file's text into the 1-based line and column a diagnostic shows.
 package enum TextPosition {
-    /// Line and column of the `offset`-th Character (how Yams reports reader errors).
-    package static func of(characterOffset offset: Int, in text: String) -> (line: Int, column: Int) {
-        var line = 1
-        var column = 1
-        for (index, character) in text.enumerated() {
-            if index == offset { break }
-            if character == "\n" || character == "\r\n" {
-                line += 1
-                column = 1
-            } else {
-                column += character.unicodeScalars.count
-            }
-        }
-        return (line, column)
-    }
-
     /// Line and column of byte `offset` in UTF-8 `bytes`; the column counts characters, not bytes.
     package static func of(byteOffset offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
         var line = 1
@@ -40,5 +24,36 @@ package enum TextPosition {
             case .error: return offset
             }
         }
+    }
+
+    /// The Unicode scalars of 1-based line `number` (empty past the end), with line breaks counted as libyaml does
+    /// for its marks: `\n`, `\r\n` and a lone `\r`.
+    static func line(_ number: Int, in bytes: [UInt8]) -> [Unicode.Scalar] {
+        var line = 1
+        var start = 0
+        var index = 0
+        while index < bytes.count, line < number {
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: "\r"), index < bytes.count, bytes[index] == UInt8(ascii: "\n") { index += 1 }
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                line += 1
+                start = index
+            }
+        }
+        guard line == number else { return [] }
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\n"), bytes[end] != UInt8(ascii: "\r") { end += 1 }
+        return Array(String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars)
+    }
+
+    /// Offset of the first byte-order mark (U+FEFF) in `bytes`, or `nil` if there is none.
+    package static func firstByteOrderMark(in bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index + 2 < bytes.count {
+            if bytes[index] == 0xEF, bytes[index + 1] == 0xBB, bytes[index + 2] == 0xBF { return index }
+            index += 1
+        }
+        return nil
     }
 }

@@ -1,100 +1,173 @@
-import Yams
-
-/// Turns a manifest's text into Yams node trees, and Yams' failures into diagnostics with positions.
+/// Composes libyaml's event stream into node trees, and libyaml's failures into diagnostics with positions.
 ///
-/// Every scalar stays a string: the resolver has no rules, so YAML 1.1's implicit types never apply.
+/// Every scalar stays a string: nothing resolves YAML 1.1's implicit types. Anchors and aliases are collected, never
+/// resolved, so an alias bomb costs no more than its text; nesting is bounded, and composing uses no recursion.
 package enum YAMLComposer {
-    package struct Result {
+    /// Deeper collections are refused; a manifest needs 5 levels.
+    package static let maxDepth = 1000
+    /// Composing stops after this many anchors and aliases, each of which is refused.
+    package static let maxProperties = 20
+
+    /// An anchor (`&name`) or alias (`*name`), which manifests refuse.
+    package struct Property: Hashable, Sendable {
+        package enum Kind: Hashable, Sendable {
+            case anchor
+            case alias
+        }
+
+        package var kind: Kind
+        package var name: String
+        package var mark: YAMLMark
+
+        package init(kind: Kind, name: String, mark: YAMLMark) {
+            self.kind = kind
+            self.name = name
+            self.mark = mark
+        }
+    }
+
+    package struct Result: Sendable {
         /// The documents composed before any failure, empty ones included.
-        package var documents: [Node]
+        package var documents: [YAMLNode] = []
+        /// Every anchor and alias up to ``maxProperties``, in file order, including those after a failure.
+        package var properties: [Property] = []
         /// At most one error (composing stops at the first), possibly followed by a note.
-        package var diagnostics: [Diagnostic]
+        package var diagnostics: [Diagnostic] = []
     }
 
-    package static func compose(_ text: String, file: String) -> Result {
-        var documents: [Node] = []
-        do {
-            let parser = try Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
-            while let document = try parser.nextRoot() { documents.append(document) }
-            return Result(documents: documents, diagnostics: [])
-        } catch let error as YamlError {
-            return Result(documents: documents, diagnostics: diagnostics(for: error, text: text, file: file))
-        } catch {
-            return Result(documents: documents, diagnostics: [Diagnostic(.error, "cannot parse: \(error)", file: file)])
-        }
-    }
-
-    static func diagnostics(for error: YamlError, text: String, file: String) -> [Diagnostic] {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let message = syntaxMessage(problem: problem, context: context)
-            return [Diagnostic(.error, message, at: SourceLocation(file: file, line: mark.line, column: mark.column))]
-        case .reader(let problem, let offset, let value, _):
-            let position = TextPosition.of(characterOffset: offset ?? 0, in: text)
-            let location = SourceLocation(file: file, line: position.line, column: position.column)
-            let character = value >= 0 ? "character U+\(hex4(value)) " : ""
-            return [Diagnostic(.error, "\(character)is not allowed in YAML (\(problem)); remove it", at: location)]
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return DuplicateKeyLocator.diagnostics(
-                key: duplicates.first ?? "", firstMark: context.mark, text: text, file: file)
-        default:
-            return [Diagnostic(.error, "cannot parse the YAML; check the file's syntax", file: file)]
+    /// Composes `bytes`, UTF-8 without a leading byte-order mark (libyaml counts none in its columns).
+    package static func compose(_ bytes: [UInt8], file: String) -> Result {
+        bytes.withUnsafeBufferPointer { buffer in
+            // An empty stream holds no document; libyaml cannot be handed an empty buffer.
+            guard !buffer.isEmpty else { return Result() }
+            guard var parser = LibYAMLParser.make(buffer) else {
+                return Result(diagnostics: [Diagnostic(.error, outOfMemory, file: file)])
+            }
+            var composer = Composer(file: file)
+            while composer.properties.count < maxProperties {
+                switch parser.next() {
+                case .success(let event):
+                    guard composer.accept(event) else { return composer.result }
+                case .failure(let error):
+                    if !composer.failed { composer.diagnostics = YAMLSyntaxMessage.diagnostics(error, bytes, file) }
+                    return composer.result
+                }
+            }
+            return composer.result
         }
     }
 
-    private static func syntaxMessage(problem: String, context: YamlError.Context?) -> String {
-        if problem.contains("tab") { return "a tab cannot indent YAML; indent with spaces" }
-        if problem.contains("Maximum nesting level") {
-            return "the YAML nests more than 1000 levels deep; a manifest needs at most 5"
+    static let outOfMemory = "out of memory while parsing the YAML; free memory and try again"
+
+    /// The state of one composition: the documents so far and the collections still open.
+    private struct Composer {
+        /// An open collection; a mapping's items alternate key and value.
+        struct Frame {
+            var isMapping: Bool
+            var mark: YAMLMark
+            var items: [YAMLNode] = []
         }
-        if problem.contains("mapping values are not allowed") {
-            return "a ': ' here does not start a key; fix the indentation or quote the value"
+
+        let file: String
+        var documents: [YAMLNode] = []
+        var properties: [Property] = []
+        var diagnostics: [Diagnostic] = []
+        var stack: [Frame] = []
+        /// Set by the first error of our own: from then on only anchors and aliases are collected.
+        var failed = false
+
+        var result: Result { Result(documents: documents, properties: properties, diagnostics: diagnostics) }
+
+        /// False at the stream's end.
+        mutating func accept(_ event: YAMLEvent) -> Bool {
+            if let anchor = event.anchor { properties.append(Property(kind: .anchor, name: anchor, mark: event.mark)) }
+            switch event.kind {
+            case .streamEnd:
+                return false
+            case .streamStart, .documentStart, .documentEnd:
+                break
+            case .alias(let name):
+                properties.append(Property(kind: .alias, name: name, mark: event.mark))
+            case .scalar(let scalar):
+                add(YAMLNode(.scalar(scalar), at: event.mark))
+            case .sequenceStart, .mappingStart:
+                open(isMapping: event.kind.isMappingStart, at: event.mark)
+            case .sequenceEnd, .mappingEnd:
+                close()
+            }
+            return true
         }
-        if problem.contains("undefined alias") {
-            return "aliases ('*name') are not allowed in manifests; write each value out in full"
+
+        private mutating func open(isMapping: Bool, at mark: YAMLMark) {
+            guard !failed else { return }
+            guard stack.count < maxDepth else {
+                return fail(
+                    [
+                        Diagnostic(
+                            .error, "the YAML nests more than \(maxDepth) levels deep; a manifest needs at most 5",
+                            at: location(mark))
+                    ])
+            }
+            stack.append(Frame(isMapping: isMapping, mark: mark))
         }
-        let during = context.map { " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))" }
-        return "invalid YAML: \(problem)\(during ?? ""); fix the syntax here"
+
+        private mutating func close() {
+            guard !failed, let frame = stack.popLast() else { return }
+            guard frame.isMapping else { return add(YAMLNode(.sequence(frame.items), at: frame.mark)) }
+            let pairs = stride(from: 0, to: frame.items.count - 1, by: 2).map {
+                YAMLPair(key: frame.items[$0], value: frame.items[$0 + 1])
+            }
+            if let (first, second, key) = YAMLComposer.duplicateKey(in: pairs) {
+                let quoted = MessageText.quote(key)
+                return fail([
+                    Diagnostic(
+                        .error, "duplicate key \(quoted); a key may appear once per mapping, so remove or merge this one",
+                        at: location(second)),
+                    Diagnostic(.note, "\(quoted) first appears here", at: location(first)),
+                ])
+            }
+            add(YAMLNode(.mapping(pairs), at: frame.mark))
+        }
+
+        private mutating func add(_ node: YAMLNode) {
+            guard !failed else { return }
+            if stack.isEmpty {
+                documents.append(node)
+            } else {
+                stack[stack.count - 1].items.append(node)
+            }
+        }
+
+        private mutating func fail(_ found: [Diagnostic]) {
+            failed = true
+            stack = []
+            diagnostics = found
+        }
+
+        private func location(_ mark: YAMLMark) -> SourceLocation {
+            SourceLocation(file: file, line: mark.line, column: mark.column)
+        }
     }
 
-    private static func hex4(_ value: Int32) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    /// The duplicated scalar key that sorts first, with the marks of its first and second occurrence.
+    static func duplicateKey(in pairs: [YAMLPair]) -> (first: YAMLMark, second: YAMLMark, key: String)? {
+        var seen: [String: YAMLMark] = [:]
+        var found: (first: YAMLMark, second: YAMLMark, key: String)?
+        for pair in pairs {
+            guard case .scalar(let scalar) = pair.key.content else { continue }
+            guard let first = seen[scalar.text] else {
+                seen[scalar.text] = pair.key.mark
+                continue
+            }
+            if found.map({ scalar.text < $0.key }) ?? true { found = (first, pair.key.mark, scalar.text) }
+        }
+        return found
     }
 }
 
-extension Node {
-    /// Where this node starts, 1-based.
-    package func location(in file: String) -> SourceLocation {
-        let mark = self.mark
-        return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
-    }
-
-    /// What the node is, for "found …" in messages.
-    package var found: String {
-        switch self {
-        case .scalar(let scalar):
-            scalar.string.isEmpty && scalar.style == .plain ? "nothing" : MessageText.quote(scalar.string)
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .alias: "an alias"
-        }
-    }
-
-    /// The anchor this node was declared with, if any.
-    package var declaredAnchor: String? {
-        switch self {
-        case .scalar(let scalar): scalar.anchor?.rawValue
-        case .mapping(let mapping): mapping.anchor?.rawValue
-        case .sequence(let sequence): sequence.anchor?.rawValue
-        case .alias(let alias): alias.anchor.rawValue
-        }
-    }
-
-    /// A plain empty scalar: `key:` with nothing after it.
-    package var isEmptyScalar: Bool {
-        if case .scalar(let scalar) = self { return scalar.string.isEmpty && scalar.style == .plain }
+extension YAMLEvent.Kind {
+    fileprivate var isMappingStart: Bool {
+        if case .mappingStart = self { return true }
         return false
     }
 }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 
 #if canImport(Glibc)
@@ -54,8 +58,10 @@ package struct StderrLogHandler: LogHandler {
             var object: [String: String] = metadata.mapValues { "\($0)" }
             object["level"] = level.rawValue
             object["message"] = message
-            object["time"] = ISO8601DateFormatter().string(from: time)
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            object["time"] = time.formatted(.iso8601)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let data = (try? encoder.encode(object)) ?? Data()
             return (String(data: data, encoding: .utf8) ?? "{}") + "\n"
         }
     }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import SSHMCore
 
 /// Region conditions kept in `<state-dir>/conditions.json` between passes, rewritten only when they change.

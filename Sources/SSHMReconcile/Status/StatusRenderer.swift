@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Renders a ``StatusReport`` as a table (coloured on a terminal) or as JSON.
 package enum StatusRenderer {
@@ -34,7 +38,7 @@ package enum StatusRenderer {
         func line(_ cells: [String], paint: Bool) -> String {
             var text = ""
             for column in 0..<4 {
-                let cell = cells[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                let cell = cells[column] + String(repeating: " ", count: widths[column] - cells[column].count)
                 text += (paint && column == 1 ? colourise(cell, cells[1], colour) : cell) + "  "
             }
             return text + cells[4] + "\n"

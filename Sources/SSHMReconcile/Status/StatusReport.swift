@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import SSHMCore
 
 /// What `status` shows: every region's condition from the last pass, its members as the records say, and any

@@ -1,5 +1,9 @@
 import CXenCtrl
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Logging
 import SSHMCore
 import SSHMReconcile

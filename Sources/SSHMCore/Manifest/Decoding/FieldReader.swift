@@ -1,5 +1,3 @@
-import Yams
-
 /// The keys one kind of mapping accepts.
 struct FieldSet {
     /// How messages name the mapping: "the owner".
@@ -30,8 +28,8 @@ struct FieldSet {
 
 /// One key of a mapping, after aliases were resolved.
 struct Field {
-    var key: Node
-    var value: Node
+    var key: YAMLNode
+    var value: YAMLNode
 }
 
 /// What a number means, for messages.
@@ -59,14 +57,15 @@ enum NumberKind {
 
 extension ManifestDecoder {
     /// The known keys of `mapping` by canonical name; reports unknown, misplaced, merge and deprecated keys.
-    mutating func fields(of mapping: Node.Mapping, _ set: FieldSet) -> [String: Field] {
+    mutating func fields(of mapping: [YAMLPair], _ set: FieldSet) -> [String: Field] {
         var found: [String: Field] = [:]
-        for (key, value) in mapping {
-            guard case .scalar(let scalar) = key, !scalar.string.isEmpty else {
+        for pair in mapping {
+            let (key, value) = (pair.key, pair.value)
+            guard case .scalar(let scalar) = key.content, !scalar.text.isEmpty else {
                 error("keys must be words such as \(MessageText.quote(set.keys[0])), found \(key.found)", at: key)
                 continue
             }
-            let name = scalar.string
+            let name = scalar.text
             let location = key.location(in: file)
             var canonical = name
             if name == "<<" {
@@ -85,7 +84,7 @@ extension ManifestDecoder {
                 continue
             }
             if found[canonical] != nil {
-                // Exact duplicates never get here (Yams refuses them); this is a key and its alias.
+                // Exact duplicates never get here (composing refuses them); this is a key and its alias.
                 let alias = canonical == name ? set.aliases.first { $0.value == name }?.key ?? name : name
                 error(
                     "\(MessageText.quote(canonical)) and its deprecated alias \(MessageText.quote(alias)) both "
@@ -108,44 +107,40 @@ extension ManifestDecoder {
     }
 
     /// The scalar's text, or an error naming what was expected.
-    mutating func scalarText(_ node: Node, expected: String) -> Located<String>? {
-        refuseAnchor(node)
-        guard case .scalar(let scalar) = node, !node.isEmptyScalar else {
+    mutating func scalarText(_ node: YAMLNode, expected: String) -> Located<String>? {
+        guard case .scalar(let scalar) = node.content, !node.isEmptyScalar else {
             error("expected \(expected), found \(node.found)", at: node)
             return nil
         }
-        let tag = scalar.tag.description
-        guard tag.isEmpty || tag == "!" || tag == Tag.Name.str.rawValue else {
+        if let tag = scalar.tag, tag != "!", tag != "tag:yaml.org,2002:str" {
             error("YAML tags such as \(MessageText.quote(tag)) are not allowed in manifests; remove the tag", at: node)
             return nil
         }
-        return Located(scalar.string, at: node.location(in: file))
+        return Located(scalar.text, at: node.location(in: file))
     }
 
-    mutating func mapping(_ node: Node, of expected: String) -> Node.Mapping? {
-        refuseAnchor(node)
-        guard case .mapping(let mapping) = node else {
+    mutating func mapping(_ node: YAMLNode, of expected: String) -> [YAMLPair]? {
+        guard case .mapping(let mapping) = node.content else {
             error("expected \(expected), found \(node.found)", at: node)
             return nil
         }
         return mapping
     }
 
-    mutating func sequence(_ node: Node, of expected: String, emptyHint: String) -> [Node]? {
-        refuseAnchor(node)
+    mutating func sequence(_ node: YAMLNode, of expected: String, emptyHint: String) -> [YAMLNode]? {
         if node.isEmptyScalar {
             error("expected \(expected), found nothing; write \(emptyHint) for none", at: node)
             return nil
         }
-        guard case .sequence(let sequence) = node else {
+        guard case .sequence(let sequence) = node.content else {
             error("expected \(expected), found \(node.found)", at: node)
             return nil
         }
-        return Array(sequence)
+        return sequence
     }
 
     /// A number by our grammar; alignment is checked by the caller, which knows the field.
-    mutating func number(_ node: Node, _ kind: NumberKind) -> Located<UInt64>? {
+    mutating func number(_ node: YAMLNode, _ kind: NumberKind) -> Located<UInt64>? {
         guard let text = scalarText(node, expected: kind.expected) else { return nil }
         let quoted = MessageText.quote(text.value)
         switch NumberGrammar.parse(text.value) {
@@ -178,12 +173,4 @@ extension ManifestDecoder {
         return nil
     }
 
-    /// Refuses a node that carries an anchor the lexical scan missed.
-    mutating func refuseAnchor(_ node: Node) {
-        guard let anchor = node.declaredAnchor else { return }
-        error(
-            "anchors and aliases such as \(MessageText.quote("&" + anchor)) are not allowed in manifests; write each "
-                + "value out in full",
-            at: node)
-    }
 }

@@ -1,11 +1,12 @@
-import Yams
-
 /// Decodes one manifest file's bytes into regions and diagnostics; pure.
 ///
-/// The file is refused before composing when it is not UTF-8 or uses anchors or aliases; then each YAML document
-/// is decoded from composed nodes, which keep 1-based positions, with every scalar read by our own grammar.
+/// The file is refused before composing when it is not UTF-8 or holds a byte-order mark past its start, and after
+/// composing when it uses anchors or aliases; then each YAML document is decoded from composed nodes, which keep
+/// 1-based positions, with every scalar read by our own grammar.
 package struct ManifestDecoder {
     package static let supportedVersion = "1"
+    /// Largest manifest decoded; the file reader refuses larger files before reading them whole.
+    package static let maxFileSize = 16 << 20
 
     let file: String
     let arch: Arch
@@ -24,20 +25,28 @@ package struct ManifestDecoder {
     }
 
     mutating func decodeFile(_ bytes: [UInt8]) {
-        guard var text = String(validating: bytes, as: UTF8.self) else {
+        guard bytes.count <= Self.maxFileSize else {
+            return result.diagnostics.append(Diagnostic(.error, Self.tooLarge(Self.maxFileSize), file: file))
+        }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             let offset = TextPosition.firstInvalidUTF8(in: bytes) ?? 0
             let position = TextPosition.of(byteOffset: offset, in: bytes)
             let byte = offset < bytes.count ? String(bytes[offset], radix: 16, uppercase: true) : "?"
             return error("byte 0x\(byte) is not UTF-8 text; save the manifest as UTF-8", at: position)
         }
-        // libyaml counts a byte-order mark as a column of line 1; dropping it keeps columns right.
-        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
-        let properties = YAMLPropertyScanner.scan(text)
-        if !properties.isEmpty {
-            for finding in properties { refuse(finding) }
+        // A byte-order mark may open the file, and libyaml then counts it in no column; anywhere else it would hide
+        // inside a value (an id that looks like another) or shift what follows it.
+        let yaml = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        if let offset = TextPosition.firstByteOrderMark(in: yaml) {
+            return error(
+                "a byte-order mark (U+FEFF, invisible in most editors) may only open the file; delete this one",
+                at: TextPosition.of(byteOffset: offset, in: yaml))
+        }
+        let composed = YAMLComposer.compose(yaml, file: file)
+        if !composed.properties.isEmpty {
+            for property in composed.properties { refuse(property) }
             return
         }
-        let composed = YAMLComposer.compose(text, file: file)
         let documents = composed.documents.filter { !$0.isEmptyScalar }
         for document in documents { decodeDocument(document) }
         result.diagnostics += composed.diagnostics
@@ -49,14 +58,19 @@ package struct ManifestDecoder {
         }
     }
 
-    private mutating func refuse(_ finding: YAMLPropertyScanner.Finding) {
-        let location = SourceLocation(file: file, line: finding.line, column: finding.column)
-        switch finding.kind {
+    /// What a file larger than `limit` bytes is told.
+    package static func tooLarge(_ limit: Int) -> String {
+        "the file is larger than \(NumberFormat.size(UInt64(limit))); split it into several files"
+    }
+
+    private mutating func refuse(_ property: YAMLComposer.Property) {
+        let location = SourceLocation(file: file, line: property.mark.line, column: property.mark.column)
+        switch property.kind {
         case .anchor:
-            let name = MessageText.quote("&" + finding.name)
+            let name = MessageText.quote("&" + property.name)
             error("anchors such as \(name) are not allowed in manifests; write each value out in full", at: location)
         case .alias:
-            let name = MessageText.quote("*" + finding.name)
+            let name = MessageText.quote("*" + property.name)
             error(
                 "aliases such as \(name) are not allowed in manifests (they can expand exponentially); write each "
                     + "value out in full",
@@ -64,13 +78,12 @@ package struct ManifestDecoder {
         }
     }
 
-    private mutating func decodeDocument(_ document: Node) {
-        guard case .mapping(let mapping) = document else {
+    private mutating func decodeDocument(_ document: YAMLNode) {
+        guard case .mapping(let mapping) = document.content else {
             return error(
                 "a manifest document must be a mapping with 'version' and 'regions', found \(document.found)",
                 at: document)
         }
-        refuseAnchor(document)
         let fields = fields(of: mapping, FieldSet.document)
         if let version = fields["version"] {
             guard checkVersion(version.value) else { return }
@@ -91,7 +104,7 @@ package struct ManifestDecoder {
     }
 
     /// True when the document may be read as version 1.
-    private mutating func checkVersion(_ node: Node) -> Bool {
+    private mutating func checkVersion(_ node: YAMLNode) -> Bool {
         guard let text = scalarText(node, expected: "version \(Self.supportedVersion)") else { return false }
         guard text.value == Self.supportedVersion else {
             error(
@@ -109,7 +122,7 @@ package struct ManifestDecoder {
         result.diagnostics.append(Diagnostic(.error, message, at: location))
     }
 
-    mutating func error(_ message: String, at node: Node) { error(message, at: node.location(in: file)) }
+    mutating func error(_ message: String, at node: YAMLNode) { error(message, at: node.location(in: file)) }
 
     mutating func error(_ message: String, at position: (line: Int, column: Int)) {
         error(message, at: SourceLocation(file: file, line: position.line, column: position.column))

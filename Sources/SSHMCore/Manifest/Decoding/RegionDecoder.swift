@@ -1,5 +1,3 @@
-import Yams
-
 /// The owner as written, each field checked on its own.
 struct DecodedOwner {
     var domain: Located<DomainRef>
@@ -30,7 +28,7 @@ private enum Missing {
 }
 
 extension ManifestDecoder {
-    mutating func decodeRegion(_ node: Node) {
+    mutating func decodeRegion(_ node: YAMLNode) {
         guard let mapping = mapping(node, of: "a region (a mapping with id, owner and borrowers)") else { return }
         let errorsBefore = errorCount
         let fields = fields(of: mapping, .region)
@@ -62,7 +60,7 @@ extension ManifestDecoder {
         }
     }
 
-    private mutating func decodeOwner(_ node: Node) -> DecodedOwner? {
+    private mutating func decodeOwner(_ node: YAMLNode) -> DecodedOwner? {
         guard let mapping = mapping(node, of: "the owner (a mapping with domain, begin and size)") else { return nil }
         let errorsBefore = errorCount
         let fields = fields(of: mapping, .owner)
@@ -80,7 +78,7 @@ extension ManifestDecoder {
         return DecodedOwner(domain: domain, begin: begin, size: size, prot: prot, cachePolicy: cachePolicy)
     }
 
-    private mutating func decodeBorrower(_ node: Node) -> DecodedBorrower? {
+    private mutating func decodeBorrower(_ node: YAMLNode) -> DecodedBorrower? {
         guard let mapping = mapping(node, of: "a borrower (a mapping with domain and begin)") else { return nil }
         let errorsBefore = errorCount
         let fields = fields(of: mapping, .borrower)
@@ -99,7 +97,7 @@ extension ManifestDecoder {
     }
 
     /// The field's value node, or an error saying it is missing.
-    private mutating func value(of field: Field?, at node: Node, _ missing: String) -> Node? {
+    private mutating func value(of field: Field?, at node: YAMLNode, _ missing: String) -> YAMLNode? {
         guard let field else {
             error(missing, at: node)
             return nil
@@ -109,7 +107,7 @@ extension ManifestDecoder {
 
     // MARK: - Fields
 
-    private mutating func readRegionID(_ node: Node) -> Located<RegionID>? {
+    private mutating func readRegionID(_ node: YAMLNode) -> Located<RegionID>? {
         guard let text = scalarText(node, expected: "a region id such as telemetry") else { return nil }
         let quoted = MessageText.quote(text.value)
         guard let id = RegionID(text.value) else {
@@ -135,7 +133,7 @@ extension ManifestDecoder {
         return Located(id, at: text.location)
     }
 
-    private mutating func readDomain(_ node: Node) -> Located<DomainRef>? {
+    private mutating func readDomain(_ node: YAMLNode) -> Located<DomainRef>? {
         guard let text = scalarText(node, expected: "a domain name such as sensor-vm or a domid such as 5") else {
             return nil
         }
@@ -162,21 +160,21 @@ extension ManifestDecoder {
         return nil
     }
 
-    private mutating func readAddress(_ node: Node) -> Located<GuestAddress>? {
+    private mutating func readAddress(_ node: YAMLNode) -> Located<GuestAddress>? {
         guard let value = number(node, .address), aligned(value, field: "begin", format: NumberFormat.hex),
             let address = GuestAddress(value.value)
         else { return nil }
         return Located(address, at: value.location)
     }
 
-    private mutating func readOffset(_ node: Node) -> Located<Offset>? {
+    private mutating func readOffset(_ node: YAMLNode) -> Located<Offset>? {
         guard let value = number(node, .offset), aligned(value, field: "offset", format: NumberFormat.hex),
             let offset = Offset(value.value)
         else { return nil }
         return Located(offset, at: value.location)
     }
 
-    private mutating func readSize(_ node: Node) -> Located<ByteSize>? {
+    private mutating func readSize(_ node: YAMLNode) -> Located<ByteSize>? {
         guard let value = number(node, .size) else { return nil }
         guard value.value != 0 else {
             error("size cannot be zero; write at least 4KiB (one page)", at: value.location)
@@ -202,7 +200,7 @@ extension ManifestDecoder {
         return false
     }
 
-    private mutating func readProt(_ node: Node) -> Located<Prot>? {
+    private mutating func readProt(_ node: YAMLNode) -> Located<Prot>? {
         guard let text = scalarText(node, expected: "'rw' or 'ro'") else { return nil }
         guard let prot = Prot(rawValue: text.value) else {
             let hint = NearMiss.suggestion(for: text.value, among: ["rw", "ro"]).map { "; did you mean '\($0)'?" }
@@ -218,7 +216,7 @@ extension ManifestDecoder {
         return Located(prot, at: text.location)
     }
 
-    private mutating func readCachePolicy(_ node: Node) -> Located<CachePolicy>? {
+    private mutating func readCachePolicy(_ node: YAMLNode) -> Located<CachePolicy>? {
         let names = CachePolicy.allCases.map(\.rawValue)
         guard let text = scalarText(node, expected: MessageText.list(names, conjunction: "or")) else { return nil }
         guard let policy = CachePolicy(rawValue: text.value) else {

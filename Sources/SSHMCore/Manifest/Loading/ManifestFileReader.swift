@@ -11,7 +11,7 @@ package struct ManifestFileReader: Sendable {
     /// Refuse (error) instead of warn when a file is not owned by root or is writable by group or others.
     package var requireTrust: Bool
 
-    package init(requireTrust: Bool, maxFileSize: Int = 16 << 20) {
+    package init(requireTrust: Bool, maxFileSize: Int = ManifestDecoder.maxFileSize) {
         self.requireTrust = requireTrust
         self.maxFileSize = maxFileSize
     }
@@ -57,7 +57,7 @@ package struct ManifestFileReader: Sendable {
     }
 
     private func tooLarge(_ path: String) -> ManifestInput {
-        refused(path, "the file is larger than \(NumberFormat.size(UInt64(maxFileSize))); split it into several files")
+        refused(path, ManifestDecoder.tooLarge(maxFileSize))
     }
 
     /// `strerror` text with the errno name an operator can search for.

@@ -361,7 +361,65 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
             ]),
     ]
 
-    @Test(arguments: structure + numbers + regionRules)
+    /// YAML mistakes in our words (libyaml's own text would be "found character that cannot start any token" or
+    /// "did not find expected key"), and byte-order marks inside the text.
+    static let yamlMistakes: [GoldenCase] = [
+        GoldenCase(
+            rule: "a tab before the first key of a mapping",
+            yaml: telemetry(replacingLine: 5, with: "\tdomain: sensor-vm"),
+            expected: ["m.yaml:5:1: error: a tab cannot indent YAML; indent with spaces"]),
+        GoldenCase(
+            rule: "a key indented deeper than its siblings",
+            yaml: telemetry(replacingLine: 7, with: "        size: 2MiB"),
+            expected: [
+                "m.yaml:7:13: error: this key is indented deeper than the key above it, so YAML reads it as part of "
+                    + "that key's value; line it up with the keys above"
+            ]),
+        GoldenCase(
+            rule: "a key indented less than its siblings",
+            yaml: telemetry(replacingLine: 7, with: "     size: 2MiB"),
+            expected: [
+                "m.yaml:7:6: error: this line is indented less than the keys above it but more than their parent; "
+                    + "line it up with the keys it belongs with"
+            ]),
+        GoldenCase(
+            rule: "an unquoted ': ' inside a value",
+            yaml: telemetry(replacingLine: 5, with: "      domain: sensor: vm"),
+            expected: [
+                "m.yaml:5:21: error: an unquoted ': ' inside a value starts a new key; quote the whole value, as in "
+                    + "'key: \"a: b\"'"
+            ]),
+        GoldenCase(
+            rule: "a list item without its '-'",
+            yaml: telemetry(replacingLine: 11, with: "        size: 1MiB\n      domain: camera-vm\n        begin: 0x0"),
+            expected: [
+                "m.yaml:12:7: error: this line lines up with the items of the list that starts at line 9, column 7 "
+                    + "but has no '-'; start a new item with '- ' or indent it under the item above"
+            ]),
+        GoldenCase(
+            rule: "a byte-order mark inside an id",
+            yaml: telemetry(replacingLine: 3, with: "  - id: \u{FEFF}telemetry"),
+            expected: [
+                "m.yaml:3:9: error: a byte-order mark (U+FEFF, invisible in most editors) may only open the file; "
+                    + "delete this one"
+            ]),
+        GoldenCase(
+            rule: "a byte-order mark after a domain name",
+            yaml: telemetry(replacingLine: 9, with: "      - domain: logger-vm\u{FEFF}"),
+            expected: [
+                "m.yaml:9:26: error: a byte-order mark (U+FEFF, invisible in most editors) may only open the file; "
+                    + "delete this one"
+            ]),
+        GoldenCase(
+            rule: "a byte-order mark at the start of a later line",
+            yaml: "version: 1\n\u{FEFF}regions: []\n",
+            expected: [
+                "m.yaml:2:1: error: a byte-order mark (U+FEFF, invisible in most editors) may only open the file; "
+                    + "delete this one"
+            ]),
+    ]
+
+    @Test(arguments: structure + numbers + regionRules + yamlMistakes)
     func ruleRendersItsDiagnostics(_ golden: GoldenCase) {
         #expect(rendered(golden.yaml, arch: golden.arch) == golden.expected)
     }
