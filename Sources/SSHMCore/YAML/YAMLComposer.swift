@@ -49,7 +49,11 @@ package enum YAMLComposer {
                 case .success(let event):
                     guard composer.accept(event) else { return composer.result }
                 case .failure(let error):
-                    if !composer.failed { composer.diagnostics = YAMLSyntaxMessage.diagnostics(error, bytes, file) }
+                    if let property = Property(unnamedIn: error) {
+                        composer.properties.append(property)
+                    } else if !composer.failed {
+                        composer.diagnostics = YAMLSyntaxMessage.diagnostics(error, bytes, file)
+                    }
                     return composer.result
                 }
             }
@@ -169,5 +173,17 @@ extension YAMLEvent.Kind {
     fileprivate var isMappingStart: Bool {
         if case .mappingStart = self { return true }
         return false
+    }
+}
+
+extension YAMLComposer.Property {
+    /// A `&` or `*` without a name stops libyaml; it is refused as the anchor or alias it starts.
+    init?(unnamedIn error: LibYAMLError) {
+        guard let context = error.context else { return nil }
+        switch context.text {
+        case "while scanning an anchor": self.init(kind: .anchor, name: "", mark: context.mark)
+        case "while scanning an alias": self.init(kind: .alias, name: "", mark: context.mark)
+        default: return nil
+        }
     }
 }

@@ -109,6 +109,12 @@ import Testing
         #expect(result.diagnostics.count == 2)
     }
 
+    @Test func anAnchorOrAliasWithoutANameIsStillAnAnchorOrAlias() {
+        #expect(
+            compose("a: * x\nb: 1\n").properties == [Property(kind: .alias, name: "", mark: YAMLMark(line: 1, column: 4))])
+        #expect(compose("a: & x\n").properties == [Property(kind: .anchor, name: "", mark: YAMLMark(line: 1, column: 4))])
+    }
+
     @Test func countsColumnsInCharacters() {
         #expect(compose("é: *a\n").properties == [Property(kind: .alias, name: "a", mark: YAMLMark(line: 1, column: 4))])
     }
