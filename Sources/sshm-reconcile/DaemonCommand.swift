@@ -1,9 +1,4 @@
 import ArgumentParser
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
 import Logging
 import Metrics
 import Prometheus
@@ -12,6 +7,12 @@ import SSHMReconcile
 import SSHMXen
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

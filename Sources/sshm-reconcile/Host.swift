@@ -1,13 +1,14 @@
 import ArgumentParser
+import Logging
+import SSHMCore
+import SSHMReconcile
+import SSHMXen
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import Logging
-import SSHMCore
-import SSHMReconcile
-import SSHMXen
 
 /// The opened ports of this host: xenstore, the hypervisor, and the thread their blocking calls run on.
 struct Host {

@@ -1,10 +1,11 @@
 import ArgumentParser
+import SSHMCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import SSHMCore
 
 struct ImportXL: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,11 +1,12 @@
 import ArgumentParser
+import SSHMCore
+import SSHMReconcile
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import SSHMCore
-import SSHMReconcile
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,11 +1,12 @@
 import ArgumentParser
+import SSHMCore
+import SSHMReconcile
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import SSHMCore
-import SSHMReconcile
 
 /// Hidden checks of this host's adapters, for the system tier and for people bringing up a new host.
 struct SelftestCommand: AsyncParsableCommand {

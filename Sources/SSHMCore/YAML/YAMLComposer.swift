@@ -125,7 +125,8 @@ package enum YAMLComposer {
                 let quoted = MessageText.quote(key)
                 return fail([
                     Diagnostic(
-                        .error, "duplicate key \(quoted); a key may appear once per mapping, so remove or merge this one",
+                        .error,
+                        "duplicate key \(quoted); a key may appear once per mapping, so remove or merge this one",
                         at: location(second)),
                     Diagnostic(.note, "\(quoted) first appears here", at: location(first)),
                 ])

@@ -26,7 +26,7 @@ enum YAMLSyntaxMessage {
     private static func message(_ error: LibYAMLError, line: [Unicode.Scalar]) -> String {
         let index = error.mark.column - 1
         let at = index < line.count ? line[index] : nil
-        let before = line.prefix(max(0, min(index, line.count)))
+        let before = line.prefix(index)
         let startsLine = before.allSatisfy { $0 == " " }
         if error.problem.contains("tab") || at == "\t" { return "a tab cannot indent YAML; indent with spaces" }
         switch error.problem {
@@ -45,12 +45,14 @@ enum YAMLSyntaxMessage {
             return "this line lines up with the items of the list\(list) but has no '-'; start a new item with '- ' "
                 + "or indent it under the item above"
         default:
-            let during = error.context.map { " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))" }
+            let during = error.context.map {
+                " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))"
+            }
             return "invalid YAML: \(error.problem)\(during ?? ""); fix the syntax here"
         }
     }
 
-    /// True when a `: ` (or `:` at the end) stands among `scalars` after some text: a key already started there.
+    /// True when `: ` stands among `scalars`: a key already ended before the error on this line.
     private static func containsKeyIndicator(_ scalars: ArraySlice<Unicode.Scalar>) -> Bool {
         var previous: Unicode.Scalar = " "
         for scalar in scalars {

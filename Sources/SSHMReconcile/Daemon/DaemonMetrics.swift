@@ -1,10 +1,11 @@
+import Metrics
+import SSHMCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import Metrics
-import SSHMCore
 
 /// The daemon's metrics, through swift-metrics (the binary bootstraps a Prometheus backend and writes its text
 /// format to `--metrics-textfile` after every pass).

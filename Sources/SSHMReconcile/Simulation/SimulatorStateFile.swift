@@ -1,9 +1,10 @@
+import SSHMCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import SSHMCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,9 +1,10 @@
+import SSHMCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import SSHMCore
 
 /// Region conditions kept in `<state-dir>/conditions.json` between passes, rewritten only when they change.
 package struct ConditionStore: Sendable {

@@ -1,9 +1,10 @@
+import SSHMCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import SSHMCore
 
 /// What `status` shows: every region's condition from the last pass, its members as the records say, and any
 /// drift a fresh plan would repair.

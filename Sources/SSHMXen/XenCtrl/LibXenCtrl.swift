@@ -1,13 +1,14 @@
 import CXenCtrl
+import Logging
+import SSHMCore
+import SSHMReconcile
+import Synchronization
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import Logging
-import SSHMCore
-import SSHMReconcile
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc

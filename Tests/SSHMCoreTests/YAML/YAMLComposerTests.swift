@@ -95,7 +95,8 @@ import Testing
     @Test func anAliasBombStopsAtTheLimitWithoutExpanding() {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1..<30 {
-            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            text +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
                 + "]\n"
         }
         let result = compose(text)
@@ -111,12 +112,16 @@ import Testing
 
     @Test func anAnchorOrAliasWithoutANameIsStillAnAnchorOrAlias() {
         #expect(
-            compose("a: * x\nb: 1\n").properties == [Property(kind: .alias, name: "", mark: YAMLMark(line: 1, column: 4))])
-        #expect(compose("a: & x\n").properties == [Property(kind: .anchor, name: "", mark: YAMLMark(line: 1, column: 4))])
+            compose("a: * x\nb: 1\n").properties == [
+                Property(kind: .alias, name: "", mark: YAMLMark(line: 1, column: 4))
+            ])
+        #expect(
+            compose("a: & x\n").properties == [Property(kind: .anchor, name: "", mark: YAMLMark(line: 1, column: 4))])
     }
 
     @Test func countsColumnsInCharacters() {
-        #expect(compose("é: *a\n").properties == [Property(kind: .alias, name: "a", mark: YAMLMark(line: 1, column: 4))])
+        #expect(
+            compose("é: *a\n").properties == [Property(kind: .alias, name: "a", mark: YAMLMark(line: 1, column: 4))])
     }
 
     @Test func anEmptyInputHoldsNoDocument() {

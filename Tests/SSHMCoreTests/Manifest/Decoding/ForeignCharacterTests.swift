@@ -14,19 +14,13 @@ import Testing
     }
 
     @Test(arguments: intruders, [0, 4, 9])
-    func anIdWithAForeignCharacterIsRefusedAtItsPosition(_ escape: String, _ offset: Int) {
-        let id = Self.inserting(escape, into: "telemetry", at: offset)
-        let state = validate([("m.yaml", telemetry(replacingLine: 3, with: "  - id: \"\(id)\""))])
-        #expect(state.regions.isEmpty)
-        #expect(state.diagnostics.contains { $0.severity == .error && $0.location?.line == 3 })
-    }
-
-    @Test(arguments: intruders, [0, 4, 9])
-    func aDomainNameWithAForeignCharacterIsRefusedAtItsPosition(_ escape: String, _ offset: Int) {
-        let name = Self.inserting(escape, into: "logger-vm", at: offset)
-        let state = validate([("m.yaml", telemetry(replacingLine: 9, with: "      - domain: \"\(name)\""))])
-        #expect(state.regions.isEmpty)
-        #expect(state.diagnostics.contains { $0.severity == .error && $0.location?.line == 9 })
+    func anIdOrADomainNameWithAForeignCharacterIsRefusedOnItsLine(_ escape: String, _ offset: Int) {
+        for (line, key, word) in [(3, "  - id: ", "telemetry"), (9, "      - domain: ", "logger-vm")] {
+            let value = Self.inserting(escape, into: word, at: offset)
+            let state = validate([("m.yaml", telemetry(replacingLine: line, with: "\(key)\"\(value)\""))])
+            #expect(state.regions.isEmpty, "\(key)\(value)")
+            #expect(state.diagnostics.contains { $0.severity == .error && $0.location?.line == line }, "\(key)\(value)")
+        }
     }
 
     @Test func aByteOrderMarkOpeningTheFileIsRead() {
