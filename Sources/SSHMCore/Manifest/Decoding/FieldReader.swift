@@ -172,5 +172,4 @@ extension ManifestDecoder {
         }
         return nil
     }
-
 }
