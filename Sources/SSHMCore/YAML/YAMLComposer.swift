@@ -29,7 +29,7 @@ package enum YAMLComposer {
     package struct Result: Sendable {
         /// The documents composed before any failure, empty ones included.
         package var documents: [YAMLNode] = []
-        /// Every anchor and alias up to ``maxProperties``, in file order, including those after a failure.
+        /// Every anchor and alias up to ``maxProperties``, in file order, also after a duplicate key or deep nesting.
         package var properties: [Property] = []
         /// At most one error (composing stops at the first), possibly followed by a note.
         package var diagnostics: [Diagnostic] = []
