@@ -103,23 +103,22 @@ struct PageMapper {
         }
     }
 
-    /// Unmaps every page of `frames`, one call per page; pages that were not mapped (ENOENT) are fine, and so is a
-    /// borrower that is gone (its memory went with it).
+    /// Unmaps every page of `frames` (one call per page on Xen); pages that were not mapped (ENOENT) are fine, and
+    /// so is a borrower that is gone (its memory went with it).
     func unmap(_ borrower: DomID, _ frames: Range<UInt64>) throws(HypervisorError) {
-        for gfn in frames {
-            do {
-                _ = try hypervisor.removeFromPhysmap(borrower: borrower, gfn: gfn)
-            } catch let error as HypervisorError {
-                if error.code == .domainGone { return }
-                var error = error
-                error.borrower = error.borrower ?? borrower
-                error.gfns = error.gfns ?? gfn...gfn
-                throw error
-            } catch {
-                throw HypervisorError(
-                    code: .other, operation: "xc_domain_remove_from_physmap", errno: 0, borrower: borrower,
-                    gfns: gfn...gfn)
-            }
+        guard let first = frames.first, let last = frames.last else { return }
+        do {
+            _ = try hypervisor.removeFromPhysmap(borrower: borrower, gfns: frames)
+        } catch let error as HypervisorError {
+            if error.code == .domainGone { return }
+            var error = error
+            error.borrower = error.borrower ?? borrower
+            error.gfns = error.gfns ?? first...last
+            throw error
+        } catch {
+            throw HypervisorError(
+                code: .other, operation: "xc_domain_remove_from_physmap", errno: 0, borrower: borrower,
+                gfns: first...last)
         }
     }
 }

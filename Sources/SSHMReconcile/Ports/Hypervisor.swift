@@ -97,4 +97,26 @@ package protocol Hypervisor: AnyObject, Sendable {
     /// One `xc_domain_remove_from_physmap` call.
     /// - Returns: `false` when nothing was mapped there (ENOENT).
     func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool
+
+    /// Unmaps every frame of `gfns`, in order: one ``removeFromPhysmap(borrower:gfn:)`` per frame, unless the
+    /// adapter can do it in one step (the simulator, whose bookkeeping is per range).
+    /// - Returns: how many of the frames were mapped.
+    /// - Throws: ``HypervisorError`` for the first frame that failed; the frames before it are unmapped.
+    func removeFromPhysmap(borrower: DomID, gfns: Range<UInt64>) throws -> UInt64
+}
+
+extension Hypervisor {
+    /// One call per frame, as on Xen.
+    package func removeFromPhysmap(borrower: DomID, gfns: Range<UInt64>) throws -> UInt64 {
+        var mapped: UInt64 = 0
+        for gfn in gfns {
+            do {
+                if try removeFromPhysmap(borrower: borrower, gfn: gfn) { mapped += 1 }
+            } catch var error as HypervisorError {
+                error.gfns = error.gfns ?? gfn...gfn
+                throw error
+            }
+        }
+        return mapped
+    }
 }

@@ -109,6 +109,12 @@ package enum XenStoreAnswer: Hashable, Sendable {
 /// conflict whenever another connection changed a node the transaction read, wrote or listed, including a
 /// parent whose child list changed. oxenstored merges some such transactions instead; callers must be correct
 /// either way, so they read inside the transaction every node they base a decision on.
+///
+/// Inside a transaction a store may queue the changes (write, mkdir, remove, permissions) and send them together at
+/// the transaction's next read, listing or commit (``LibXenStore`` does: one round trip for all of them). A change's
+/// error then surfaces at that later call, naming the change's path, and the transaction is over with nothing of it
+/// written. So a transaction does its reads first and its writes after, and an error from any of its calls fails it
+/// as a whole.
 package protocol XenStore: AnyObject, Sendable {
     /// Reads a node's value. Returns `nil` if the node does not exist.
     func read(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> String?

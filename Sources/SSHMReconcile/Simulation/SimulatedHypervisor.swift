@@ -150,29 +150,14 @@ package final class SimulatedHypervisor: Hypervisor {
                     for index in 0..<effective { errs[index] = -errno }
                 }
             } else {
-                let ownerPages = try ramPages(of: owner)
-                var mapped: [(gfn: UInt64, count: UInt64, ownerGFN: UInt64)] = []
-                for index in 0..<effective {
-                    let page = state.withLock { state in
-                        defer { state.pagesSeen += 1 }
-                        return state.pagesSeen
-                    }
-                    if let errno = faults.failPages[page] {
-                        errs[index] = -errno
-                    } else if let ownerPages, ownerGFN + UInt64(index) >= ownerPages {
-                        errs[index] = -EINVAL
-                    } else if let last = mapped.last, last.gfn + last.count == borrowerGFN + UInt64(index) {
-                        mapped[mapped.count - 1].count += 1
-                    } else {
-                        mapped.append((borrowerGFN + UInt64(index), 1, ownerGFN + UInt64(index)))
-                    }
-                }
-                for run in mapped {
+                for run in try mappedRuns(owner: owner, ownerGFN: ownerGFN, count: effective, errs: &errs) {
                     try file.appendMap(
-                        borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                        borrowerKey, gfn: borrowerGFN + run.lowerBound, count: UInt64(run.count), owner: owner,
+                        ownerGFN: ownerGFN + run.lowerBound)
                     state.withLock {
                         $0.mappings.map(
-                            borrowerKey, gfn: run.gfn, count: run.count, owner: owner, ownerGFN: run.ownerGFN)
+                            borrowerKey, gfn: borrowerGFN + run.lowerBound, count: UInt64(run.count), owner: owner,
+                            ownerGFN: ownerGFN + run.lowerBound)
                     }
                 }
             }
@@ -184,27 +169,93 @@ package final class SimulatedHypervisor: Hypervisor {
             rc: rc, errno: callErrno, errs: errs, borrower: borrower, owner: owner, borrowerGFNs: gfns)
     }
 
-    package func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool {
-        let operation = "xc_domain_remove_from_physmap"
-        let (calls, unmapCall) = state.withLock { state in
-            state.mutatingCalls += 1
-            state.unmapCalls += 1
-            return (state.mutatingCalls, state.unmapCalls)
+    /// The pages of a call that map, as runs of page indices; `errs` gets the errno of every page that does not.
+    /// Pages past the owner's RAM fail with EINVAL, and the fault's page with its errno: the only per-page work is
+    /// filling `errs`, so that a 512 MiB region costs the same bookkeeping as a small one.
+    private func mappedRuns(owner: DomID, ownerGFN: UInt64, count: Int, errs: inout [Int32]) throws -> [Range<UInt64>] {
+        let firstPage = state.withLock { state in
+            defer { state.pagesSeen += UInt64(count) }
+            return state.pagesSeen
         }
-        checkpoint(calls, crashAt: faults.crashBefore)
-        defer { checkpoint(calls, crashAt: faults.crashAfter) }
-        if let failUnmap = faults.failUnmap, failUnmap.call == unmapCall {
+        let inRAM =
+            try ramPages(of: owner).map { $0 > ownerGFN ? min(UInt64(count), $0 - ownerGFN) : 0 } ?? UInt64(count)
+        for index in Int(inRAM)..<count { errs[index] = -EINVAL }
+        var runs: [Range<UInt64>] = []
+        var next: UInt64 = 0
+        for (page, errno) in faults.failPages.sorted(by: { $0.key < $1.key })
+        where page >= firstPage && page - firstPage < UInt64(count) {
+            let index = page - firstPage
+            errs[Int(index)] = -errno
+            if next < min(index, inRAM) { runs.append(next..<min(index, inRAM)) }
+            next = index + 1
+        }
+        if next < inRAM { runs.append(next..<inRAM) }
+        return runs
+    }
+
+    package func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool {
+        try removeFromPhysmap(borrower: borrower, gfns: gfn..<(gfn + 1)) == 1
+    }
+
+    /// What one call per frame would do, and counted so for crash points, but in one step of bookkeeping: a real
+    /// hypervisor takes a call per frame, the simulator keeps ranges, and a journal line per frame would make it
+    /// what the benchmarks measure. A crash point inside the range unmaps the frames before it first, as the calls
+    /// before it would have.
+    package func removeFromPhysmap(borrower: DomID, gfns: Range<UInt64>) throws -> UInt64 {
+        let operation = "xc_domain_remove_from_physmap"
+        guard let firstGFN = gfns.first else { return 0 }
+        let (first, firstUnmap) = state.withLock { ($0.mutatingCalls + 1, $0.unmapCalls + 1) }
+        let borrowerKey: DomainKey
+        let file: SimulatorStateFile
+        do {
+            if let failUnmap = faults.failUnmap, failUnmap.call == firstUnmap {
+                throw HypervisorError(
+                    operation: operation, errno: failUnmap.errno, borrower: borrower, gfns: firstGFN...firstGFN)
+            }
+            file = try self.file()
+            borrowerKey = try key(borrower, operation: operation)
+            if case .wholeCall(let errno) = try refusal(borrower: borrower, space: .foreign) {
+                throw HypervisorError(operation: operation, errno: errno, borrower: borrower, gfns: firstGFN...firstGFN)
+            }
+        } catch {
+            // The first call fails: it counts, and so do its crash points.
+            state.withLock {
+                $0.mutatingCalls += 1
+                $0.unmapCalls += 1
+            }
+            checkpoint(first, crashAt: faults.crashBefore)
+            checkpoint(first, crashAt: faults.crashAfter)
+            throw error
+        }
+        let calls = first..<(first + gfns.count)
+        // How many frames a crash point inside the range lets through before it kills the process, and which
+        // frame's call fails.
+        let crash = [
+            faults.crashBefore.flatMap { calls.contains($0) ? $0 - first : nil },
+            faults.crashAfter.flatMap { calls.contains($0) ? $0 - first + 1 : nil },
+        ].compactMap { $0 }.min()
+        let failure = faults.failUnmap.flatMap { fault in
+            (firstUnmap..<(firstUnmap + gfns.count)).contains(fault.call) ? fault.call - firstUnmap : nil
+        }
+        let done = min(crash ?? gfns.count, failure ?? gfns.count)
+        let fails = failure == done && crash != done
+        let made = done + (fails ? 1 : 0)
+        state.withLock {
+            $0.mutatingCalls += made
+            $0.unmapCalls += made
+        }
+        let range = gfns.lowerBound..<(gfns.lowerBound + UInt64(done))
+        var unmapped: UInt64 = 0
+        if state.withLock({ $0.mappings.pageCount(of: borrowerKey, in: range) }) > 0 {
+            try file.appendUnmap(borrowerKey, range)
+            unmapped = state.withLock { $0.mappings.unmap(borrowerKey, range) }
+        }
+        if let crash, crash <= made { kill(getpid(), SIGKILL) }
+        if fails, let failUnmap = faults.failUnmap {
+            let gfn = range.upperBound
             throw HypervisorError(operation: operation, errno: failUnmap.errno, borrower: borrower, gfns: gfn...gfn)
         }
-        let file = try file()
-        let borrowerKey = try key(borrower, operation: operation)
-        if case .wholeCall(let errno) = try refusal(borrower: borrower, space: .foreign) {
-            throw HypervisorError(operation: operation, errno: errno, borrower: borrower, gfns: gfn...gfn)
-        }
-        guard state.withLock({ $0.mappings.page(borrowerKey, gfn: gfn) != nil }) else { return false }
-        try file.appendUnmap(borrowerKey, gfn: gfn)
-        state.withLock { _ = $0.mappings.unmap(borrowerKey, gfn: gfn) }
-        return true
+        return unmapped
     }
 
     private enum Refusal {

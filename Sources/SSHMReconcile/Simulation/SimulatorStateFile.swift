@@ -77,9 +77,11 @@ package final class SimulatorStateFile: Sendable {
                 + "\"owner\":\(owner),\"ownerGFN\":\(ownerGFN)}\n")
     }
 
-    /// Records an unmapped frame.
-    package func appendUnmap(_ borrower: DomainKey, gfn: UInt64) throws(HypervisorError) {
-        try append("{\"op\":\"unmap\",\"domid\":\(borrower.domid),\"uuid\":\"\(borrower.uuid)\",\"gfn\":\(gfn)}\n")
+    /// Records unmapped frames (a line without `count` is one frame).
+    package func appendUnmap(_ borrower: DomainKey, _ gfns: Range<UInt64>) throws(HypervisorError) {
+        try append(
+            "{\"op\":\"unmap\",\"domid\":\(borrower.domid),\"uuid\":\"\(borrower.uuid)\",\"gfn\":\(gfns.lowerBound),"
+                + "\"count\":\(gfns.count)}\n")
     }
 
     private func append(_ line: String) throws(HypervisorError) {
@@ -141,7 +143,7 @@ package final class SimulatorStateFile: Sendable {
                 else { continue }
                 mappings.map(key, gfn: entry.gfn, count: count, owner: owner, ownerGFN: ownerGFN)
             case "unmap":
-                mappings.unmap(key, gfn: entry.gfn)
+                mappings.unmap(key, entry.gfn..<(entry.gfn + (entry.count ?? 1)))
             default:
                 continue
             }

@@ -35,9 +35,10 @@ package enum Consistency {
                 }
             }
         }
-        for (key, pages) in mappings.borrowers.sorted(by: { $0.key < $1.key }) where alive[key.domid] == key.uuid {
-            let orphans = Set(pages.keys).subtracting(claimed[key] ?? [])
-            if !orphans.isEmpty { problems.append("dom\(key.domid): \(orphans.count) mapped pages no record claims") }
+        for key in mappings.borrowers.keys.sorted() where alive[key.domid] == key.uuid {
+            let claimedMapped = (claimed[key] ?? []).count { mappings.page(key, gfn: $0) != nil }
+            let orphans = Int(mappings.pageCount(of: key)) - claimedMapped
+            if orphans > 0 { problems.append("dom\(key.domid): \(orphans) mapped pages no record claims") }
         }
         return problems
     }

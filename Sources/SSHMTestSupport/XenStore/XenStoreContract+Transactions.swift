@@ -48,12 +48,14 @@ extension XenStoreContract {
         #expect(try fixture.store.read(marker, in: nil) == nil)
     }
 
-    /// A transaction that writes nodes without reading them, while another connection creates or removes them: the C
-    /// daemon (and the fake, which follows the stricter daemon) fails the commit with a conflict, but oxenstored
-    /// merges it — its conflict check covers only what the transaction read. So the engine may rely on a conflict
-    /// only for nodes it read inside the transaction, and reads every node it bases a write on.
-    package static func blindWritesConflictOnlyOnTheCDaemon(_ fixture: XenStoreFixture) throws {
-        let merges = fixture.backend == .oxenstored
+    /// A transaction that writes nodes without reading them, while another connection creates or removes them: the
+    /// fake fails the commit with a conflict (as the C daemon does when each write reaches it at once), but the real
+    /// daemons commit it and the transaction's writes win. oxenstored's conflict check covers only what the
+    /// transaction read; ``LibXenStore`` sends a transaction's writes together with its next read or its commit, so
+    /// on the C daemon too they reach the store after the other connection's change. The engine may rely on a
+    /// conflict only for nodes it read inside the transaction, and reads every node it bases a write on.
+    package static func blindWritesMayMerge(_ fixture: XenStoreFixture) throws {
+        let merges = fixture.backend != .inMemory
         let record = fixture.root.appending("record")
         try fixture.store.mkdir(fixture.root, in: nil)
         let create = try fixture.store.startTransaction()
@@ -92,5 +94,34 @@ extension XenStoreContract {
         let error = #expect(throws: XenStoreError.self) { try fixture.store.commit(tx) }
         #expect(error?.code == .conflict)
         #expect(try fixture.store.read(fixture.root.appending("usercnt"), in: nil) == nil)
+    }
+
+    /// A change that fails inside a transaction fails the transaction, at the call or at the latest at its commit (a
+    /// store may send a transaction's changes together, and report their errors when it waits for the replies), with
+    /// the failing path; nothing of the transaction is written, neither the changes before the failure nor after it,
+    /// and the store serves the next transaction.
+    package static func failingChangeWritesNothingOfItsTransaction(_ fixture: XenStoreFixture) throws {
+        let before = fixture.root.appending("before")
+        let after = fixture.root.appending("after")
+        let missing = fixture.root.appending("missing").appending("node")
+        try fixture.store.mkdir(fixture.root, in: nil)
+        let tx = try fixture.store.startTransaction()
+        let error = #expect(throws: XenStoreError.self) {
+            try fixture.store.write(before, "1", in: tx)
+            try fixture.store.setPermissions(missing, XenStorePermission.dom0Only, in: tx)
+            try fixture.store.write(after, "2", in: tx)
+            try fixture.store.commit(tx)
+        }
+        fixture.store.abort(tx)
+        #expect(error?.code == .notFound)
+        #expect(error?.path == missing)
+        #expect(try fixture.other.read(before, in: nil) == nil)
+        #expect(try fixture.other.read(after, in: nil) == nil)
+        #expect(try fixture.other.read(missing, in: nil) == nil)
+
+        let next = try fixture.store.startTransaction()
+        try fixture.store.write(after, "3", in: next)
+        try fixture.store.commit(next)
+        #expect(try fixture.other.read(after, in: nil) == "3")
     }
 }

@@ -10,9 +10,18 @@ import Synchronization
 
 /// The production ``XenStore``: libxenstore 4.17, talking to xenstored over its unix socket (or the xenbus device).
 ///
-/// Every call blocks for one round trip (~40 µs); run them on a ``BlockingExecutor``. One request handle serves all
-/// calls, one at a time; watches have their own handle and thread (``WatchConnection``); ``readMany(_:)`` sends its
-/// reads together on a third connection that speaks the wire protocol itself (``XenStoreWireConnection``).
+/// Every call blocks for one round trip (~40 µs); run them on a ``BlockingExecutor``. One request handle serves the
+/// calls outside transactions, one at a time; watches have their own handle and thread (``WatchConnection``);
+/// ``readMany(_:)`` sends its reads together on a third connection that speaks the wire protocol itself
+/// (``XenStoreWireConnection``).
+///
+/// Transactions run on a fourth such connection (transaction ids belong to the connection that started them), and
+/// pipelined: a change inside a transaction (write, mkdir, remove, permissions) is queued, not sent; the queue goes
+/// out back to back at the transaction's next read, listing or commit, every reply is checked, and the first error
+/// is thrown there, with its path, the transaction then being aborted: nothing of it is written. So a transaction
+/// that reads first and then writes waits one round trip for each read, one for all its writes and one for the
+/// commit. On the xenbus device (no socket to speak the protocol on) transactions go through libxenstore, one call
+/// at a time.
 ///
 /// A connection that dies (EBADF, EPIPE, ECONNRESET: the daemon restarted, or oxenstored sent a reply over 4096 bytes,
 /// which libxenstore answers by closing its socket) is reopened on the same socket, and a call outside a transaction
@@ -42,6 +51,27 @@ package final class LibXenStore: XenStore {
         var isClosed = false
     }
 
+    /// Whether transactions run pipelined on a wire connection (``transactions``); not on the xenbus device, where
+    /// they go through libxenstore.
+    private let pipelinesTransactions: Bool
+    private let transactions = Mutex(Transactions())
+
+    private struct Transactions {
+        var connection: XenStoreWireConnection?
+        var isClosed = false
+        /// Every open transaction, by the id of its ``XenStoreTransaction``: ids of our own, so that a handle of a
+        /// transaction that died with its connection can never reach one the daemon numbered alike on the next.
+        var open: [UInt32: OpenTransaction] = [:]
+        var lastID: UInt32 = 0
+    }
+
+    private struct OpenTransaction {
+        /// The daemon's id, valid on `connection`.
+        var id: UInt32
+        /// Changes not sent yet.
+        var queued: [XenStoreWireConnection.Mutation] = []
+    }
+
     private init(socketPath: String?, handle: XenStoreHandle, logger: Logger) {
         self.socketPath = socketPath
         self.logger = logger
@@ -49,6 +79,7 @@ package final class LibXenStore: XenStore {
         self.watches = WatchConnection(socketPath: socketPath, logger: logger)
         let socket = try? XenStoreSocket.daemonSocket(socketPath: socketPath)
         self.pipelineSocket = socket.flatMap { XenStoreSocket.isSocket($0) ? $0 : nil }
+        self.pipelinesTransactions = pipelineSocket != nil
     }
 
     deinit { watches.close() }
@@ -66,6 +97,11 @@ package final class LibXenStore: XenStore {
             pipeline.isClosed = true
             pipeline.connection = nil
         }
+        transactions.withLock { transactions in
+            transactions.isClosed = true
+            transactions.connection = nil
+            transactions.open.removeAll()
+        }
         connection.withLock { connection in
             connection.isClosed = true
             connection.handle = nil
@@ -76,7 +112,8 @@ package final class LibXenStore: XenStore {
     // MARK: - XenStore
 
     package func read(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> String? {
-        try call("xs_read", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
+        if let tx, pipelinesTransactions { return try inTransaction(tx, .read(path)).value }
+        return try call("xs_read", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
             var length: UInt32 = 0
             guard let buffer = xs_read(handle, txid, path.rawValue, &length) else { return nil }
             return .some(takeValue(buffer, length: length))
@@ -84,6 +121,7 @@ package final class LibXenStore: XenStore {
     }
 
     package func write(_ path: XenStorePath, _ value: String, in tx: XenStoreTransaction?) throws {
+        if let tx, pipelinesTransactions { return try queue(.write(path, value), in: tx) }
         try call("xs_write", path, in: tx) { handle, txid, _ in
             var bytes = Array(value.utf8)
             let written = bytes.withUnsafeMutableBytes { buffer in
@@ -94,17 +132,20 @@ package final class LibXenStore: XenStore {
     }
 
     package func mkdir(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
+        if let tx, pipelinesTransactions { return try queue(.mkdir(path), in: tx) }
         try call("xs_mkdir", path, in: tx) { handle, txid, _ in xs_mkdir(handle, txid, path.rawValue) ? () : nil }
     }
 
     package func remove(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
+        if let tx, pipelinesTransactions { return try queue(.remove(path), in: tx) }
         try call("xs_rm", path, in: tx, ifMissing: ()) { handle, txid, _ in
             xs_rm(handle, txid, path.rawValue) ? () : nil
         }
     }
 
     package func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]? {
-        try call("xs_directory", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
+        if let tx, pipelinesTransactions { return try inTransaction(tx, .directory(path)).children }
+        return try call("xs_directory", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
             var count: UInt32 = 0
             guard let list = xs_directory(handle, txid, path.rawValue, &count) else { return nil }
             return .some(takeStringList(list, count: count))
@@ -112,7 +153,8 @@ package final class LibXenStore: XenStore {
     }
 
     package func permissions(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [XenStorePermission]? {
-        try call("xs_get_permissions", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
+        if let tx, pipelinesTransactions { return try inTransaction(tx, .permissions(path)).permissions }
+        return try call("xs_get_permissions", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
             var count: UInt32 = 0
             guard let list = xs_get_permissions(handle, txid, path.rawValue, &count) else { return nil }
             defer { free(list) }
@@ -123,6 +165,7 @@ package final class LibXenStore: XenStore {
     package func setPermissions(
         _ path: XenStorePath, _ permissions: [XenStorePermission], in tx: XenStoreTransaction?
     ) throws {
+        if let tx, pipelinesTransactions { return try queue(.setPermissions(path, permissions), in: tx) }
         var entries = permissions.map(xs_permissions.init)
         try call("xs_set_permissions", path, in: tx) { handle, txid, _ in
             xs_set_permissions(handle, txid, path.rawValue, &entries, UInt32(entries.count)) ? () : nil
@@ -130,7 +173,27 @@ package final class LibXenStore: XenStore {
     }
 
     package func startTransaction() throws -> XenStoreTransaction {
-        try call("xs_transaction_start", nil, in: nil) { handle, _, connection in
+        if let socket = pipelineSocket {
+            return try transactions.withLock { transactions throws(XenStoreError) -> XenStoreTransaction in
+                guard !transactions.isClosed else {
+                    throw XenStoreError(code: .unavailable, operation: "XS_TRANSACTION_START", path: nil, errno: EBADF)
+                }
+                let id: UInt32
+                do {
+                    let wire = try transactions.connection ?? XenStoreWireConnection(socketPath: socket)
+                    transactions.connection = wire
+                    id = try wire.startTransaction()
+                } catch {
+                    throw dropOnOutage(error, &transactions)
+                }
+                repeat {
+                    transactions.lastID &+= 1
+                } while transactions.lastID == 0 || transactions.open[transactions.lastID] != nil
+                transactions.open[transactions.lastID] = OpenTransaction(id: id)
+                return XenStoreTransaction(id: transactions.lastID)
+            }
+        }
+        return try call("xs_transaction_start", nil, in: nil) { handle, _, connection in
             let id = xs_transaction_start(handle)
             guard id != 0 else { return nil }
             connection.transactions.insert(id)
@@ -139,6 +202,10 @@ package final class LibXenStore: XenStore {
     }
 
     package func commit(_ tx: XenStoreTransaction) throws {
+        if pipelinesTransactions {
+            _ = try inTransaction(tx, .commit)
+            return
+        }
         try call("xs_transaction_end", nil, in: tx) { handle, txid, connection in
             // Committed or not, the transaction is over.
             defer { connection.transactions.remove(txid) }
@@ -147,6 +214,17 @@ package final class LibXenStore: XenStore {
     }
 
     package func abort(_ tx: XenStoreTransaction) {
+        if pipelinesTransactions {
+            transactions.withLock { transactions in
+                guard let open = transactions.open.removeValue(forKey: tx.id) else { return }
+                do {
+                    try transactions.connection?.endTransaction(open.id, commit: false)
+                } catch {
+                    _ = dropOnOutage(error, &transactions)
+                }
+            }
+            return
+        }
         _ = try? call("xs_transaction_end", nil, in: tx) { handle, txid, connection in
             defer { connection.transactions.remove(txid) }
             return xs_transaction_end(handle, txid, true) ? () : nil
@@ -234,6 +312,111 @@ package final class LibXenStore: XenStore {
                 }
             }
         }
+    }
+
+    // MARK: - Pipelined transactions
+
+    /// A request of a transaction that waits for its answer.
+    private enum TransactionRequest {
+        case read(XenStorePath)
+        case directory(XenStorePath)
+        case permissions(XenStorePath)
+        case commit
+
+        var operation: String {
+            switch self {
+            case .read: "XS_READ"
+            case .directory: "XS_DIRECTORY"
+            case .permissions: "XS_GET_PERMS"
+            case .commit: "XS_TRANSACTION_END"
+            }
+        }
+
+        var path: XenStorePath? {
+            switch self {
+            case .read(let path), .directory(let path), .permissions(let path): path
+            case .commit: nil
+            }
+        }
+    }
+
+    /// The answer to a ``TransactionRequest``.
+    private enum TransactionReply {
+        case value(String?)
+        case children([String]?)
+        case permissions([XenStorePermission]?)
+        case committed
+
+        var value: String? { if case .value(let value) = self { value } else { nil } }
+        var children: [String]? { if case .children(let children) = self { children } else { nil } }
+        var permissions: [XenStorePermission]? {
+            if case .permissions(let permissions) = self { permissions } else { nil }
+        }
+    }
+
+    /// Queues a change of transaction `tx`; it goes out with the transaction's next read or its commit.
+    private func queue(_ mutation: XenStoreWireConnection.Mutation, in tx: XenStoreTransaction) throws {
+        try transactions.withLock { transactions throws(XenStoreError) in
+            guard transactions.open[tx.id] != nil else {
+                throw Self.transactionGone(XenStoreWireConnection.name(of: mutation), mutation.path)
+            }
+            transactions.open[tx.id]?.queued.append(mutation)
+        }
+    }
+
+    /// Sends the changes `tx` has queued and `request` back to back, and waits for the answers. A read goes out
+    /// with the changes (the daemon runs them in order, so it sees them); a commit only after every change
+    /// succeeded. Any error reply ends the transaction: it is aborted before the error is thrown.
+    private func inTransaction(
+        _ tx: XenStoreTransaction, _ request: TransactionRequest
+    ) throws(XenStoreError) -> TransactionReply {
+        try transactions.withLock { transactions throws(XenStoreError) -> TransactionReply in
+            guard let open = transactions.open[tx.id], let wire = transactions.connection else {
+                throw Self.transactionGone(request.operation, request.path)
+            }
+            transactions.open[tx.id]?.queued = []
+            do {
+                switch request {
+                case .read(let path): return .value(try wire.read(path, tx: open.id, after: open.queued))
+                case .directory(let path): return .children(try wire.directory(path, tx: open.id, after: open.queued))
+                case .permissions(let path):
+                    return .permissions(try wire.permissions(path, tx: open.id, after: open.queued))
+                case .commit:
+                    transactions.open[tx.id] = nil
+                    try wire.send(open.queued, in: open.id)
+                    try wire.endTransaction(open.id, commit: true)
+                    return .committed
+                }
+            } catch let error as XenStoreError where error.code != .unavailable {
+                transactions.open[tx.id] = nil
+                // A commit the daemon answered is over either way; anything else leaves it open on the daemon.
+                if error.operation != TransactionRequest.commit.operation {
+                    try? wire.endTransaction(open.id, commit: false)
+                }
+                throw error
+            } catch {
+                throw dropOnOutage(error, &transactions)
+            }
+        }
+    }
+
+    /// `error` as thrown by the transaction connection: when the connection broke, it is dropped with every
+    /// transaction open on it, which then throw `.unavailable`.
+    private func dropOnOutage(_ error: any Error, _ transactions: inout Transactions) -> XenStoreError {
+        guard let error = error as? XenStoreError else {
+            return XenStoreError(code: .other, operation: "xenstore transaction", path: nil, errno: EIO)
+        }
+        if error.code == .unavailable {
+            transactions.connection = nil
+            transactions.open.removeAll()
+            watches.checkConnection()
+        }
+        return error
+    }
+
+    /// The error of a call in a transaction that is over or whose connection died.
+    private static func transactionGone(_ operation: String, _ path: XenStorePath?) -> XenStoreError {
+        XenStoreError(code: .unavailable, operation: operation, path: path, errno: ENOTCONN)
     }
 
     // MARK: - Calls and reconnection

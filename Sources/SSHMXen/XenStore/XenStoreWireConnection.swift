@@ -6,15 +6,61 @@ import SSHMReconcile
 #endif
 
 /// A connection that speaks the xenstore wire protocol itself, for what libxenstore 4.17 cannot do: survive a
-/// directory listing longer than 4096 bytes, and send many reads without waiting for each answer.
+/// directory listing longer than 4096 bytes, and send many requests without waiting for each answer (reads outside
+/// transactions, and a transaction's writes).
 ///
 /// The C xenstored answers such a listing with E2BIG and pages it with `XS_DIRECTORY_PART`. oxenstored has no
 /// `XS_DIRECTORY_PART` (ENOSYS) and sends the whole list in one reply over the 4096-byte payload limit, which
 /// libxenstore rejects by closing its connection. This connection accepts replies of any size up to
 /// ``maxReplyLength`` and pages when the daemon asks for it, so it lists large directories on both daemons.
 ///
-/// One owner closes the socket (`deinit`). After any thrown error the connection may hold unread replies: drop it.
+/// One owner closes the socket (`deinit`). After a thrown error the connection may hold unread replies: drop it,
+/// unless the error is a reply of the daemon (``send(_:in:)`` reads every reply before it throws).
 final class XenStoreWireConnection {
+    /// A request that changes the store, as a transaction sends it: its reply carries nothing but success or an
+    /// error, so that many can go out before the first answer is read.
+    enum Mutation: Hashable, Sendable {
+        case write(XenStorePath, String)
+        case mkdir(XenStorePath)
+        case remove(XenStorePath)
+        case setPermissions(XenStorePath, [XenStorePermission])
+
+        var path: XenStorePath {
+            switch self {
+            case .write(let path, _), .mkdir(let path), .remove(let path), .setPermissions(let path, _): path
+            }
+        }
+
+        /// Removing a missing node is not an error.
+        func failsHarmlessly(_ errno: Int32) -> Bool {
+            if case .remove = self { errno == ENOENT } else { false }
+        }
+
+        fileprivate var type: xsd_sockmsg_type {
+            switch self {
+            case .write: XS_WRITE
+            case .mkdir: XS_MKDIR
+            case .remove: XS_RM
+            case .setPermissions: XS_SET_PERMS
+            }
+        }
+
+        /// `path NUL value` for a write (no NUL after the value), `path NUL (perm NUL)*` for permissions.
+        fileprivate var payload: [UInt8] {
+            switch self {
+            case .write(let path, let value): XenStoreWireConnection.nulTerminated(path.rawValue) + Array(value.utf8)
+            case .mkdir(let path), .remove(let path): XenStoreWireConnection.nulTerminated(path.rawValue)
+            case .setPermissions(let path, let permissions):
+                XenStoreWireConnection.nulTerminated(path.rawValue)
+                    + permissions.flatMap { XenStoreWireConnection.nulTerminated($0.description) }
+            }
+        }
+    }
+
+    /// Largest request payload the daemons take (`XENSTORE_PAYLOAD_MAX`); libxenstore refuses a larger one itself
+    /// with E2BIG, and so does this connection, before sending anything.
+    static let maxPayloadLength = 4096
+
     /// Largest reply accepted: far above any directory this tool lists (10,000 region ids of 128 bytes are 1.3 MB).
     static let maxReplyLength = 64 << 20
     /// Most requests ``readMany(_:)`` has in flight: below oxenstored's `quota-maxoutstanding` (1024), past which it
@@ -25,17 +71,24 @@ final class XenStoreWireConnection {
     static let windowBytes = 64 << 10
 
     private let fd: Int32
+    /// Bytes read from the socket and not yet taken, `received[start..<end]`: replies are read as many as have
+    /// arrived per system call, not two calls (header, body) each.
+    private var received = [UInt8](repeating: 0, count: XenStoreWireConnection.readSize)
+    private var start = 0
+    private var end = 0
+    /// What one read asks the socket for.
+    private static let readSize = 64 << 10
 
     /// Connects to the daemon's unix socket.
     init(socketPath: String) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Self.error("socket", socketPath, errno) }
+        guard fd >= 0 else { throw Self.error("socket", XenStorePath(socketPath), errno) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard socketPath.utf8.count < capacity else {
             close(fd)
-            throw Self.error("connect", socketPath, ENAMETOOLONG)
+            throw Self.error("connect", XenStorePath(socketPath), ENAMETOOLONG)
         }
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             buffer.copyBytes(from: socketPath.utf8)
@@ -49,25 +102,163 @@ final class XenStoreWireConnection {
         guard connected == 0 else {
             let error = errno
             close(fd)
-            throw Self.error("connect", socketPath, error)
+            throw Self.error("connect", XenStorePath(socketPath), error)
         }
         self.fd = fd
     }
 
     deinit { close(fd) }
 
-    /// Lists `path`'s children. Returns `nil` if the node does not exist.
-    func directory(_ path: XenStorePath) throws -> [String]? {
-        switch try request(XS_DIRECTORY, payload: Self.nulTerminated(path.rawValue), path: path) {
+    /// Lists `path`'s children, in transaction `tx` (0: none), after sending `mutations` of that transaction.
+    /// Returns `nil` if the node does not exist.
+    func directory(_ path: XenStorePath, tx: UInt32 = 0, after mutations: [Mutation] = []) throws -> [String]? {
+        let request = Request(type: XS_DIRECTORY, payload: Self.nulTerminated(path.rawValue), path: path)
+        switch try exchange(request, tx: tx, after: mutations) {
         case .success(let body):
             return Self.strings(in: body[...])
         case .failure(let error) where error.errno == ENOENT:
             return nil
         case .failure(let error) where error.errno == E2BIG:
-            return try directoryInParts(path)
+            return try directoryInParts(path, tx: tx)
         case .failure(let error):
             throw error
         }
+    }
+
+    /// Reads a node in transaction `tx`, after sending `mutations` of it. Returns `nil` if it does not exist.
+    func read(_ path: XenStorePath, tx: UInt32, after mutations: [Mutation]) throws -> String? {
+        let request = Request(type: XS_READ, payload: Self.nulTerminated(path.rawValue), path: path)
+        switch try exchange(request, tx: tx, after: mutations) {
+        case .success(let body): return String(decoding: body, as: UTF8.self)
+        case .failure(let error) where error.errno == ENOENT: return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// A node's permissions in transaction `tx`, after sending `mutations` of it. Returns `nil` if it does not
+    /// exist.
+    func permissions(_ path: XenStorePath, tx: UInt32, after mutations: [Mutation]) throws -> [XenStorePermission]? {
+        let request = Request(type: XS_GET_PERMS, payload: Self.nulTerminated(path.rawValue), path: path)
+        switch try exchange(request, tx: tx, after: mutations) {
+        case .success(let body):
+            let entries = Self.strings(in: body[...])
+            let permissions = entries.compactMap { XenStorePermission($0) }
+            guard permissions.count == entries.count else {
+                throw XenStoreError(code: .other, operation: "XS_GET_PERMS", path: path, errno: EPROTO)
+            }
+            return permissions
+        case .failure(let error) where error.errno == ENOENT: return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Starts a transaction on this connection. Returns its id, valid only here.
+    func startTransaction() throws -> UInt32 {
+        switch try request(XS_TRANSACTION_START, payload: [0], path: nil, tx: 0) {
+        case .success(let body):
+            guard let id = UInt32(String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)), id != 0 else {
+                throw XenStoreError(code: .other, operation: "XS_TRANSACTION_START", path: nil, errno: EPROTO)
+            }
+            return id
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Commits (`commit`) or abandons transaction `tx`. A conflicting commit throws `.conflict`; either way the
+    /// transaction is over. Never sent together with the transaction's changes: a commit must not go out before
+    /// every change is known to have succeeded.
+    func endTransaction(_ tx: UInt32, commit: Bool) throws {
+        let payload = Self.nulTerminated(commit ? "T" : "F")
+        if case .failure(let error) = try request(XS_TRANSACTION_END, payload: payload, path: nil, tx: tx) {
+            throw error
+        }
+    }
+
+    /// Sends the mutations of transaction `tx` back to back, a window at a time, and checks every reply.
+    /// - Throws: see ``exchange(_:tx:after:)``.
+    func send(_ mutations: [Mutation], in tx: UInt32) throws {
+        guard let last = mutations.last else { return }
+        if case .failure(let error) = try exchange(Request(last), tx: tx, after: Array(mutations.dropLast())),
+            !last.failsHarmlessly(error.errno)
+        {
+            throw error
+        }
+    }
+
+    /// One request on the wire: its type, payload and the path errors name.
+    private struct Request {
+        var type: xsd_sockmsg_type
+        var payload: [UInt8]
+        var path: XenStorePath?
+
+        init(type: xsd_sockmsg_type, payload: [UInt8], path: XenStorePath?) {
+            self.type = type
+            self.payload = payload
+            self.path = path
+        }
+
+        init(_ mutation: Mutation) { self.init(type: mutation.type, payload: mutation.payload, path: mutation.path) }
+    }
+
+    /// Sends `mutations` of transaction `tx` and then `request` back to back, a window at a time, and reads every
+    /// reply in order. The daemon runs them in order, so `request` sees the mutations. Removing a missing node is
+    /// not an error.
+    /// - Returns: `request`'s reply.
+    /// - Throws: the first mutation's error reply, with its path, once the replies of what was sent are read (the
+    ///   connection stays usable, to abort the transaction; after an error the rest is not sent); E2BIG before
+    ///   sending anything when a payload is over ``maxPayloadLength``; `.unavailable` when the connection broke.
+    private func exchange(
+        _ request: Request, tx: UInt32, after mutations: [Mutation]
+    ) throws -> Result<[UInt8], XenStoreError> {
+        let requests = mutations.map(Request.init) + [request]
+        for request in requests where request.payload.count > Self.maxPayloadLength {
+            throw XenStoreError(
+                code: .quotaExceeded, operation: Self.name(of: request.type), path: request.path, errno: E2BIG)
+        }
+        var failure: XenStoreError?
+        var reply: Result<[UInt8], XenStoreError>?
+        var start = 0
+        while start < requests.count, failure == nil {
+            var bytes: [UInt8] = []
+            var end = start
+            while end < requests.count, end - start < Self.window, end == start || bytes.count < Self.windowBytes {
+                bytes += Self.message(
+                    requests[end].type, requestID: UInt32(end - start), tx: tx, payload: requests[end].payload)
+                end += 1
+            }
+            try bytes.withUnsafeBytes {
+                try writeAll($0, operation: Self.name(of: requests[start].type), path: requests[start].path)
+            }
+            for (requestID, index) in zip(UInt32(0)..., start..<end) {
+                let request = requests[index]
+                let operation = Self.name(of: request.type)
+                let (header, body) = try receive(operation: operation, path: request.path)
+                guard header.req_id == requestID,
+                    header.type == request.type.rawValue || header.type == XS_ERROR.rawValue
+                else {
+                    throw XenStoreError(code: .unavailable, operation: operation, path: request.path, errno: EPROTO)
+                }
+                let result: Result<[UInt8], XenStoreError> =
+                    header.type == XS_ERROR.rawValue
+                    ? .failure(
+                        XenStoreError(operation: operation, path: request.path, errno: Self.errnoValue(in: body)))
+                    : .success(body)
+                if index == requests.count - 1 {
+                    reply = result
+                } else if case .failure(let error) = result, failure == nil,
+                    !mutations[index].failsHarmlessly(error.errno)
+                {
+                    failure = error
+                }
+            }
+            start = end
+        }
+        if let failure { throw failure }
+        guard let reply else {
+            throw XenStoreError(
+                code: .unavailable, operation: Self.name(of: request.type), path: request.path, errno: EPROTO)
+        }
+        return reply
     }
 
     /// Sends the queries a window at a time, each window in one write, and reads the answers as they come.
@@ -81,7 +272,8 @@ final class XenStoreWireConnection {
             while end < queries.endIndex, end - start < Self.window, end == start || bytes.count < Self.windowBytes {
                 let query = queries[end]
                 bytes += Self.message(
-                    Self.type(of: query), requestID: UInt32(end - start), payload: query.path.rawValue)
+                    Self.type(of: query), requestID: UInt32(end - start), tx: 0,
+                    payload: Self.nulTerminated(query.path.rawValue))
                 end += 1
             }
             let window = queries[start..<end]
@@ -116,13 +308,13 @@ final class XenStoreWireConnection {
 
     /// `XS_DIRECTORY_PART` paging, as libxenstore does it: each part starts with the node's generation; a changed
     /// generation means the directory changed meanwhile, so start over. The last part ends with an empty name.
-    private func directoryInParts(_ path: XenStorePath) throws -> [String]? {
+    private func directoryInParts(_ path: XenStorePath, tx: UInt32) throws -> [String]? {
         var strings: [UInt8] = []
         var generation: ArraySlice<UInt8>?
         while true {
             let payload = Self.nulTerminated(path.rawValue) + Self.nulTerminated(String(strings.count))
             let body: [UInt8]
-            switch try request(XS_DIRECTORY_PART, payload: payload, path: path) {
+            switch try request(XS_DIRECTORY_PART, payload: payload, path: path, tx: tx) {
             case .success(let reply): body = reply
             case .failure(let error) where error.errno == ENOENT: return nil
             case .failure(let error): throw error
@@ -142,14 +334,17 @@ final class XenStoreWireConnection {
         return Self.strings(in: strings.dropLast())
     }
 
-    /// Sends one request outside any transaction; the daemon's error reply comes back as a failure value.
+    /// Sends one request in transaction `tx` (0: none) and waits for its reply; the daemon's error reply comes back
+    /// as a failure value.
     private func request(
-        _ type: xsd_sockmsg_type, payload: [UInt8], path: XenStorePath
+        _ type: xsd_sockmsg_type, payload: [UInt8], path: XenStorePath?, tx: UInt32
     ) throws -> Result<[UInt8], XenStoreError> {
         let operation = Self.name(of: type)
-        var header = xsd_sockmsg(type: type.rawValue, req_id: 0, tx_id: 0, len: UInt32(payload.count))
-        try withUnsafeBytes(of: &header) { try writeAll($0, operation: operation, path: path) }
-        try payload.withUnsafeBytes { try writeAll($0, operation: operation, path: path) }
+        guard payload.count <= Self.maxPayloadLength else {
+            throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
+        }
+        let message = Self.message(type, requestID: 0, tx: tx, payload: payload)
+        try message.withUnsafeBytes { try writeAll($0, operation: operation, path: path) }
         let (reply, body) = try receive(operation: operation, path: path)
         if reply.type == XS_ERROR.rawValue {
             return .failure(XenStoreError(operation: operation, path: path, errno: Self.errnoValue(in: body)))
@@ -161,54 +356,66 @@ final class XenStoreWireConnection {
     }
 
     /// Reads one reply: its header and body.
-    private func receive(operation: String, path: XenStorePath) throws -> (xsd_sockmsg, [UInt8]) {
-        var reply = xsd_sockmsg()
-        try withUnsafeMutableBytes(of: &reply) { try readAll($0, operation: operation, path: path) }
+    private func receive(operation: String, path: XenStorePath?) throws -> (xsd_sockmsg, [UInt8]) {
+        let headerSize = MemoryLayout<xsd_sockmsg>.size
+        try fill(headerSize, operation: operation, path: path)
+        let reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
         guard Int(reply.len) <= Self.maxReplyLength else {
             throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
         }
-        var body = [UInt8](repeating: 0, count: Int(reply.len))
-        try body.withUnsafeMutableBytes { try readAll($0, operation: operation, path: path) }
+        try fill(headerSize + Int(reply.len), operation: operation, path: path)
+        let body = Array(received[(start + headerSize)..<(start + headerSize + Int(reply.len))])
+        start += headerSize + Int(reply.len)
         return (reply, body)
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer, operation: String, path: XenStorePath) throws {
+    /// Reads until `count` bytes are buffered, as many as the socket has each time.
+    private func fill(_ count: Int, operation: String, path: XenStorePath?) throws {
+        while end - start < count {
+            if received.count - start < count || received.count - end < Self.readSize / 4 {
+                // Little room left: move what is buffered to the front, and grow for a large reply.
+                received.removeSubrange(0..<start)
+                end -= start
+                start = 0
+                let wanted = max(count, Self.readSize)
+                if received.count < wanted { received += repeatElement(0, count: wanted - received.count) }
+            }
+            let count = received.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Self.error(operation, path, errno)
+            }
+            // The daemon hung up mid-reply.
+            if count == 0 { throw Self.error(operation, path, ECONNRESET) }
+            end += count
+        }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, operation: String, path: XenStorePath?) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = send(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            let written = Glibc.send(
+                fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
             if written < 0 {
                 if errno == EINTR { continue }
-                throw Self.error(operation, path.rawValue, errno)
+                throw Self.error(operation, path, errno)
             }
             offset += written
         }
     }
 
-    private func readAll(_ bytes: UnsafeMutableRawBufferPointer, operation: String, path: XenStorePath) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = read(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Self.error(operation, path.rawValue, errno)
-            }
-            // The daemon hung up mid-reply.
-            if count == 0 { throw Self.error(operation, path.rawValue, ECONNRESET) }
-            offset += count
-        }
+    private static func error(_ operation: String, _ path: XenStorePath?, _ errno: Int32) -> XenStoreError {
+        XenStoreError(code: .unavailable, operation: operation, path: path, errno: errno)
     }
 
-    private static func error(_ operation: String, _ path: String, _ errno: Int32) -> XenStoreError {
-        XenStoreError(code: .unavailable, operation: operation, path: XenStorePath(path), errno: errno)
-    }
+    fileprivate static func nulTerminated(_ text: String) -> [UInt8] { Array(text.utf8) + [0] }
 
-    private static func nulTerminated(_ text: String) -> [UInt8] { Array(text.utf8) + [0] }
-
-    /// A request outside any transaction whose payload is one NUL-terminated string.
-    private static func message(_ type: xsd_sockmsg_type, requestID: UInt32, payload: String) -> [UInt8] {
-        let body = nulTerminated(payload)
-        let header = xsd_sockmsg(type: type.rawValue, req_id: requestID, tx_id: 0, len: UInt32(body.count))
-        return withUnsafeBytes(of: header) { Array($0) } + body
+    /// A request: header and payload.
+    private static func message(_ type: xsd_sockmsg_type, requestID: UInt32, tx: UInt32, payload: [UInt8]) -> [UInt8] {
+        let header = xsd_sockmsg(type: type.rawValue, req_id: requestID, tx_id: tx, len: UInt32(payload.count))
+        return withUnsafeBytes(of: header) { Array($0) } + payload
     }
 
     private static func type(of query: XenStoreQuery) -> xsd_sockmsg_type {
@@ -218,11 +425,22 @@ final class XenStoreWireConnection {
         }
     }
 
+    /// The request's name in the protocol, for errors.
+    static func name(of mutation: Mutation) -> String { name(of: mutation.type) }
+
     private static func name(of type: xsd_sockmsg_type) -> String {
         switch type {
         case XS_READ: "XS_READ"
         case XS_DIRECTORY: "XS_DIRECTORY"
-        default: "XS_DIRECTORY_PART"
+        case XS_DIRECTORY_PART: "XS_DIRECTORY_PART"
+        case XS_GET_PERMS: "XS_GET_PERMS"
+        case XS_WRITE: "XS_WRITE"
+        case XS_MKDIR: "XS_MKDIR"
+        case XS_RM: "XS_RM"
+        case XS_SET_PERMS: "XS_SET_PERMS"
+        case XS_TRANSACTION_START: "XS_TRANSACTION_START"
+        case XS_TRANSACTION_END: "XS_TRANSACTION_END"
+        default: "XS_\(type.rawValue)"
         }
     }
 

@@ -29,6 +29,8 @@ struct LibXenStoreTests {
         #expect(error?.code == .unavailable)
         let batchError = #expect(throws: XenStoreError.self) { try store.readMany([.read("/")]) }
         #expect(batchError?.code == .unavailable)
+        let transactionError = #expect(throws: XenStoreError.self) { try store.startTransaction() }
+        #expect(transactionError?.code == .unavailable)
     }
 
     @Test func errorsNameTheCallAndThePath() throws {
@@ -97,20 +99,49 @@ struct LibXenStoreTests {
             let store = try LibXenStore.open(socketPath: sandboxes[0].socketPath, logger: .quiet)
             defer { store.close() }
             let tx = try store.startTransaction()
+            #expect(try store.read("/sshm-test/in-tx", in: tx) == nil)
             try store.write("/sshm-test/in-tx", "1", in: tx)
             try await sandboxes[0].restart()
 
-            let write = #expect(throws: XenStoreError.self) { try store.write("/sshm-test/in-tx", "2", in: tx) }
-            #expect(write?.code == .unavailable)
+            // The write is queued: the connection's death shows at the commit, which sends it.
+            try store.write("/sshm-test/in-tx", "2", in: tx)
             let commit = #expect(throws: XenStoreError.self) { try store.commit(tx) }
             #expect(commit?.code == .unavailable)
             store.abort(tx)
+            let write = #expect(throws: XenStoreError.self) { try store.write("/sshm-test/in-tx", "4", in: tx) }
+            #expect(write?.code == .unavailable, "the transaction is over")
             // A new transaction works on the new connection.
             let retry = try store.startTransaction()
             try store.write("/sshm-test/in-tx", "3", in: retry)
             try store.commit(retry)
             #expect(try store.read("/sshm-test/in-tx", in: nil) == "3")
         }
+    }
+
+    /// A transaction's changes wait for its next read or its commit, then go out together: a bad path fails there,
+    /// named, after the calls before and after it returned, and nothing of the transaction is written.
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func transactionChangesGoOutTogether(_ daemon: XenstoredSandbox.Daemon) throws {
+        let store = try openStore(daemon)
+        defer { store.close() }
+        let root = XenStorePath("/sshm-test/pipelined-\(daemon.rawValue)-\(UInt32.random(in: 0...UInt32.max))")
+        let tx = try store.startTransaction()
+        try store.write(root.appending("first"), "1", in: tx)
+        try store.write("/bad//path", "x", in: tx)
+        try store.write(root.appending("last"), "2", in: tx)
+        let error = #expect(throws: XenStoreError.self) { try store.commit(tx) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.path == "/bad//path")
+        #expect(try store.directory(root, in: nil) == nil)
+
+        // Reads see the transaction's own changes, sent first.
+        let next = try store.startTransaction()
+        try store.write(root.appending("first"), "3", in: next)
+        #expect(try store.read(root.appending("first"), in: next) == "3")
+        #expect(try store.directory(root, in: next) == ["first"])
+        try store.commit(next)
+        #expect(try store.read(root.appending("first"), in: nil) == "3")
+        try store.remove(root, in: nil)
     }
 
     /// oxenstored answers a listing over 4096 bytes with one oversized reply, and libxenstore drops the connection:

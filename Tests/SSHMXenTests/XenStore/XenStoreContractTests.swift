@@ -65,8 +65,8 @@ struct XenStoreContractTests {
     }
 
     @Test(arguments: XenStoreBackend.allCases)
-    func blindWritesConflictOnlyOnTheCDaemon(_ backend: XenStoreBackend) async throws {
-        try await backend.withFixture { try XenStoreContract.blindWritesConflictOnlyOnTheCDaemon($0) }
+    func blindWritesMayMerge(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.blindWritesMayMerge($0) }
     }
 
     @Test(arguments: XenStoreBackend.allCases)
@@ -77,6 +77,11 @@ struct XenStoreContractTests {
     @Test(arguments: XenStoreBackend.allCases)
     func watchFiresOnRegistrationAndOnChange(_ backend: XenStoreBackend) async throws {
         try await backend.withFixture { try await XenStoreContract.watchFiresOnRegistrationAndOnChange($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
+    func failingChangeWritesNothingOfItsTransaction(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.failingChangeWritesNothingOfItsTransaction($0) }
     }
 
     @Test(arguments: XenStoreBackend.allCases)
