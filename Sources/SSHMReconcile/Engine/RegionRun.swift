@@ -51,7 +51,7 @@ struct RegionRun {
 
     /// Runs `body` in a retried transaction. The body reads inside the transaction every node it bases a decision
     /// on: oxenstored commits a transaction whose written nodes changed meanwhile unless it also read them (see
-    /// the contract's `blindWritesConflictOnlyOnTheCDaemon`).
+    /// the contract's `blindWritesMayMerge`).
     func transaction<T>(_ body: (_ record: RecordWriter) throws -> T) throws -> T {
         try withTransaction(store, policy: executor.retry) { tx in try body(writer(tx)) }
     }

@@ -65,16 +65,18 @@ package enum TransactionDisposition: Hashable, Sendable {
     /// Xenstore went away: rethrow, the pass cannot go on.
     case unavailable
 
-    /// How an error of `stage` in attempt number `attempt` (1-based) is handled: a conflicting commit is retried
-    /// while `policy` has attempts left; an error in the body is never retried (the body may have decided on what
-    /// it read); a lost connection ends the pass.
+    /// How an error of `stage` in attempt number `attempt` (1-based) is handled: a conflict is retried while
+    /// `policy` has attempts left, whether the commit reported it or, in the body, a pipelined change (a store may
+    /// send a transaction's changes with its next read, see ``XenStore``): either way the daemon ended the
+    /// transaction with nothing written, and the body reads again what it decides on. Any other error of the body
+    /// or the commit aborts; a lost connection ends the pass.
     package static func classify(
         _ error: any Error, in stage: TransactionStage, attempt: Int, policy: RetryPolicy
     ) -> TransactionDisposition {
         guard let error = error as? XenStoreError else { return .abort }
         switch (error.code, stage) {
         case (.unavailable, _): return .unavailable
-        case (.conflict, .commit) where attempt < policy.attempts: return .retry
+        case (.conflict, _) where attempt < policy.attempts: return .retry
         default: return .abort
         }
     }

@@ -26,7 +26,9 @@ struct TransactionDispositionTests {
         Row(error: xs(EAGAIN), stage: .commit, attempt: 1, expected: .retry),
         Row(error: xs(EAGAIN), stage: .commit, attempt: 2, expected: .retry),
         Row(error: xs(EAGAIN), stage: .commit, attempt: 3, expected: .abort),
-        Row(error: xs(EAGAIN), stage: .body, attempt: 1, expected: .abort),
+        // A pipelined change's conflict, reported at the body's next read.
+        Row(error: xs(EAGAIN), stage: .body, attempt: 1, expected: .retry),
+        Row(error: xs(EAGAIN), stage: .body, attempt: 3, expected: .abort),
         Row(error: xs(ENOENT), stage: .body, attempt: 1, expected: .abort),
         Row(error: xs(ENOENT), stage: .commit, attempt: 1, expected: .abort),
         Row(error: xs(E2BIG), stage: .commit, attempt: 1, expected: .abort),
