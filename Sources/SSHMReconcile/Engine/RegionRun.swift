@@ -81,11 +81,12 @@ struct RegionRun {
         guard !targets.isEmpty || !forgotten.isEmpty else { return }
         if !targets.isEmpty {
             try transaction { record in
+                // Reads first, so that the writes go out together with the commit.
                 let present = try record.entryDomids()
-                for target in targets.map(\.item) where present.contains(target.domid) {
-                    try record.writeState(target.domid, .unmapping)
-                }
-                try record.writeUsercnt(1 + (try record.countMapped()))
+                let unmapping = targets.map(\.item.domid).filter(present.contains)
+                let usercnt = 1 + (try record.countMapped(present.subtracting(unmapping)))
+                for domid in unmapping { try record.writeState(domid, .unmapping) }
+                try record.writeUsercnt(usercnt)
             }
         }
         var unmapped: [DomID] = []
@@ -99,8 +100,10 @@ struct RegionRun {
             }
         }
         try transaction { record in
+            let remaining = try record.exists() ? try record.entryDomids().subtracting(unmapped + forgotten) : nil
+            let usercnt = try remaining.map { 1 + (try record.countMapped($0)) }
             for domid in unmapped + forgotten { try record.removeEntry(domid) }
-            if try record.exists() { try record.writeUsercnt(1 + (try record.countMapped())) }
+            if let usercnt { try record.writeUsercnt(usercnt) }
         }
         for domid in unmapped {
             executor.logger.info(
@@ -228,12 +231,14 @@ struct RegionRun {
             try record.removeRecord(owner: plan.writtenOwner)
             return
         }
-        for domid in outcome.mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
-        for domid in outcome.dropped where present.contains(domid) { try record.removeEntry(domid) }
-        // The entries this pass mapped count without a read; the states of the others are read back.
+        // The entries this pass mapped count without a read; the states of the others are read back, before any
+        // write, so that the writes go out together with the commit (docs/design.md, "Transactions on the wire").
         let mapped = Set(outcome.mapped).intersection(present)
         let others = present.subtracting(outcome.dropped).subtracting(mapped)
-        try record.writeUsercnt(1 + mapped.count + (try record.countMapped(others)))
+        let usercnt = 1 + mapped.count + (try record.countMapped(others))
+        for domid in outcome.mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
+        for domid in outcome.dropped where present.contains(domid) { try record.removeEntry(domid) }
+        try record.writeUsercnt(usercnt)
     }
 
     private func apply(_ step: Step, to record: RecordWriter) throws {
