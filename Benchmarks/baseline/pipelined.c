@@ -156,7 +156,7 @@ static int write_region(int i, int borrowers, int owner, int first, const char *
 	snprintf(uuid, sizeof(uuid), "00000000-0000-0000-0000-%012x", owner);
 	snprintf(v, sizeof(v), "%d", owner);
 	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/master", base), v);
-	snprintf(v, sizeof(v), "0x%x", (0x10000 + 16 * i) << 12);
+	snprintf(v, sizeof(v), "0x%llx", (0x10000ULL + 16 * i) << 12);
 	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/begin", base), v);
 	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/size", base), "0x10000");
 	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/prot", base), "rw");
@@ -172,7 +172,7 @@ static int write_region(int i, int borrowers, int owner, int first, const char *
 		int d = first + b;
 
 		snprintf(e, sizeof(e), "%s/slaves/%d", base, d);
-		snprintf(v, sizeof(v), "0x%x", (0x100000 + 16 * i) << 12);
+		snprintf(v, sizeof(v), "0x%llx", (0x100000ULL + 16 * i) << 12);
 		snprintf(uuid, sizeof(uuid), "00000000-0000-0000-0000-%012x", d);
 		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/begin", e), v);
 		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/size", e), "0x10000");

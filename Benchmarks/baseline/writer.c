@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 			path(v, sizeof(v), "%d", owner);
 			if (!xs_write(h, t, path(p, sizeof(p), "%s/master", base), v, strlen(v)))
 				die("xs_write");
-			path(v, sizeof(v), "0x%x", (0x10000 + 16 * i) << 12);
+			path(v, sizeof(v), "0x%llx", (0x10000ULL + 16 * i) << 12);
 			if (!xs_write(h, t, path(p, sizeof(p), "%s/begin", base), v, strlen(v)))
 				die("xs_write");
 			if (!xs_write(h, t, path(p, sizeof(p), "%s/size", base), "0x10000", 7) ||
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 				char e[160];
 
 				snprintf(e, sizeof(e), "%s/slaves/%d", base, d);
-				path(v, sizeof(v), "0x%x", (0x100000 + 16 * i) << 12);
+				path(v, sizeof(v), "0x%llx", (0x100000ULL + 16 * i) << 12);
 				snprintf(uuid, sizeof(uuid), "00000000-0000-0000-0000-%012x", d);
 				if (!xs_write(h, t, path(p, sizeof(p), "%s/begin", e), v, strlen(v)) ||
 				    !xs_write(h, t, path(p, sizeof(p), "%s/size", e), "0x10000", 7) ||
