@@ -261,48 +261,51 @@ final class XenStoreWireConnection {
         return reply
     }
 
-    /// Sends the queries a window at a time, each window in one write, and reads the answers as they come.
+    /// Sends the queries and reads the answers as they come, keeping the window full: once half of it is answered,
+    /// the next queries go out in one write, so that the daemon always has work while this side decodes.
     func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
         var answers: [XenStoreAnswer] = []
         answers.reserveCapacity(queries.count)
-        var start = queries.startIndex
-        while start < queries.endIndex {
-            var bytes: [UInt8] = []
-            var end = start
-            while end < queries.endIndex, end - start < Self.window, end == start || bytes.count < Self.windowBytes {
-                let query = queries[end]
-                bytes += Self.message(
-                    Self.type(of: query), requestID: UInt32(end - start), tx: 0,
-                    payload: Self.nulTerminated(query.path.rawValue))
-                end += 1
-            }
-            let window = queries[start..<end]
-            try bytes.withUnsafeBytes {
-                try writeAll($0, operation: Self.name(of: Self.type(of: queries[start])), path: queries[start].path)
-            }
-            // A listing too long for one reply is paged once the window's replies are all read.
-            var paged: [Int] = []
-            for (requestID, query) in zip(UInt32(0)..., window) {
-                let type = Self.type(of: query)
-                let operation = Self.name(of: type)
-                let (header, body) = try receive(operation: operation, path: query.path)
-                guard header.req_id == requestID, header.type == type.rawValue || header.type == XS_ERROR.rawValue
-                else { throw XenStoreError(code: .other, operation: operation, path: query.path, errno: EPROTO) }
-                let error = header.type == XS_ERROR.rawValue ? Self.errnoValue(in: body) : nil
-                switch (query, error) {
-                case (.read, nil): answers.append(.value(String(decoding: body, as: UTF8.self)))
-                case (.directory, nil): answers.append(.children(Self.strings(in: body[...])))
-                case (.read, ENOENT): answers.append(.value(nil))
-                case (.directory, ENOENT): answers.append(.children(nil))
-                case (.directory, E2BIG):
-                    paged.append(answers.count)
-                    answers.append(.children(nil))
-                case (_, let error?): throw XenStoreError(operation: operation, path: query.path, errno: error)
+        // Listings too long for one reply, paged once every reply is read.
+        var paged: [Int] = []
+        var sent = 0
+        while answers.count < queries.count {
+            if sent < queries.count, sent - answers.count <= Self.window / 2 {
+                var bytes: [UInt8] = []
+                while sent < queries.count, sent - answers.count < Self.window,
+                    bytes.isEmpty || bytes.count < Self.windowBytes / 2
+                {
+                    let query = queries[sent]
+                    bytes += Self.message(
+                        Self.type(of: query), requestID: UInt32(truncatingIfNeeded: sent), tx: 0,
+                        payload: Self.nulTerminated(query.path.rawValue))
+                    sent += 1
+                }
+                let first = queries[answers.count]
+                try bytes.withUnsafeBytes {
+                    try writeAll($0, operation: Self.name(of: Self.type(of: first)), path: first.path)
                 }
             }
-            for index in paged { answers[index] = .children(try directory(queries[index].path)) }
-            start = end
+            let query = queries[answers.count]
+            let type = Self.type(of: query)
+            let operation = Self.name(of: type)
+            let (header, body) = try receive(operation: operation, path: query.path)
+            guard header.req_id == UInt32(truncatingIfNeeded: answers.count),
+                header.type == type.rawValue || header.type == XS_ERROR.rawValue
+            else { throw XenStoreError(code: .other, operation: operation, path: query.path, errno: EPROTO) }
+            let error = header.type == XS_ERROR.rawValue ? Self.errnoValue(in: body) : nil
+            switch (query, error) {
+            case (.read, nil): answers.append(.value(String(decoding: body, as: UTF8.self)))
+            case (.directory, nil): answers.append(.children(Self.strings(in: body[...])))
+            case (.read, ENOENT): answers.append(.value(nil))
+            case (.directory, ENOENT): answers.append(.children(nil))
+            case (.directory, E2BIG):
+                paged.append(answers.count)
+                answers.append(.children(nil))
+            case (_, let error?): throw XenStoreError(operation: operation, path: query.path, errno: error)
+            }
         }
+        for index in paged { answers[index] = .children(try directory(queries[index].path)) }
         return answers
     }
 
