@@ -15,7 +15,7 @@ import SSHMReconcile
 /// ``maxReplyLength`` and pages when the daemon asks for it, so it lists large directories on both daemons.
 ///
 /// One owner closes the socket (`deinit`). After a thrown error the connection may hold unread replies: drop it,
-/// unless the error is a reply of the daemon (``send(_:in:)`` reads every reply before it throws).
+/// unless the error is a reply of the daemon to a transaction's request (those read every reply before they throw).
 final class XenStoreWireConnection {
     /// A request that changes the store, as a transaction sends it: its reply carries nothing but success or an
     /// error, so that many can go out before the first answer is read.
@@ -63,8 +63,9 @@ final class XenStoreWireConnection {
 
     /// Largest reply accepted: far above any directory this tool lists (10,000 region ids of 128 bytes are 1.3 MB).
     static let maxReplyLength = 64 << 20
-    /// Most requests ``readMany(_:)`` has in flight: below oxenstored's `quota-maxoutstanding` (1024), past which it
-    /// stops reading a connection until its replies are taken (the C daemon has no such limit for sockets).
+    /// Most requests in flight (``readMany(_:)``, a transaction's changes): below oxenstored's
+    /// `quota-maxoutstanding` (1024), past which it stops reading a connection until its replies are taken (the C
+    /// daemon has no such limit for sockets).
     static let window = 128
     /// Most bytes of requests in flight: well inside a unix socket's send buffer (~200 KB), so that writing a window
     /// never waits for the daemon to answer, even with long paths.
