@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SSHMCore
 import SSHMReconcile
 
@@ -7,23 +8,37 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Make the host match the manifests, once (same as --once).",
         discussion: """
-            Takes <state-dir>/lock (exit 75 when another apply or the daemon holds it), maps, repairs, unmaps and \
-            prunes, and stores every region's condition. A broken manifest freezes its regions; the valid ones are \
-            still applied (exit 65).
+            Takes <state-dir>/lock (exit 75 when another apply or the daemon holds it: the daemon applies every \
+            change itself, and `systemctl reload sshm-reconcile` makes it re-read the manifests now), maps, repairs, \
+            unmaps and prunes, and stores every region's condition. A broken manifest freezes its regions; the valid \
+            ones are still applied (exit 65).
             """)
 
     @OptionGroup var options: HostOptions
+    @OptionGroup var changes: ChangeOptions
+    @OptionGroup var writes: WriteOptions
+
+    @Option(
+        help: ArgumentHelp(
+            """
+            Write Prometheus metrics here after the pass (node_exporter's textfile collector): the time of the \
+            last successful pass, regions by condition, the pass's duration.
+            """,
+            valueName: "path"),
+        completion: .file(extensions: ["prom"]))
+    var metricsTextfile: String?
 
     func run() async throws {
-        throw ExitCode(try await Self.apply(options))
+        throw ExitCode(try await apply())
     }
 
     /// One pass, as `apply` and `--once` run it. Returns the exit status.
-    static func apply(_ options: HostOptions) async throws -> Int32 {
+    func apply() async throws -> Int32 {
         let logger = options.logging.logger()
+        let started = ContinuousClock.now
         let lock: StateLock
         do {
-            lock = try StateLock(directory: options.resolvedStateDir)
+            lock = try StateLock(directory: options.resolvedStateDir, holder: .apply)
         } catch {
             Output.error("\(error)")
             return ExitStatus.afterLock(error)
@@ -31,7 +46,7 @@ struct ApplyCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let desired = options.loadDesiredState()
         let host = try await Host.open(options, logger: logger)
-        let settings = options.settings
+        let settings = options.settings(changes, writes: writes)
         let conditions = ConditionStore(directory: options.resolvedStateDir)
         let stored = conditions.load()
         let previous = stored.mapValues(\.condition)
@@ -50,14 +65,21 @@ struct ApplyCommand: AsyncParsableCommand {
         } catch {
             Output.error("cannot store conditions in \(conditions.path): \(error)")
         }
-        if !options.logging.quiet { Output.print(ApplySummary.text(report)) }
+        if let metricsTextfile {
+            do {
+                try PassMetrics.write(report, duration: ContinuousClock.now - started, to: metricsTextfile)
+            } catch {
+                Output.error("cannot write metrics to \(metricsTextfile): \(error)")
+            }
+        }
+        if !options.logging.quiet { Output.print(ApplySummary.text(report, desired: desired)) }
         return ExitStatus.afterApply(desired: desired, conditions: report.conditions)
     }
 }
 
 /// What `apply` prints: each action with its result, then one line of totals.
 enum ApplySummary {
-    static func text(_ report: PassReport) -> String {
+    static func text(_ report: PassReport, desired: DesiredState) -> String {
         var lines: [String] = []
         for region in report.plan.regions {
             for (index, action) in region.actions.enumerated() {
@@ -69,14 +91,28 @@ enum ApplySummary {
         where condition.kind == .failed || condition.kind == .degraded {
             lines.append("\(id): \(condition.kind.rawValue) (\(condition.reason)): \(condition.message)")
         }
+        lines.append(headline(report, invalidManifests: desired.frozenSources.count))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `Applied 3 of 4 changes (1 failed); regions: 2 Ready, 1 Failed.`, `No changes were needed; regions: 4 Ready.`,
+    /// with `1 manifest is invalid: its regions were left as they are.` when one is.
+    static func headline(_ report: PassReport, invalidManifests: Int) -> String {
         let failed = report.execution.failures.count
+        let total = report.plan.actions.count
         let byKind = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
         let regions = ConditionKind.allCases.compactMap { kind in byKind[kind].map { "\($0) \(kind.rawValue)" } }
-        let total = report.plan.actions.count
-        lines.append(
-            "Applied \(total - failed) of \(total) change\(total == 1 ? "" : "s")"
-                + (failed > 0 ? " (\(failed) failed)" : "") + "; regions: "
-                + (regions.isEmpty ? "none" : regions.joined(separator: ", ")) + ".")
-        return lines.joined(separator: "\n") + "\n"
+        var text =
+            total == 0
+            ? "No changes were needed"
+            : "Applied \(total - failed) of \(MessageText.count(total, "change"))"
+                + (failed > 0 ? " (\(failed) failed)" : "")
+        text += "; regions: " + (regions.isEmpty ? "none" : regions.joined(separator: ", ")) + "."
+        if invalidManifests > 0 {
+            text +=
+                " \(MessageText.count(invalidManifests, "manifest")) \(invalidManifests == 1 ? "is" : "are") invalid: "
+                + "\(invalidManifests == 1 ? "its" : "their") regions were left as they are."
+        }
+        return text
     }
 }

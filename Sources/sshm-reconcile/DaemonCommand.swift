@@ -26,18 +26,25 @@ struct DaemonCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: HostOptions
-
-    @Option(
-        help: ArgumentHelp("Full re-read of everything at this interval (e.g. 30s, 5m, 1h).", valueName: "duration"))
-    var resync: DurationArgument = DurationArgument(.seconds(300))
+    @OptionGroup var changes: ChangeOptions
+    @OptionGroup var writes: WriteOptions
 
     @Option(
         help: ArgumentHelp(
-            "Write Prometheus metrics here after every pass (node_exporter's textfile collector).", valueName: "path"))
+            "Full re-read of everything at this interval (systemd.time(7): 30s, 5min, 1h).", valueName: "duration"),
+        transform: DurationArgument.parse)
+    var resync = DurationArgument(.seconds(300))
+
+    @Option(
+        help: ArgumentHelp(
+            "Write Prometheus metrics here after every pass (node_exporter's textfile collector).", valueName: "path"),
+        completion: .file(extensions: ["prom"]))
     var metricsTextfile: String?
 
-    @Option(help: ArgumentHelp("How long to wait for xenstored at start.", valueName: "duration"))
-    var xenstoreWait: DurationArgument = DurationArgument(.seconds(30))
+    @Option(
+        help: ArgumentHelp("How long to wait for xenstored at start (systemd.time(7)).", valueName: "duration"),
+        transform: DurationArgument.parse)
+    var xenstoreWait = DurationArgument(.seconds(30))
 
     @Flag(help: .hidden)
     var noLocalDomainWatch = false
@@ -48,7 +55,7 @@ struct DaemonCommand: AsyncParsableCommand {
         if metricsTextfile != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
         let lock: StateLock
         do {
-            lock = try StateLock(directory: options.resolvedStateDir)
+            lock = try StateLock(directory: options.resolvedStateDir, holder: .daemon)
         } catch {
             Output.error("\(error)")
             throw ExitCode(ExitStatus.afterLock(error))
@@ -56,7 +63,7 @@ struct DaemonCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)
         var settings = DaemonSettings(
-            reconcile: options.settings, configDirectory: HostOptions.absolute(options.configDir),
+            reconcile: options.settings(changes, writes: writes), configDirectory: HostOptions.absolute(options.configDir),
             loadDesired: { [options] in options.loadDesiredState(logger: logger) },
             stateDirectory: options.resolvedStateDir,
             watchLocalDomain: options.hypervisor == .simulated && !noLocalDomainWatch)
@@ -73,27 +80,6 @@ struct DaemonCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-}
-
-/// A duration on the command line: `300` (seconds), `30s`, `5m`, `1h`, `250ms`.
-struct DurationArgument: ExpressibleByArgument, Sendable {
-    let duration: Duration
-
-    init(_ duration: Duration) { self.duration = duration }
-
-    init?(argument: String) {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        let (number, scale) =
-            units.first { argument.hasSuffix($0.0) && Double(argument.dropLast($0.0.count)) != nil }
-            .map { (argument.dropLast($0.0.count), $0.1) } ?? (Substring(argument), 1)
-        guard let value = Double(number), value > 0, value.isFinite else { return nil }
-        duration = .milliseconds(Int64(value * scale * 1000))
-    }
-
-    var defaultValueDescription: String {
-        let seconds = duration.components.seconds
-        return seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
     }
 }
 

@@ -2,10 +2,11 @@ import Logging
 import SSHMCore
 
 extension HostOptions {
-    /// Reads and validates the config dir as `plan`, `apply` and `status` do (ownership enforced), printing every
-    /// diagnostic to stderr unless told not to.
+    /// Reads and validates the config dir as `plan`, `apply`, `status` and the daemon do (ownership enforced, for
+    /// this host's architecture), printing every diagnostic to stderr unless told not to.
     func loadDesiredState(printDiagnostics: Bool = true) -> DesiredState {
-        let desired = ConfigDirectory.load(Self.absolute(configDir), arch: arch, requireSecureOwnership: true)
+        let desired = ConfigDirectory.load(
+            Self.absolute(configDir), arch: .host, archIsKnown: true, requireSecureOwnership: true)
         if printDiagnostics { Output.diagnostics(desired.diagnostics) }
         return desired
     }

@@ -9,67 +9,47 @@ enum HypervisorChoice: String, CaseIterable, ExpressibleByArgument {
     case simulated
 }
 
-extension MapSpace: ExpressibleByArgument {}
+extension MapSpaceSetting: ExpressibleByArgument {}
 extension RecordDialect: ExpressibleByArgument {}
 extension SimulatedHypervisor.Policy: ExpressibleByArgument {}
 extension Arch: ExpressibleByArgument {}
 extension LogFormat: ExpressibleByArgument {}
 
-/// Options every command that reads the host shares (docs/design.md, "Command line and exit codes").
+/// Options every command that reads the host shares: `plan`, `apply`, `status`, `daemon` (docs/design.md, "Command
+/// line and exit codes").
 struct HostOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Directory of manifests (*.yaml, *.yml).", valueName: "dir"))
-    var configDir = "/etc/sshm.d"
+    @Option(help: ArgumentHelp("Directory of manifests (*.yaml, *.yml).", valueName: "dir"), completion: .directory)
+    var configDir = ConfigDirectory.defaultPath
 
-    @Option(help: "Hypervisor adapter: xenctrl (the real one) or simulated (mappings kept in --state-file).")
+    @Option(help: "Hypervisor adapter: xenctrl (the real one) or simulated (for tests and demos).")
     var hypervisor: HypervisorChoice = .xenctrl
 
     @Option(
         help: ArgumentHelp(
-            """
-            Holds the lock, the conditions and the simulated state (default /run/sshm-reconcile, or the folder of \
-            --state-file).
-            """,
-            valueName: "dir"))
+            "Holds the lock, the region conditions and the simulated hypervisor's state (default: \(Self.defaultStateDir)).",
+            valueName: "dir"),
+        completion: .directory)
     var stateDir: String?
 
-    @Option(help: ArgumentHelp("Simulated hypervisor state (default <state-dir>/simulated.json).", valueName: "file"))
+    /// Tests only: the simulated hypervisor's mappings elsewhere than in the state dir.
+    @Option(help: .hidden, completion: .file())
     var stateFile: String?
 
     @Option(
         help: """
-            Map space: share (XENMAPSPACE_gmfn_share, needs the series' patched Xen) or foreign (stock Xen: only dom0 \
-            can borrow).
+            Map space: auto (foreign for a dom0 borrower, share for a domU borrower), foreign (XENMAPSPACE_gmfn_foreign, \
+            stock Xen: only dom0 can borrow) or share (XENMAPSPACE_gmfn_share: needs Xen with the static shared memory \
+            series' patch 630047a5d5, not in any Xen release).
             """)
-    var mapSpace: MapSpace = .share
+    var mapSpace: MapSpaceSetting = .auto
 
-    @Option(help: "Spelling of new records: master-slave (the seed's) or owner-borrower (the fork's).")
-    var recordNames: RecordDialect = .masterSlave
-
-    @Option(
-        help: ArgumentHelp(
-            "Attempts at a conflicting xenstore transaction before the region waits for the next pass (1-10000).",
-            valueName: "n"))
-    var txnAttempts = 16
-
-    @Flag(help: "Prune all managed regions when the config dir declares none (an empty dir prunes nothing by default).")
-    var allowEmpty = false
-
-    @Flag(help: "Manage records written by libxl or by hand (no manager field) when a manifest declares their id.")
-    var adopt = false
-
-    @Option(help: "Simulated hypervisor policy: permissive, or stock (refuses what stock Xen 4.17 refuses).")
+    /// Tests and demos only: what the simulated hypervisor refuses.
+    @Option(help: .hidden)
     var simPolicy: SimulatedHypervisor.Policy = .permissive
-
-    @Option(help: "Architecture whose cache policies the manifests must suit; the default is this host's.")
-    var arch: Arch = .host
 
     @OptionGroup var logging: LoggingOptions
 
-    func validate() throws {
-        guard txnAttempts >= 1 && txnAttempts <= 10_000 else {
-            throw ValidationError("--txn-attempts must be between 1 and 10000, got \(txnAttempts).")
-        }
-    }
+    static let defaultStateDir = "/run/sshm-reconcile"
 
     var resolvedStateDir: String {
         if let stateDir { return stateDir }
@@ -77,17 +57,19 @@ struct HostOptions: ParsableArguments {
             return slash == stateFile.startIndex ? "/" : String(stateFile[..<slash])
         }
         if stateFile != nil { return "." }
-        return "/run/sshm-reconcile"
+        return Self.defaultStateDir
     }
 
     var resolvedStateFile: String { stateFile ?? resolvedStateDir + "/simulated.json" }
 
-    var settings: ReconcileSettings {
+    /// The settings of a pass: `changes` for the commands that plan changes, `writes` for those that make them.
+    func settings(_ changes: ChangeOptions? = nil, writes: WriteOptions? = nil) -> ReconcileSettings {
         ReconcileSettings(
             plan: PlanOptions(
-                dialect: recordNames, adopt: adopt, allowEmpty: allowEmpty,
-                configDirectory: Self.absolute(configDir), mapSpace: mapSpace.rawValue),
-            space: mapSpace, retry: RetryPolicy(attempts: txnAttempts))
+                dialect: changes?.recordNames ?? .masterSlave, adopt: changes?.adopt ?? false,
+                allowEmpty: changes?.allowEmpty ?? false, configDirectory: Self.absolute(configDir),
+                mapSpace: mapSpace.rawValue),
+            space: mapSpace, retry: RetryPolicy(attempts: writes?.txnAttempts ?? RetryPolicy().attempts))
     }
 
     /// Manifest sources are recorded as absolute paths, so that `--config-dir .` and the daemon agree.
@@ -96,6 +78,33 @@ struct HostOptions: ParsableArguments {
         if trimmed.hasPrefix("/") { return trimmed }
         let cwd = FileSystem.currentDirectory
         return trimmed == "." ? cwd : cwd + "/" + trimmed
+    }
+}
+
+/// What decides the changes a pass plans: `plan`, `apply` and `daemon` take these, `status` does not.
+struct ChangeOptions: ParsableArguments {
+    @Flag(help: "Prune all managed regions when the config dir declares none (an empty dir prunes nothing by default).")
+    var allowEmpty = false
+
+    @Flag(help: "Manage records written by libxl or by hand (no manager field) when a manifest declares their id.")
+    var adopt = false
+
+    @Option(help: "Spelling of new records: master-slave (the series' libxl) or owner-borrower (the fork's).")
+    var recordNames: RecordDialect = .masterSlave
+}
+
+/// How the commands that write (`apply`, `daemon`) retry.
+struct WriteOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Attempts at a conflicting xenstore transaction before the region waits for the next pass (1-10000).",
+            valueName: "n"))
+    var txnAttempts = RetryPolicy().attempts
+
+    func validate() throws {
+        guard txnAttempts >= 1 && txnAttempts <= 10_000 else {
+            throw ValidationError("--txn-attempts must be between 1 and 10000, got \(txnAttempts).")
+        }
     }
 }
 

@@ -21,7 +21,7 @@ struct ImportXL: AsyncParsableCommand {
     @Option(help: "The host architecture to validate for: x86_64 or arm64 (default: this machine's).")
     var arch: Arch = .host
 
-    @Argument(help: "xl domain config files, one per domain.")
+    @Argument(help: "xl domain config files, one per domain.", completion: .file())
     var configs: [String]
 
     func validate() throws {

@@ -2,24 +2,52 @@ import ArgumentParser
 import SSHMCore
 import SSHMReconcile
 
+/// `status -o`: the table, the table with more columns, or JSON.
+enum StatusFormat: String, CaseIterable, ExpressibleByArgument {
+    case table
+    case wide
+    case json
+}
+
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show every region's condition, its domains, and the hypervisor.",
-        discussion: "Conditions come from the last apply or daemon pass; takes no lock and changes nothing.")
+        abstract: "Show each region's condition, its domains, and the hypervisor.",
+        discussion: """
+            Conditions come from the last apply or daemon pass; takes no lock and changes nothing. Manifest \
+            findings go to stderr. Exits 0, or 64 when a REGION named is neither declared nor recorded.
+            """)
 
     @OptionGroup var options: HostOptions
 
-    @Flag(help: "Print JSON: regions with id, condition, reason, message, source, owner and borrowers.")
+    @Option(
+        name: [.customShort("o"), .long],
+        help: """
+            table; wide (adds each region's reason, the time its condition last changed and its manifest); json \
+            (docs/status.schema.json: conditions as a list, domids and names).
+            """)
+    var output: StatusFormat = .table
+
+    @Flag(help: "The same as -o json.")
     var json = false
+
+    @Argument(help: ArgumentHelp("Show only these regions.", valueName: "region"))
+    var regions: [String] = []
+
+    func validate() throws {
+        for region in regions where RegionID(region) == nil {
+            throw ValidationError("'\(region)' is not a region id: ids are 1-128 letters, digits, '-' and '_'.")
+        }
+    }
 
     func run() async throws {
         let logger = options.logging.logger()
         let desired = options.loadDesiredState(printDiagnostics: false)
+        Output.diagnostics(desired.diagnostics.filter { $0.severity != .note })
         let host = try await Host.open(options, logger: logger)
-        let settings = options.settings
+        let settings = options.settings()
         let stored = ConditionStore(directory: options.resolvedStateDir).load()
-        let report: StatusReport
+        var report: StatusReport
         do {
             report = try await host.run {
                 let reconciler = Reconciler(
@@ -33,7 +61,19 @@ struct StatusCommand: AsyncParsableCommand {
             Output.error("\(error)")
             throw ExitCode(ExitStatus.unavailable)
         }
-        Output.print(
-            json ? try StatusRenderer.json(report) : StatusRenderer.table(report, colour: Output.stdoutIsTerminal))
+        if !regions.isEmpty {
+            let known = Set(report.regions.map(\.id))
+            if let unknown = regions.first(where: { !known.contains($0) }) {
+                Output.error(
+                    "no region '\(unknown)': it is neither declared in \(options.configDir) nor recorded in xenstore.")
+                throw ExitCode(ExitStatus.usage)
+            }
+            report.regions.removeAll { !regions.contains($0.id) }
+        }
+        switch json ? .json : output {
+        case .json: Output.print(try StatusJSON.render(report))
+        case .table: Output.print(StatusRenderer.table(report, colour: Output.stdoutIsTerminal))
+        case .wide: Output.print(StatusRenderer.table(report, colour: Output.stdoutIsTerminal, wide: true))
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SSHMCore
+import SSHMReconcile
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -16,16 +17,24 @@ struct Validate: AsyncParsableCommand {
             summary line goes to stdout. Exits 0 when there is no error (warnings allowed) and 65 otherwise.
             """)
 
-    @Option(help: "The directory of manifests to check (default: \(ConfigDirectory.defaultPath)).")
+    @Option(
+        help: ArgumentHelp(
+            "The directory of manifests to check (default: \(ConfigDirectory.defaultPath)).", valueName: "dir"),
+        completion: .directory)
     var configDir: String?
 
     @Flag(help: "Print a JSON report on stdout instead of the findings and the summary line.")
     var json = false
 
-    @Option(help: "The host architecture to validate for: x86_64 or arm64 (default: this machine's).")
-    var arch: Arch = .host
+    @Option(
+        help: """
+            The host architecture to validate for: x86_64 or arm64. Given, a cache_policy meant for the other one \
+            is also warned about (default: this machine's, without that warning, since a manifest may serve \
+            several hosts).
+            """)
+    var arch: Arch?
 
-    @Argument(help: "Manifest files to check instead of a directory.")
+    @Argument(help: "Manifest files to check instead of a directory.", completion: .file(extensions: ["yaml", "yml"]))
     var files: [String] = []
 
     func validate() throws {
@@ -38,18 +47,36 @@ struct Validate: AsyncParsableCommand {
         // A directory must be trustworthy, as plan and apply will require; files named here are only warned about.
         let state =
             files.isEmpty
-            ? ConfigDirectory.load(configDir ?? ConfigDirectory.defaultPath, arch: arch, requireSecureOwnership: true)
-            : ManifestFiles.load(files, arch: arch, requireSecureOwnership: false)
+            ? ConfigDirectory.load(
+                configDir ?? ConfigDirectory.defaultPath, arch: arch ?? .host, archIsKnown: arch != nil,
+                requireSecureOwnership: true)
+            : ManifestFiles.load(
+                files, arch: arch ?? .host, archIsKnown: arch != nil, requireSecureOwnership: false)
         let report = ValidationReport(state)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(report)
-            Output.print(String(decoding: data, as: UTF8.self) + "\n")
+            Output.print(try JSONOutput.render(ValidateJSON(report)))
         } else {
             Output.diagnostics(state.diagnostics)
             print(report.summary)
         }
         if report.errors > 0 { throw ExitCode(ExitStatus.dataError) }
+    }
+}
+
+/// `validate --json` (schema: `docs/validate.schema.json`).
+struct ValidateJSON: Encodable {
+    var formatVersion = JSONOutput.formatVersion
+    var files: [ValidationReport.File]
+    var regions: Int
+    var errors: Int
+    var warnings: Int
+    var diagnostics: [ValidationReport.Finding]
+
+    init(_ report: ValidationReport) {
+        files = report.files
+        regions = report.regions
+        errors = report.errors
+        warnings = report.warnings
+        diagnostics = report.diagnostics
     }
 }

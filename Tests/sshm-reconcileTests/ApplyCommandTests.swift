@@ -1,4 +1,5 @@
 import Foundation
+import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
@@ -22,10 +23,13 @@ struct ApplyCommandTests {
                 begin: 0x1000000000
         """
 
-    static func prepare(_ world: HostWorld) throws {
-        try TestDomains.create("sensor-vm", in: world.store)
-        try TestDomains.create("logger-vm", in: world.store)
+    /// The domids of sensor-vm and logger-vm.
+    @discardableResult
+    static func prepare(_ world: HostWorld) throws -> (sensor: DomID, logger: DomID) {
+        let sensor = try TestDomains.create("sensor-vm", in: world.store).domid
+        let logger = try TestDomains.create("logger-vm", in: world.store).domid
         try world.manifest("10-telemetry.yaml", manifest)
+        return (sensor, logger)
     }
 
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
@@ -40,30 +44,38 @@ struct ApplyCommandTests {
             #expect(applied.stdout.hasSuffix("Applied 2 of 2 changes; regions: 1 Pending.\n"))
             let again = try await world.run(["plan", "--detailed-exitcode"])
             #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
-            #expect(again.stdout == "No changes. The host matches the manifests.\n")
+            #expect(
+                again.stdout
+                    == "No changes, but not everything matches the manifests: 1 region Pending (waiting for a domain).\n")
             #expect(try world.inconsistencies() == [])
         }
     }
 
-    @Test func statusJSONHasTheDocumentedShape() async throws {
+    @Test func statusJSONListsConditionsWithDomidsAndNames() async throws {
         try await HostWorld.with { world in
-            try Self.prepare(world)
+            let (sensor, logger) = try Self.prepare(world)
             _ = try await world.run(["apply"])
             let status = try await world.run(["status", "--json"])
             #expect(status.status == 0)
             let document = try #require(
                 try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            #expect(document["format_version"] as? Int == 1)
             let regions = try #require(document["regions"] as? [[String: Any]])
             let region = try #require(regions.first)
             #expect(region["id"] as? String == "telemetry")
             #expect(region["condition"] as? String == "Pending")
-            #expect(region["reason"] as? String == "WaitingForBorrower")
-            #expect((region["message"] as? String)?.contains("spare-vm") == true)
+            let conditions = try #require(region["conditions"] as? [[String: Any]])
+            #expect(conditions.map { $0["type"] as? String } == ["Ready", "Pending"])
+            #expect(conditions.map { $0["status"] as? String } == ["False", "True"])
+            #expect(conditions.map { $0["reason"] as? String } == ["WaitingForBorrower", "WaitingForBorrower"])
+            #expect(conditions.allSatisfy { ($0["last_transition_time"] as? String)?.hasSuffix("Z") == true })
             #expect((region["source"] as? String)?.hasSuffix("/sshm.d/10-telemetry.yaml") == true)
             let owner = try #require(region["owner"] as? [String: Any])
-            #expect(owner["domain"] as? String == "sensor-vm")
+            #expect(owner["name"] as? String == "sensor-vm")
+            #expect(owner["domid"] as? UInt32 == sensor.rawValue)
             let borrowers = try #require(region["borrowers"] as? [[String: Any]])
             #expect(borrowers.map { $0["state"] as? String } == ["mapped", "waiting"])
+            #expect(borrowers.map { $0["domid"] as? UInt32 } == [logger.rawValue, nil])
         }
     }
 
@@ -80,13 +92,31 @@ struct ApplyCommandTests {
         }
     }
 
+    @Test func applyWhileTheDaemonHoldsTheLockExits75AndNamesTheReload() async throws {
+        try await HostWorld.with { world in
+            try Self.prepare(world)
+            let lock = try StateLock(directory: world.stateDirectory, holder: .daemon)
+            let second = try await world.run(["apply"])
+            #expect(second.status == 75)
+            #expect(
+                second.stderr
+                    == "sshm-reconcile: the sshm-reconcile daemon (pid \(getpid())) holds \(world.stateDirectory)/lock "
+                    + "and applies every change itself; to make it re-read the manifests now, run: "
+                    + "systemctl reload sshm-reconcile\n")
+            withExtendedLifetime(lock) {}
+        }
+    }
+
     @Test func aSecondApplyWhileTheLockIsHeldExits75() async throws {
         try await HostWorld.with { world in
             try Self.prepare(world)
-            let lock = try StateLock(directory: world.stateDirectory)
+            let lock = try StateLock(directory: world.stateDirectory, holder: .apply)
             let second = try await world.run(["apply"])
             #expect(second.status == 75)
-            #expect(second.stderr.contains("holds \(world.stateDirectory)/lock"))
+            #expect(
+                second.stderr
+                    == "sshm-reconcile: another sshm-reconcile apply (pid \(getpid())) holds "
+                    + "\(world.stateDirectory)/lock; try again when it is done\n")
             withExtendedLifetime(lock) {}
             // plan and status take no lock.
             #expect(try await world.run(["plan"]).status == 0)

@@ -20,10 +20,17 @@ enum BuiltTool {
     static func run(
         _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
     ) async throws -> Run {
+        try await run(program: path, arguments, in: directory, environment: environment)
+    }
+
+    /// Runs another program the same way (a script that reads the tool's output).
+    static func run(
+        program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) async throws -> Run {
         var updates: [Environment.Key: String?] = [:]
         for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
         let result = try await Subprocess.run(
-            .path(FilePath(path)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
+            .path(FilePath(program)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
             workingDirectory: directory.map { FilePath($0) }, output: .string(limit: 1 << 20),
             error: .string(limit: 1 << 20))
         var status: Int32?

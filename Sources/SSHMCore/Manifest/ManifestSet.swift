@@ -11,12 +11,13 @@ public enum ManifestSet {
         validate(inputs, arch: arch, directoryDiagnostics: [])
     }
 
+    /// - Parameter archIsKnown: `arch` is the host's (see ``ManifestDecoder/archIsKnown``).
     package static func validate(
-        _ inputs: [ManifestInput], arch: Arch, directoryDiagnostics: [Diagnostic]
+        _ inputs: [ManifestInput], arch: Arch, archIsKnown: Bool = false, directoryDiagnostics: [Diagnostic]
     ) -> DesiredState {
         var decoded = inputs.map { input -> DecodedManifest in
             guard let bytes = input.contents else { return DecodedManifest(diagnostics: input.diagnostics) }
-            var manifest = ManifestDecoder.decode(bytes, file: input.path, arch: arch)
+            var manifest = ManifestDecoder.decode(bytes, file: input.path, arch: arch, archIsKnown: archIsKnown)
             manifest.diagnostics = input.diagnostics + manifest.diagnostics
             return manifest
         }

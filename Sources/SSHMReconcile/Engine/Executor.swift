@@ -57,7 +57,7 @@ package final class Executor {
     let store: any XenStore
     let hypervisor: any Hypervisor
     let hypervisorInfo: HypervisorInfo
-    let space: MapSpace
+    let space: MapSpaceSetting
     let retry: RetryPolicy
     let logger: Logger
     /// Pages per map call; only tests lower it.
@@ -67,7 +67,7 @@ package final class Executor {
     package var shouldStop: @Sendable () -> Bool = { false }
 
     package init(
-        store: any XenStore, hypervisor: any Hypervisor, hypervisorInfo: HypervisorInfo, space: MapSpace,
+        store: any XenStore, hypervisor: any Hypervisor, hypervisorInfo: HypervisorInfo, space: MapSpaceSetting,
         retry: RetryPolicy, logger: Logger
     ) {
         self.store = store
@@ -172,10 +172,20 @@ package final class Executor {
         }
     }
 
+    /// ``failure(for:region:info:space:borrowerKind:)`` with this executor's hypervisor, asked for the borrower's type
+    /// only when it refused.
+    func failure(for error: any Error, region: RegionID) -> ActionFailure {
+        Executor.failure(
+            for: error, region: region, info: hypervisorInfo, space: space,
+            borrowerKind: { [hypervisor] in try? hypervisor.domainKind($0) })
+    }
+
     /// Turns an error into the condition a region gets: one sentence, without the region's name (the status row
     /// and the log metadata carry it), that says what to do.
-    static func failure(for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpace) -> ActionFailure
-    {
+    static func failure(
+        for error: any Error, region: RegionID, info: HypervisorInfo, space: MapSpaceSetting,
+        borrowerKind: (DomID) -> DomainInfo.Kind? = { _ in nil }
+    ) -> ActionFailure {
         switch error {
         case let failure as ActionFailure:
             return failure
@@ -186,17 +196,10 @@ package final class Executor {
         case let error as XenStoreError:
             return ActionFailure(reason: ConditionReason.xenstoreError, message: "\(error)", isTerminal: false)
         case let error as HypervisorError where error.code == .refused || error.code == .invalid:
-            let who = [error.owner.map { "dom\($0)" }, error.borrower.map { "into dom\($0)" }].compactMap { $0 }
-            let at = error.gfns.map { " at gfn 0x\(String($0.lowerBound, radix: 16))" } ?? ""
-            let advice =
-                space == .share
-                ? "Stock Xen has no gmfn_share: there only dom0 can borrow, with --map-space foreign."
-                : "Stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
             return ActionFailure(
                 reason: ConditionReason.refused,
-                message: "\(info.displayName) on \(info.arch.rawValue) refused to map \(who.joined(separator: " "))"
-                    + " with map space \(space.rawValue) (XENMAPSPACE \(space.xenValue)): "
-                    + "\(XenStoreError.errnoText(error.errno))\(at). \(advice)",
+                message: RefusalMessage.text(
+                    error, info: info, setting: space, borrowerKind: borrowerKind(error.borrower ?? .dom0)),
                 isTerminal: true)
         case let error as HypervisorError:
             return ActionFailure(

@@ -5,7 +5,7 @@ import SSHMCore
 /// the pages that were mapped — and nothing when nothing was.
 struct PageMapper {
     let hypervisor: any Hypervisor
-    let space: MapSpace
+    let space: MapSpaceSetting
     /// Pages per call; only tests lower it.
     var chunk = Page.maxBatch
 
@@ -45,7 +45,7 @@ struct PageMapper {
             let gfns = borrowerGFN...(borrowerGFN + UInt64(count) - 1)
             do {
                 let errors = try hypervisor.addToPhysmapBatch(
-                    borrower: borrower, owner: target.owner, space: space, ownerGFN: target.ownerFirstGFN + done,
+                    borrower: borrower, owner: target.owner, space: space.space(for: borrower), ownerGFN: target.ownerFirstGFN + done,
                     borrowerGFN: borrowerGFN, count: count)
                 guard errors.count == count else {
                     failure = HypervisorError(

@@ -4,7 +4,7 @@ import SSHMCore
 /// What one pass needs besides its ports.
 package struct ReconcileSettings: Sendable {
     package var plan: PlanOptions
-    package var space: MapSpace
+    package var space: MapSpaceSetting
     package var retry: RetryPolicy
     /// List all of `/libxl/static_shm` (on a throwaway handle) to find records whose index entry was lost.
     package var scanAllRecords: Bool
@@ -13,7 +13,7 @@ package struct ReconcileSettings: Sendable {
     package var batchRegions: Int?
 
     package init(
-        plan: PlanOptions = PlanOptions(), space: MapSpace = .share, retry: RetryPolicy = RetryPolicy(),
+        plan: PlanOptions = PlanOptions(), space: MapSpaceSetting = .auto, retry: RetryPolicy = RetryPolicy(),
         scanAllRecords: Bool = true, batchRegions: Int? = nil
     ) {
         self.plan = plan

@@ -32,13 +32,13 @@ struct RegionRun {
 
     /// Marks every action failed with the condition `error` gives.
     mutating func failAll(_ error: any Error) {
-        failAll(Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space))
+        failAll(executor.failure(for: error, region: id))
     }
 
     /// - Parameter leftover: pages a failed map left mapped; they make the failure retriable, so that the next
     ///   pass recovers the intent and unmaps them.
     private mutating func fail(_ index: Int, _ error: any Error, leftover: String? = nil) {
-        var failure = Executor.failure(for: error, region: id, info: executor.hypervisorInfo, space: executor.space)
+        var failure = executor.failure(for: error, region: id)
         if let leftover {
             failure.message += failure.message.hasSuffix(".") ? " Also, \(leftover)." : "; also, \(leftover)"
             failure.isTerminal = false

@@ -103,6 +103,9 @@ package protocol Hypervisor: AnyObject, Sendable {
     /// - Returns: how many of the frames were mapped.
     /// - Throws: ``HypervisorError`` for the first frame that failed; the frames before it are unmapped.
     func removeFromPhysmap(borrower: DomID, gfns: Range<UInt64>) throws -> UInt64
+
+    /// A domain's type, for messages; `nil` when it does not exist.
+    func domainKind(_ domid: DomID) throws -> DomainInfo.Kind?
 }
 
 extension Hypervisor {
@@ -118,5 +121,9 @@ extension Hypervisor {
             }
         }
         return mapped
+    }
+
+    package func domainKind(_ domid: DomID) throws -> DomainInfo.Kind? {
+        try listDomains().first { $0.domid == domid }?.kind
     }
 }

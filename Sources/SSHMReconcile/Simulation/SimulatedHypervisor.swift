@@ -91,7 +91,8 @@ package final class SimulatedHypervisor: Hypervisor {
         for name in try store.directory("/local/domain", in: nil) ?? [] {
             guard let domid = DomID(decimal: name) else { continue }
             guard let uuid = try uuid(of: domid, store) else { continue }
-            domains.append(DomainInfo(domid: domid, uuid: uuid))
+            // Only a translated dom0 can borrow on stock x86 Xen, and the stock policy lets dom0 borrow: it is PVH.
+            domains.append(DomainInfo(domid: domid, uuid: uuid, kind: domid == .dom0 ? .pvh : .unknown))
         }
         return domains.sorted { $0.domid < $1.domid }
     }
@@ -261,6 +262,13 @@ package final class SimulatedHypervisor: Hypervisor {
     private enum Refusal {
         case wholeCall(Int32)
         case everyPage(Int32)
+    }
+
+    /// dom0 is PVH (see ``readDomains(_:)``); a domU has the type xl wrote to `/libxl/<domid>/type`.
+    package func domainKind(_ domid: DomID) throws -> DomainInfo.Kind? {
+        if domid == .dom0 { return .pvh }
+        guard try Self.uuid(of: domid, store) != nil else { return nil }
+        return try store.read(XenStorePath("/libxl/\(domid)/type"), in: nil).flatMap(DomainInfo.Kind.init) ?? .unknown
     }
 
     /// What stock Xen 4.17 on x86 answers (measured under QEMU; docs/design.md, "The hypervisor").

@@ -4,23 +4,19 @@
     import Foundation
 #endif
 
-/// Renders a ``StatusReport`` as a table (coloured on a terminal) or as JSON.
+/// Renders a ``StatusReport`` as a table for people, coloured on a terminal (``StatusJSON`` for scripts).
 package enum StatusRenderer {
-    package static func json(_ report: StatusReport) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
-    }
-
-    package static func table(_ report: StatusReport, colour: Bool) -> String {
+    /// The table `status` prints; `wide` adds the reason, the time of the last transition and the manifest.
+    package static func table(_ report: StatusReport, colour: Bool, wide: Bool = false) -> String {
         let hypervisor = report.hypervisor
         var out =
             "hypervisor: \(hypervisor.kind == "xen" ? "" : hypervisor.kind + " ")Xen \(hypervisor.version), \(hypervisor.arch), "
         out +=
             "\(hypervisor.controlDomain ? "running in dom0" : "NOT running in dom0"), map space \(hypervisor.mapSpace)\n"
         guard !report.regions.isEmpty else { return out + "no regions: nothing declared and no records\n" }
-        let header = ["REGION", "CONDITION", "OWNER", "BORROWERS", "MESSAGE"]
+        var header = ["REGION", "CONDITION", "OWNER", "BORROWERS"]
+        if wide { header += ["REASON", "SINCE", "SOURCE"] }
+        header.append("MESSAGE")
         let rows = report.regions.map { region -> [String] in
             let owner = region.owner.map(label) ?? "-"
             let borrowers =
@@ -32,16 +28,24 @@ package enum StatusRenderer {
                 message +=
                     (message.isEmpty ? "" : "; ") + "\(region.pending) change\(region.pending == 1 ? "" : "s") pending"
             }
-            return [region.id, region.condition, owner, borrowers, message]
+            var row = [region.id, region.condition, owner, borrowers]
+            if wide {
+                row += [
+                    region.reason.isEmpty ? "-" : region.reason,
+                    region.since.map { $0.formatted(.iso8601) } ?? "-", region.source ?? "-",
+                ]
+            }
+            return row + [message]
         }
-        let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        let last = header.count - 1
+        let widths = (0..<last).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String], paint: Bool) -> String {
             var text = ""
-            for column in 0..<4 {
+            for column in 0..<last {
                 let cell = cells[column] + String(repeating: " ", count: widths[column] - cells[column].count)
                 text += (paint && column == 1 ? colourise(cell, cells[1], colour) : cell) + "  "
             }
-            return text + cells[4] + "\n"
+            return text + cells[last] + "\n"
         }
         out += line(header, paint: false)
         for row in rows { out += line(row, paint: true) }

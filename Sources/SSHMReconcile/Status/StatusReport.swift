@@ -8,8 +8,8 @@ import SSHMCore
 
 /// What `status` shows: every region's condition from the last pass, its members as the records say, and any
 /// drift a fresh plan would repair.
-package struct StatusReport: Codable, Sendable {
-    package struct Member: Codable, Hashable, Sendable {
+package struct StatusReport: Sendable {
+    package struct Member: Hashable, Sendable {
         /// The domain's name when known, else `domN`.
         package var domain: String
         package var domid: UInt32?
@@ -18,8 +18,9 @@ package struct StatusReport: Codable, Sendable {
         package var state: String?
     }
 
-    package struct RegionStatus: Codable, Sendable {
+    package struct RegionStatus: Sendable {
         package var id: String
+        /// `Ready`, `Pending`, `Degraded`, `Failed`, `Frozen`, or `Unknown` before any pass.
         package var condition: String
         package var reason: String
         package var message: String
@@ -32,7 +33,7 @@ package struct StatusReport: Codable, Sendable {
         package var since: Date?
     }
 
-    package struct HypervisorStatus: Codable, Sendable {
+    package struct HypervisorStatus: Sendable {
         package var kind: String
         package var version: String
         package var arch: String
@@ -46,7 +47,7 @@ package struct StatusReport: Codable, Sendable {
     /// Builds the report from the stored conditions and a fresh observation and plan.
     package static func build(
         desired: DesiredState, observation: Observation, plan: Plan, stored: [RegionID: ConditionStore.Entry],
-        space: MapSpace
+        space: MapSpaceSetting
     ) -> StatusReport {
         let declared = Dictionary(desired.regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var ids = Set(declared.keys).union(stored.keys)

@@ -10,16 +10,20 @@ package struct ManifestDecoder {
 
     let file: String
     let arch: Arch
+    /// Whether `arch` is the host's for sure (plan, apply, `validate --arch`): then a cache policy meant for another
+    /// architecture is worth a warning. A manifest may be written for several hosts, so it is never an error.
+    let archIsKnown: Bool
     var result = DecodedManifest()
 
-    package init(file: String, arch: Arch) {
+    package init(file: String, arch: Arch, archIsKnown: Bool = false) {
         self.file = file
         self.arch = arch
+        self.archIsKnown = archIsKnown
     }
 
     /// Decodes a whole file.
-    package static func decode(_ bytes: [UInt8], file: String, arch: Arch) -> DecodedManifest {
-        var decoder = ManifestDecoder(file: file, arch: arch)
+    package static func decode(_ bytes: [UInt8], file: String, arch: Arch, archIsKnown: Bool = false) -> DecodedManifest {
+        var decoder = ManifestDecoder(file: file, arch: arch, archIsKnown: archIsKnown)
         decoder.decodeFile(bytes)
         return decoder.result
     }

@@ -234,6 +234,12 @@ extension ManifestDecoder {
                 at: text.location)
             return nil
         }
+        if archIsKnown, arch == .x86_64, policy == .armNormal {
+            warning(
+                "cache_policy ARM_normal is for arm64 hosts and the host is x86_64, where it is only recorded for "
+                    + "the guests; write x86_normal (or leave it out) unless this manifest also serves arm64 hosts",
+                at: text.location)
+        }
         return Located(policy, at: text.location)
     }
 }

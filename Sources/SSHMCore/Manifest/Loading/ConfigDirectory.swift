@@ -8,7 +8,9 @@ package enum ConfigDirectory {
 
     /// Reads and validates every manifest in `path`. A missing or unreadable dir gives zero files and a
     /// directory diagnostic (an empty/missing dir must never look like "prune everything").
-    package static func load(_ path: String, arch: Arch, requireSecureOwnership: Bool) -> DesiredState {
+    package static func load(
+        _ path: String, arch: Arch, archIsKnown: Bool = false, requireSecureOwnership: Bool
+    ) -> DesiredState {
         let reader = ManifestFileReader(requireTrust: requireSecureOwnership)
         let listing = list(path, requireTrust: requireSecureOwnership)
         let inputs = listing.names.map { name -> ManifestInput in
@@ -22,7 +24,8 @@ package enum ConfigDirectory {
             }
             return reader.read(file)
         }
-        return ManifestSet.validate(inputs, arch: arch, directoryDiagnostics: listing.diagnostics)
+        return ManifestSet.validate(
+            inputs, arch: arch, archIsKnown: archIsKnown, directoryDiagnostics: listing.diagnostics)
     }
 
     struct Listing {
@@ -88,14 +91,17 @@ package enum ManifestFiles {
     ///
     /// Files take precedence by base name in lexical order, as they would in a config dir, whatever order the
     /// command line gave; a path given twice is read once.
-    package static func load(_ paths: [String], arch: Arch, requireSecureOwnership: Bool) -> DesiredState {
+    package static func load(
+        _ paths: [String], arch: Arch, archIsKnown: Bool = false, requireSecureOwnership: Bool
+    ) -> DesiredState {
         let reader = ManifestFileReader(requireTrust: requireSecureOwnership)
         var seen: Set<String> = []
         let ordered = paths.filter { seen.insert($0).inserted }.sorted { lhs, rhs in
             let (left, right) = (baseName(lhs), baseName(rhs))
             return left != right ? ManifestNames.precedes(left, right) : ManifestNames.precedes(lhs, rhs)
         }
-        return ManifestSet.validate(ordered.map(reader.read), arch: arch, directoryDiagnostics: [])
+        return ManifestSet.validate(
+            ordered.map(reader.read), arch: arch, archIsKnown: archIsKnown, directoryDiagnostics: [])
     }
 
     static func baseName(_ path: String) -> Substring {

@@ -1,0 +1,121 @@
+import Foundation
+
+/// `status --json` (schema: `docs/status.schema.json`): every region with its domains and its conditions as a list,
+/// the way Kubernetes tools read them: `Ready` always, plus the region's current condition when it is not ready.
+package enum StatusJSON {
+    struct Document: Encodable {
+        var formatVersion = JSONOutput.formatVersion
+        var hypervisor: Hypervisor
+        var regions: [Region]
+    }
+
+    struct Hypervisor: Encodable {
+        var kind: String
+        var version: String
+        var arch: String
+        var controlDomain: Bool
+        var mapSpace: String
+    }
+
+    struct Region: Encodable {
+        var id: String
+        /// The region's condition type (`Ready`, `Pending`, `Degraded`, `Failed`, `Frozen`, `Unknown`).
+        var condition: String
+        var conditions: [Condition]
+        var source: String?
+        var owner: JSONDomain?
+        var borrowers: [Borrower]
+        /// Changes a plan would make now.
+        var pendingChanges: Int
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(condition, forKey: .condition)
+            try container.encode(conditions, forKey: .conditions)
+            try container.encode(source, forKey: .source)
+            try container.encode(owner, forKey: .owner)
+            try container.encode(borrowers, forKey: .borrowers)
+            try container.encode(pendingChanges, forKey: .pendingChanges)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, condition, conditions, source, owner, borrowers, pendingChanges
+        }
+    }
+
+    struct Borrower: Encodable {
+        var domid: UInt32?
+        var name: String?
+        /// `mapped`, `mapping`, `unmapping` as recorded; `unmapped` for a running borrower not recorded yet;
+        /// `waiting` for one that does not run.
+        var state: String
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(domid, forKey: .domid)
+            try container.encode(name, forKey: .name)
+            try container.encode(state, forKey: .state)
+        }
+
+        enum CodingKeys: String, CodingKey { case domid, name, state }
+    }
+
+    struct Condition: Encodable {
+        var type: String
+        /// `True`, `False` or `Unknown`, as in Kubernetes.
+        var status: String
+        var reason: String
+        var message: String
+        var lastTransitionTime: Date?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(status, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(message, forKey: .message)
+            try container.encode(lastTransitionTime, forKey: .lastTransitionTime)
+        }
+
+        enum CodingKeys: String, CodingKey { case type, status, reason, message, lastTransitionTime }
+    }
+
+    package static func render(_ report: StatusReport) throws -> String {
+        let hypervisor = report.hypervisor
+        return try JSONOutput.render(
+            Document(
+                hypervisor: Hypervisor(
+                    kind: hypervisor.kind, version: hypervisor.version, arch: hypervisor.arch,
+                    controlDomain: hypervisor.controlDomain, mapSpace: hypervisor.mapSpace),
+                regions: report.regions.map(region)))
+    }
+
+    static func region(_ region: StatusReport.RegionStatus) -> Region {
+        Region(
+            id: region.id, condition: region.condition, conditions: conditions(region), source: region.source,
+            owner: region.owner.map { JSONDomain(domid: $0.domid, name: name($0)) },
+            borrowers: region.borrowers.map { Borrower(domid: $0.domid, name: name($0), state: $0.state ?? "mapped") },
+            pendingChanges: region.pending)
+    }
+
+    /// `Ready` (True, False, or Unknown before any pass), and the current condition as True when it is another.
+    static func conditions(_ region: StatusReport.RegionStatus) -> [Condition] {
+        let known = region.condition != "Unknown"
+        let ready = Condition(
+            type: "Ready", status: !known ? "Unknown" : region.condition == "Ready" ? "True" : "False",
+            reason: region.reason, message: region.message, lastTransitionTime: region.since)
+        guard known, region.condition != "Ready" else { return [ready] }
+        return [
+            ready,
+            Condition(
+                type: region.condition, status: "True", reason: region.reason, message: region.message,
+                lastTransitionTime: region.since),
+        ]
+    }
+
+    /// A member's name: `nil` when the report only knows its domid (`domN`).
+    private static func name(_ member: StatusReport.Member) -> String? {
+        member.domid.map { "dom\($0)" } == member.domain ? nil : member.domain
+    }
+}
