@@ -137,3 +137,83 @@ struct ApplyCommandTests {
         #expect(result.stderr.contains("is xenstored running?"))
     }
 }
+
+/// The headlines of `plan` and `apply`, and `status` as scripts and people narrow it.
+@Suite("headlines and status views")
+struct HeadlineTests {
+    @Test func planWithAnInvalidManifestSaysSoInsteadOfMatching() async throws {
+        try await HostWorld.with { world in
+            try world.manifest("20-broken.yaml", "version: 1\nregions:\n  - id: broken\n")
+            let planned = try await world.run(["plan", "--detailed-exitcode"])
+            #expect(planned.status == 65)
+            #expect(planned.stdout == "No changes, but not everything matches the manifests: 1 manifest is invalid.\n")
+        }
+    }
+
+    @Test func planWithAFailedRegionExitsOneAndNamesIt() async throws {
+        try await HostWorld.with { world in
+            try TestDomains.create("camera-vm", in: world.store)
+            try TestDomains.create("preview-vm", in: world.store)
+            try world.manifest(
+                "10-frames.yaml",
+                """
+                version: 1
+                regions:
+                  - id: frames
+                    owner: {domain: camera-vm, begin: 0x80000000, size: 16KiB}
+                    borrowers: [{domain: preview-vm, begin: 0x2000000000}]
+                """)
+            #expect(try await world.run(["apply", "--sim-policy", "stock"]).status == 1)
+            let planned = try await world.run(["plan", "--detailed-exitcode", "--sim-policy", "stock"])
+            #expect(planned.status == 1)
+            #expect(
+                planned.stdout
+                    == "No changes, but not everything matches the manifests: "
+                    + "1 region Failed (`sshm-reconcile status` says why).\n")
+        }
+    }
+
+    @Test func applyWithAnInvalidManifestSaysItsRegionsWereLeftAlone() async throws {
+        try await HostWorld.with { world in
+            try world.manifest("20-broken.yaml", "version: 1\nregions:\n  - id: broken\n")
+            let applied = try await world.run(["apply"])
+            #expect(applied.status == 65)
+            #expect(
+                applied.stdout
+                    == "No changes were needed; regions: none. 1 manifest is invalid: its regions were left as they are.\n"
+            )
+        }
+    }
+
+    @Test func statusShowsOnlyTheRegionsNamedAndRefusesAnUnknownOne() async throws {
+        try await HostWorld.with { world in
+            try ApplyCommandTests.prepare(world)
+            try world.manifest(
+                "20-other.yaml",
+                "version: 1\nregions:\n  - id: other\n    owner: {domain: sensor-vm, begin: 0x9000000, size: 4KiB}\n")
+            _ = try await world.run(["apply"])
+            let one = try await world.run(["status", "other"])
+            #expect(one.status == 0, "\(one.stderr)")
+            #expect(one.stdout.contains("\nother "))
+            #expect(!one.stdout.contains("telemetry"))
+            #expect(one.stdout.hasSuffix("\n1 Ready\n"))
+            let unknown = try await world.run(["status", "nosuch"])
+            #expect(unknown.status == 64)
+            #expect(unknown.stderr.contains("no region 'nosuch'"))
+        }
+    }
+
+    @Test func wideStatusAddsReasonSinceAndSource() async throws {
+        try await HostWorld.with { world in
+            try ApplyCommandTests.prepare(world)
+            _ = try await world.run(["apply"])
+            let wide = try await world.run(["status", "-o", "wide"])
+            let lines = wide.stdout.split(separator: "\n")
+            #expect(lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init) == [
+                "REGION", "CONDITION", "OWNER", "BORROWERS", "REASON", "SINCE", "SOURCE", "MESSAGE",
+            ])
+            #expect(lines[2].contains(" WaitingForBorrower "))
+            #expect(lines[2].contains("/sshm.d/10-telemetry.yaml "))
+        }
+    }
+}

@@ -27,8 +27,8 @@ package enum RefusalMessage {
     /// else needs the series' hypervisor patch (gmfn_share).
     static func advice(borrower: DomID, kind: DomainInfo.Kind?, space: MapSpace, arch: Arch) -> String {
         if borrower != .dom0 {
-            return "stock Xen maps only into dom0, so make dom0 the borrower, or run a Xen with the static shared "
-                + "memory series' gmfn_share patch (then --map-space auto maps domU borrowers with share)"
+            return "stock Xen maps only into dom0: make dom0 the borrower, or run Xen with the static shared memory "
+                + "series' gmfn_share patch" + (space == .foreign ? " and --map-space auto" : "")
         }
         switch space {
         case .share:
