@@ -31,9 +31,10 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Full re-read of everything at this interval (systemd.time(7): 30s, 5min, 1h).", valueName: "duration"),
+            "Full re-read of everything at this interval (systemd.time(7): 30s, 5min, 1h; default: \(Self.resyncDefault)).",
+            valueName: "duration"),
         transform: DurationArgument.parse)
-    var resync = DurationArgument(.seconds(300))
+    var resync = Self.resyncDefault
 
     @Option(
         help: ArgumentHelp(
@@ -42,9 +43,14 @@ struct DaemonCommand: AsyncParsableCommand {
     var metricsTextfile: String?
 
     @Option(
-        help: ArgumentHelp("How long to wait for xenstored at start (systemd.time(7)).", valueName: "duration"),
+        help: ArgumentHelp(
+            "How long to wait for xenstored at start (systemd.time(7); default: \(Self.xenstoreWaitDefault)).",
+            valueName: "duration"),
         transform: DurationArgument.parse)
-    var xenstoreWait = DurationArgument(.seconds(30))
+    var xenstoreWait = Self.xenstoreWaitDefault
+
+    static let resyncDefault = DurationArgument(.seconds(300))
+    static let xenstoreWaitDefault = DurationArgument(.seconds(30))
 
     @Flag(help: .hidden)
     var noLocalDomainWatch = false

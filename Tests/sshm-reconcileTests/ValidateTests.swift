@@ -1,4 +1,5 @@
 import Foundation
+import SSHMCore
 import Testing
 
 /// `sshm-reconcile validate`, run as the built binary.
@@ -74,5 +75,43 @@ import Testing
         let run = try await BuiltTool.run(["validate", "--config-dir", "/nonexistent/sshm.d"])
         #expect(run.status == 65)
         #expect(run.stdout == "0 files, 0 regions, 1 error, 0 warnings\n")
+    }
+}
+
+/// A cache policy meant for another architecture: accepted (a manifest may serve several hosts), and warned about
+/// where the host's architecture is known.
+@Suite("cache policy for another architecture")
+struct ForeignCachePolicyTests {
+    static let manifest = """
+        version: 1
+        regions:
+          - id: telemetry
+            owner: {domain: sensor-vm, begin: 0x7fe00000, size: 4KiB, cache_policy: ARM_normal}
+
+        """
+    static let warning =
+        "warning: cache_policy ARM_normal is for arm64 hosts and the host is x86_64, where it is only recorded for "
+        + "the guests; write x86_normal (or leave it out) unless this manifest also serves arm64 hosts"
+
+    @Test func validateWarnsOnlyWhenTheArchitectureIsNamed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("a.yaml", Self.manifest)
+        let named = try await BuiltTool.run(["validate", "a.yaml", "--arch", "x86_64"], in: directory.path)
+        #expect(named.status == 0)
+        #expect(named.stderr == "a.yaml:4:77: \(Self.warning)\n")
+        let unnamed = try await BuiltTool.run(["validate", "a.yaml"], in: directory.path)
+        #expect(unnamed.status == 0)
+        #expect(unnamed.stderr == "")
+    }
+
+    @Test(.enabled(if: Arch.host == .x86_64), arguments: ["plan", "apply", "status"])
+    func hostCommandsWarnNamingTheHostsArchitecture(_ command: String) async throws {
+        try await HostWorld.with { world in
+            try world.manifest("10-a.yaml", Self.manifest)
+            let run = try await world.run([command])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr == "\(world.configDirectory)/10-a.yaml:4:77: \(Self.warning)\n")
+        }
     }
 }

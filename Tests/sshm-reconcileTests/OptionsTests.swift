@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// What each command offers on its command line, and how it reads what it is given.
+@Suite("options and help")
+struct OptionsTests {
+    static func help(_ command: String) async throws -> String {
+        let run = try await BuiltTool.run([command, "--help"])
+        #expect(run.status == 0)
+        // The parser wraps lines at 80 columns: compare words, not lines.
+        return run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    @Test func statusOffersNoOptionThatChangesOrPlansChanges() async throws {
+        let help = try await Self.help("status")
+        for option in ["--allow-empty", "--adopt", "--txn-attempts", "--record-names", "--sim-policy", "--state-file"] {
+            #expect(!help.contains(option), "status --help lists \(option)")
+        }
+        #expect(help.contains("--config-dir"))
+    }
+
+    @Test(arguments: ["plan", "apply", "daemon", "status"])
+    func testOnlyOptionsAreHiddenEverywhere(_ command: String) async throws {
+        let help = try await Self.help(command)
+        #expect(!help.contains("--sim-policy"))
+        #expect(!help.contains("--state-file"))
+    }
+
+    @Test func planTakesNoRetryOptionAndApplyDoes() async throws {
+        #expect(!(try await Self.help("plan")).contains("--txn-attempts"))
+        #expect(try await Self.help("apply").contains("--txn-attempts <n>"))
+    }
+
+    @Test func helpShowsTheDefaults() async throws {
+        let apply = try await Self.help("apply")
+        #expect(apply.contains("(default: /etc/sshm.d)"))
+        #expect(apply.contains("default: auto)"))
+        #expect(apply.contains("default: xenctrl)"))
+        #expect(apply.contains("(default: /run/sshm-reconcile)"))
+        #expect(apply.contains("(default: 16)"))
+        let daemon = try await Self.help("daemon")
+        #expect(daemon.contains("default: 5min)"))
+        #expect(daemon.contains("default: 30s)"))
+    }
+
+    @Test(arguments: ["--resync", "--xenstore-wait"])
+    func aDurationInAnotherSpellingNamesTheAcceptedForms(_ option: String) async throws {
+        let run = try await BuiltTool.run(["daemon", option, "5 minutes please"])
+        #expect(run.status == 64)
+        #expect(
+            run.stderr.contains(
+                "'5 minutes please' is not a duration: write a number with a unit as in systemd.time(7): 500ms, 30s, "
+                    + "5min (or 5m), 1m30s, 2h, 1d, 1w; a bare number is seconds."),
+            "\(run.stderr)")
+    }
+
+    @Test func systemdSpellingsAreAcceptedWhereADurationIsTaken() async throws {
+        // An unreachable xenstore makes the daemon exit 69 after the options were read: 64 would be a refusal.
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for value in ["5min", "1m30s", "1d", "500ms"] {
+            let run = try await BuiltTool.run(
+                [
+                    "daemon", "--resync", value, "--xenstore-wait", "1ms", "--hypervisor", "simulated", "--config-dir",
+                    directory.path, "--state-dir", directory.path + "/state",
+                ],
+                environment: ["XENSTORED_PATH": directory.path + "/no-socket"])
+            #expect(run.status == 69, "--resync \(value): \(run.stderr)")
+        }
+    }
+}
