@@ -217,3 +217,37 @@ struct HeadlineTests {
         }
     }
 }
+
+/// `apply --metrics-textfile`: what a timer's pass tells node_exporter.
+@Suite("metrics of one pass")
+struct PassMetricsTests {
+    @Test func aPassWritesHelpedGaugesAndAFailedOneKeepsTheLastSuccessTime() async throws {
+        try await HostWorld.with { world in
+            try ApplyCommandTests.prepare(world)
+            let path = world.directory.path + "/sshm.prom"
+            #expect(try await world.run(["--once", "--metrics-textfile", path]).status == 0)
+            let first = try String(contentsOfFile: path, encoding: .utf8)
+            let lines = first.split(separator: "\n").map(String.init)
+            for name in [
+                "sshm_reconcile_last_success_timestamp_seconds", "sshm_reconcile_regions",
+                "sshm_reconcile_last_pass_duration_seconds", "sshm_reconcile_last_pass_failed_actions",
+            ] {
+                #expect(lines.contains { $0.hasPrefix("# HELP \(name) ") }, "\(name) has no # HELP line")
+                #expect(lines.contains("# TYPE \(name) gauge"))
+            }
+            #expect(lines.contains("sshm_reconcile_regions{condition=\"Pending\"} 1"))
+            #expect(lines.contains("sshm_reconcile_regions{condition=\"Ready\"} 0"))
+            #expect(lines.contains("sshm_reconcile_last_pass_failed_actions 0"))
+            let success = try #require(lines.first { $0.hasPrefix("sshm_reconcile_last_success_timestamp_seconds ") })
+
+            // spare-vm starts, and stock Xen refuses a domU borrower: the pass fails, the last success stays.
+            try TestDomains.create("spare-vm", in: world.store)
+            let failed = try await world.run(["--once", "--sim-policy", "stock", "--metrics-textfile", path])
+            #expect(failed.status == 1)
+            let second = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(second.contains(success))
+            #expect(second.contains("sshm_reconcile_last_pass_failed_actions 1"))
+            #expect(second.contains("sshm_reconcile_regions{condition=\"Failed\"} 1"))
+        }
+    }
+}
