@@ -15,7 +15,8 @@
 #   --help-dir DIR                      man pages and completions already made by `scripts/gen-help DIR`
 #
 # Installed: the binary, sshm-reconcile.service, sshm-reconcile-once.{service,timer}, the tmpfiles.d entry for
-# /run/sshm-reconcile, man pages (section 8), bash/zsh/fish completions, docs with the cron example, and two files
+# /run/sshm-reconcile, man pages (sections 8 and 5), bash/zsh/fish completions, the manifests' JSON Schema
+# (PREFIX/share/sshm-reconcile/sshm.schema.json), docs with the cron example, and two files
 # under SYSCONFDIR that are only written when absent: default/sshm-reconcile (unit options) and
 # sshm.d/README.example (an example manifest, which sshm-reconcile does not read: it reads *.yaml and *.yml).
 # The list of installed files is PREFIX/share/sshm-reconcile/installed-files; --uninstall reads it, keeps config
@@ -234,6 +235,11 @@ do_install() {
     for page in "$help_dir"/man8/*.8; do
         [ -e "$page" ] && put 0644 "$page" "$mandir/$(basename "$page")"
     done
+    for page in "$help_dir"/man5/*.5; do
+        [ -e "$page" ] && put 0644 "$page" "$prefix/share/man/man5/$(basename "$page")"
+    done
+    # Where manifests/README.md tells editors to look (the yaml-language-server comment).
+    put 0644 "$root/manifests/sshm.schema.json" "$datadir/sshm.schema.json"
     put 0644 "$root/docs/deployment.md" "$docdir/deployment.md"
     substitute "$root/deploy/cron.d/sshm-reconcile" >"$work/cron"
     put 0644 "$work/cron" "$docdir/examples/cron.d/sshm-reconcile"
