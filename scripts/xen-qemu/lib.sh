@@ -41,11 +41,12 @@ sr() {
 }
 
 # region_field JSON ID FIELD: a string field of one region in `status --json` output (pretty-printed, sorted keys:
-# a region's own fields are the lines indented by six spaces).
+# a region's own fields are the lines indented by six spaces; reason and message are those of its last condition,
+# the current one, whose fields are indented by ten).
 region_field() {
     awk -v id="$2" -v field="$3" '
         /^    \{/ { split("", f); next }
-        /^      "[a-z]+" : / {
+        /^      "[a-z_]+" : / || /^          "(reason|message)" : / {
             key = $1; gsub(/"/, "", key)
             value = $0; sub(/^[^:]*: /, "", value); sub(/,$/, "", value); gsub(/^"|"$/, "", value)
             f[key] = value
@@ -158,15 +159,24 @@ contract() {
     sed 's/^/    ! /' /tmp/contract.err
 }
 
-# refusal_message OWNER BORROWER SPACE ERRNO_TEXT: the exact message of a region whose map stock Xen refused, as
-# sshm-reconcile words it (Executor.failure(for:)); the failing frame is the borrower range's first, 0x1000000.
+# refusal_message OWNER BORROWER SPACE ERRNO_TEXT KIND: the exact sentence of a region whose map stock Xen refused,
+# as sshm-reconcile words it (RefusalMessage.text): the borrower's KIND (pv, pvh, hvm) and what would work; the
+# failing frame is the borrower range's first, 0x1000000.
 refusal_message() {
     xenver=$(xl info | awk -F': ' '/^xen_version/ {print $2}')
-    if [ "$3" = share ]; then
-        n=6 advice="Stock Xen has no gmfn_share: there only dom0 can borrow, with --map-space foreign."
+    kind=$(echo "$5" | tr 'a-z' 'A-Z')
+    if [ "$3" = share ]; then n=6; else n=4; fi
+    if [ "$2" != 0 ]; then
+        role=domU
+        advice="stock Xen maps only into dom0: make dom0 the borrower, or run Xen with the static shared memory series' gmfn_share patch"
+        [ "$3" = foreign ] && advice="$advice and --map-space auto"
+    elif [ "$3" = share ]; then
+        role=dom0 advice="stock Xen has no gmfn_share: a dom0 borrower works with --map-space auto (the default) or foreign"
+    elif [ "$(uname -m)" = x86_64 ] && [ "$5" != pvh ]; then
+        role=dom0 advice="on x86, stock Xen maps only into a PVH dom0: boot dom0 with dom0=pvh"
     else
-        n=4 advice="Stock Xen lets only dom0 borrow (on x86 a PVH dom0)."
+        role=dom0 advice="check the hypervisor's XSM policy, which must let dom0 map foreign pages"
     fi
-    printf 'Xen %s on %s refused to map dom%s into dom%s with map space %s (XENMAPSPACE %s): %s at gfn %s. %s\n' \
-        "$xenver" "$(uname -m)" "$1" "$2" "$3" "$n" "$4" 0x1000000 "$advice"
+    printf "%s on %s refused to map dom%s's pages into dom%s, a %s %s, with map space %s (XENMAPSPACE %s: %s at gfn %s); %s.\n" \
+        "Xen $xenver" "$(uname -m)" "$1" "$2" "$kind" "$role" "$3" "$n" "$4" 0x1000000 "$advice"
 }

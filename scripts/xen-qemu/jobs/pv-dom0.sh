@@ -46,14 +46,14 @@ regions:
 YAML
 chmod 644 /etc/sshm.d/*.yaml
 
-# What a user of stock Debian sees with every default: PV dom0, map space share, domU to domU.
+# What a user of stock Debian sees with every default: PV dom0, map space auto (share for a domU), domU to domU.
 sr apply
 check "pv-dom0 apply with the default map space exits 1" "exit $SR_RC" test "$SR_RC" = 1
 sr status
 evidence pv-dom0-status-default.txt /tmp/sr.out
 sr status --json
 m=$(region_field /tmp/sr.out pv-refused message)
-want=$(refusal_message "$a" "$b" share "Permission denied (errno 13)")
+want=$(refusal_message "$a" "$b" share "Permission denied (errno 13)" pv)
 check "pv-dom0 default map space on a PV borrower: whole call EACCES, exact message" "$m" test "$m" = "$want"
 
 # A changed input (another map space) is tried again.
@@ -66,7 +66,7 @@ c=$(region_field /tmp/status1.json pv-refused condition)
 r=$(region_field /tmp/status1.json pv-refused reason)
 m=$(region_field /tmp/status1.json pv-refused message)
 check "pv-dom0 PV borrower refused: Failed RefusedByHypervisor" "$c $r" test "$c $r" = "Failed RefusedByHypervisor"
-want=$(refusal_message "$a" "$b" foreign "Permission denied (errno 13)")
+want=$(refusal_message "$a" "$b" foreign "Permission denied (errno 13)" pv)
 check "pv-dom0 refusal message is exact (Xen version, map space, whole-call EACCES, advice)" "$m" test "$m" = "$want"
 check "pv-dom0 refused region leaves no residue" "" no_residue pv-refused "$a" "$b"
 
@@ -80,7 +80,7 @@ check "pv-dom0 Pending region has its record" "usercnt $(xenstore-read /libxl/st
 
 sr apply --map-space foreign
 check "pv-dom0 second apply does not retry the refused map" "exit $SR_RC, $(tail -n 1 /tmp/sr.out)" \
-    sh -c "test $SR_RC = 1 && grep -q 'Applied 0 of 0 changes' /tmp/sr.out && ! test -s /tmp/sr.err"
+    sh -c "test $SR_RC = 1 && grep -q 'No changes were needed' /tmp/sr.out && ! test -s /tmp/sr.err"
 
 # ---- repair
 xenstore-write /libxl/static_shm/waiting/usercnt 7

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Boot 2: PVH dom0 (dom0=pvh, q35 with an emulated AMD IOMMU) and one PVH domU that owns a page with known contents.
 # The one mapping stock Xen allows on x86 is gmfn_foreign into a translated hardware domain, so dom0 borrows here.
-# Checks the contract, the refusals of the default map space (share) and of a domU borrower (the PVH domU borrowing
-# from dom0), a real mapping seen from both sides, repair, and garbage collection when the owner is destroyed.
+# Checks the contract, the refusal of --map-space share (even for dom0), the default (auto: dom0 maps with foreign,
+# the PVH domU borrowing from dom0 is refused), a real mapping seen from both sides, repair, and garbage collection
+# when the owner is destroyed.
 # A second domU would cost a minute here: building a domain from a PVH dom0 maps and unmaps every page of its
 # kernel one hypercall at a time under TCG.
 # shellcheck source=/dev/null  # lib.sh is installed in the dom0 image; shellcheck checks it on its own
@@ -50,10 +51,10 @@ regions:
 YAML
 chmod 644 /etc/sshm.d/*.yaml
 
-# ---- the default map space (share) on stock Xen: every page EINVAL
-sr apply
+# ---- --map-space share on stock Xen: every page EINVAL, dom0 included
+sr apply --map-space share
 check "pvh-dom0 apply with share exits 1" "exit $SR_RC" test "$SR_RC" = 1
-sr status --json
+sr status --json --map-space share
 cp /tmp/sr.out /tmp/status-share.json
 evidence pvh-dom0-status-share.json /tmp/status-share.json
 for id in telemetry domu-refused; do
@@ -62,16 +63,32 @@ for id in telemetry domu-refused; do
         test "$cr" = "Failed RefusedByHypervisor"
 done
 m=$(region_field /tmp/status-share.json telemetry message)
-want=$(refusal_message "$o" 0 share "Invalid argument (errno 22)")
-check "pvh-dom0 share refusal message is exact (Xen version, map space, per-page EINVAL, what to do)" "$m" \
+want=$(refusal_message "$o" 0 share "Invalid argument (errno 22)" pvh)
+check "pvh-dom0 share refusal message is exact (Xen version, borrower type, per-page EINVAL, what works)" "$m" \
     test "$m" = "$want"
 check "pvh-dom0 share refusal leaves no residue (telemetry)" "" no_residue telemetry 0 "$o"
 check "pvh-dom0 share refusal leaves no residue (domu-refused)" "" no_residue domu-refused 0 "$o"
-sr apply
+sr apply --map-space share
 check "pvh-dom0 second apply with share does not retry" "exit $SR_RC, $(tail -n 1 /tmp/sr.out)" \
-    sh -c "test $SR_RC = 1 && grep -q 'Applied 0 of 0 changes' /tmp/sr.out && ! test -s /tmp/sr.err"
+    sh -c "test $SR_RC = 1 && grep -q 'No changes were needed' /tmp/sr.out && ! test -s /tmp/sr.err"
 
-# ---- gmfn_foreign: dom0 maps, a PVH domU borrower is refused per page
+# ---- the default, --map-space auto: dom0 maps with gmfn_foreign, the PVH domU borrower gets share and EINVAL
+sr apply
+check "pvh-dom0 apply with the default (auto) exits 1 (the domU borrower is refused)" "exit $SR_RC" test "$SR_RC" = 1
+sr status --json
+cp /tmp/sr.out /tmp/status-auto.json
+evidence pvh-dom0-status-auto.json /tmp/status-auto.json
+cr=$(condition_of /tmp/status-auto.json telemetry)
+check "pvh-dom0 dom0 borrower with the default: Ready" "$cr" test "$cr" = "Ready Converged"
+cr=$(condition_of /tmp/status-auto.json domu-refused)
+check "pvh-dom0 PVH domU borrower with the default: Failed RefusedByHypervisor" "$cr" \
+    test "$cr" = "Failed RefusedByHypervisor"
+m=$(region_field /tmp/status-auto.json domu-refused message)
+want=$(refusal_message 0 "$o" share "Invalid argument (errno 22)" pvh)
+check "pvh-dom0 default's domU refusal message is exact" "$m" test "$m" = "$want"
+check "pvh-dom0 refused domU borrower leaves no residue (auto)" "" no_residue domu-refused 0 "$o"
+
+# ---- gmfn_foreign for every borrower: dom0 stays mapped, the PVH domU borrower is tried again and refused per page
 sr apply --map-space foreign
 check "pvh-dom0 apply with foreign exits 1 (the domU borrower is refused)" "exit $SR_RC" test "$SR_RC" = 1
 sr status --json --map-space foreign
@@ -83,7 +100,7 @@ cr=$(condition_of /tmp/status-foreign.json domu-refused)
 check "pvh-dom0 PVH domU borrower with foreign: Failed RefusedByHypervisor" "$cr" \
     test "$cr" = "Failed RefusedByHypervisor"
 m=$(region_field /tmp/status-foreign.json domu-refused message)
-want=$(refusal_message 0 "$o" foreign "Operation not permitted (errno 1)")
+want=$(refusal_message 0 "$o" foreign "Operation not permitted (errno 1)" pvh)
 check "pvh-dom0 domU refusal message is exact (per-page EPERM)" "$m" test "$m" = "$want"
 check "pvh-dom0 refused domU borrower leaves no residue" "" no_residue domu-refused 0 "$o"
 R=/libxl/static_shm/telemetry
