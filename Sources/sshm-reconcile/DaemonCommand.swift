@@ -69,7 +69,8 @@ struct DaemonCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)
         var settings = DaemonSettings(
-            reconcile: options.settings(changes, writes: writes), configDirectory: HostOptions.absolute(options.configDir),
+            reconcile: options.settings(changes, writes: writes),
+            configDirectory: HostOptions.absolute(options.configDir),
             loadDesired: { [options] in options.loadDesiredState(logger: logger) },
             stateDirectory: options.resolvedStateDir,
             watchLocalDomain: options.hypervisor == .simulated && !noLocalDomainWatch)

@@ -46,7 +46,8 @@ struct ApplyCommandTests {
             #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
             #expect(
                 again.stdout
-                    == "No changes, but not everything matches the manifests: 1 region Pending (waiting for a domain).\n")
+                    == "No changes, but not everything matches the manifests: 1 region Pending (waiting for a domain).\n"
+            )
             #expect(try world.inconsistencies() == [])
         }
     }
@@ -209,9 +210,10 @@ struct HeadlineTests {
             _ = try await world.run(["apply"])
             let wide = try await world.run(["status", "-o", "wide"])
             let lines = wide.stdout.split(separator: "\n")
-            #expect(lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init) == [
-                "REGION", "CONDITION", "OWNER", "BORROWERS", "REASON", "SINCE", "SOURCE", "MESSAGE",
-            ])
+            #expect(
+                lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init) == [
+                    "REGION", "CONDITION", "OWNER", "BORROWERS", "REASON", "SINCE", "SOURCE", "MESSAGE",
+                ])
             #expect(lines[2].contains(" WaitingForBorrower "))
             #expect(lines[2].contains("/sshm.d/10-telemetry.yaml "))
         }

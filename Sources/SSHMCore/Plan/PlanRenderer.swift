@@ -35,7 +35,8 @@ package enum PlanRenderer {
                 case .failed: "`sshm-reconcile status` says why"
                 case .frozen: "left as they are"
                 }
-            regions.append("\(regions.isEmpty ? MessageText.count(count, "region") : "\(count)") \(kind.rawValue) (\(why))")
+            regions.append(
+                "\(regions.isEmpty ? MessageText.count(count, "region") : "\(count)") \(kind.rawValue) (\(why))")
         }
         var parts = regions.isEmpty ? [] : [regions.joined(separator: ", ")]
         if invalidManifests > 0 {

@@ -45,7 +45,8 @@ struct PageMapper {
             let gfns = borrowerGFN...(borrowerGFN + UInt64(count) - 1)
             do {
                 let errors = try hypervisor.addToPhysmapBatch(
-                    borrower: borrower, owner: target.owner, space: space.space(for: borrower), ownerGFN: target.ownerFirstGFN + done,
+                    borrower: borrower, owner: target.owner, space: space.space(for: borrower),
+                    ownerGFN: target.ownerFirstGFN + done,
                     borrowerGFN: borrowerGFN, count: count)
                 guard errors.count == count else {
                     failure = HypervisorError(

@@ -4,14 +4,14 @@ import Testing
 
 /// The headline under `plan`: what the plan does, and what it leaves unmatched.
 struct PlanRendererTests {
-    static let id = RegionID("telemetry")!
-    static let other = RegionID("video")!
+    static let id = Build.id("telemetry")
+    static let other = Build.id("video")
     static let map = Action(kind: .map, region: id, subject: "owner sensor-vm (dom3)", detail: "", steps: [])
     static let ready = RegionCondition(.ready, reason: "Converged", message: "")
 
     static func outlook(_ kinds: ConditionKind...) -> [RegionID: RegionCondition] {
         Dictionary(
-            uniqueKeysWithValues: zip([id, other, RegionID("third")!], kinds).map {
+            uniqueKeysWithValues: zip([id, other, Build.id("third")], kinds).map {
                 ($0, RegionCondition($1, reason: "R", message: ""))
             })
     }

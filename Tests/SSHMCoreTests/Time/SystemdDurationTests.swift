@@ -13,13 +13,16 @@ struct SystemdDurationTests {
         #expect(SystemdDuration.parse(text) == expected)
     }
 
-    @Test(arguments: ["", "5x", "min", "5 5", "1.2.3s", "-5s", "5s-", "1e3", "5mins", String(repeating: "1s", count: 40)])
+    @Test(arguments: [
+        "", "5x", "min", "5 5", "1.2.3s", "-5s", "5s-", "1e3", "5mins", String(repeating: "1s", count: 40),
+    ])
     func refusesAnythingElse(_ text: String) {
         #expect(SystemdDuration.parse(text) == nil)
     }
 
     @Test(arguments: [
-        (Duration.seconds(300), "5min"), (.seconds(90), "1m30s"), (.seconds(86_400), "1d"), (.milliseconds(500), "500ms"),
+        (Duration.seconds(300), "5min"), (.seconds(90), "1m30s"), (.seconds(86_400), "1d"),
+        (.milliseconds(500), "500ms"),
         (.seconds(30), "30s"), (.seconds(3600 + 1), "1h1s"),
     ])
     func formatsInTheShortestSpellingThatReadsBack(_ duration: Duration, _ text: String) {

@@ -22,7 +22,8 @@ package struct ManifestDecoder {
     }
 
     /// Decodes a whole file.
-    package static func decode(_ bytes: [UInt8], file: String, arch: Arch, archIsKnown: Bool = false) -> DecodedManifest {
+    package static func decode(_ bytes: [UInt8], file: String, arch: Arch, archIsKnown: Bool = false) -> DecodedManifest
+    {
         var decoder = ManifestDecoder(file: file, arch: arch, archIsKnown: archIsKnown)
         decoder.decodeFile(bytes)
         return decoder.result
