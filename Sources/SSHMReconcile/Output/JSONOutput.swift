@@ -18,25 +18,27 @@ package enum JSONOutput {
     }
 }
 
+/// An optional field written as `null` when absent, rather than left out, so that every object of a kind has every
+/// key and a consumer tests one thing.
+@propertyWrapper
+package struct NullWhenAbsent<Value: Encodable & Sendable>: Encodable, Sendable {
+    package var wrappedValue: Value?
+
+    package init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
+    }
+}
+
 /// A domain in JSON output: its domid when it runs (or is recorded), its name when known.
-package struct JSONDomain: Encodable, Hashable, Sendable {
-    package var domid: UInt32?
-    package var name: String?
+package struct JSONDomain: Encodable, Sendable {
+    @NullWhenAbsent package var domid: UInt32?
+    @NullWhenAbsent package var name: String?
 
     package init(domid: UInt32?, name: String?) {
         self.domid = domid
         self.name = name
-    }
-
-    // Absent values are `null`, not missing keys: a consumer tests one thing.
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(domid, forKey: .domid)
-        try container.encode(name, forKey: .name)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case domid
-        case name
     }
 }

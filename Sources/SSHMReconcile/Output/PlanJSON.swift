@@ -17,39 +17,18 @@ package enum PlanJSON {
         var region: String
         /// `owner`, `borrower`, or `record` for the record itself (index, `usercnt`, removal).
         var role: String
-        var domain: JSONDomain?
+        @NullWhenAbsent var domain: JSONDomain?
         /// Guest-physical address in bytes of the range mapped, unmapped or recorded.
-        var begin: UInt64?
-        var size: UInt64?
-        var pages: UInt64?
+        @NullWhenAbsent var begin: UInt64?
+        @NullWhenAbsent var size: UInt64?
+        @NullWhenAbsent var pages: UInt64?
         /// For a borrower mapped: the owner, and where in the owner's memory its range starts.
-        var owner: JSONDomain?
-        var ownerBegin: UInt64?
-        var offset: UInt64?
-        var prot: String?
+        @NullWhenAbsent var owner: JSONDomain?
+        @NullWhenAbsent var ownerBegin: UInt64?
+        @NullWhenAbsent var offset: UInt64?
+        @NullWhenAbsent var prot: String?
         /// The line `plan` prints, for people.
         var text: String
-
-        // Absent values are `null`, so that every action has every key.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(kind, forKey: .kind)
-            try container.encode(region, forKey: .region)
-            try container.encode(role, forKey: .role)
-            try container.encode(domain, forKey: .domain)
-            try container.encode(begin, forKey: .begin)
-            try container.encode(size, forKey: .size)
-            try container.encode(pages, forKey: .pages)
-            try container.encode(owner, forKey: .owner)
-            try container.encode(ownerBegin, forKey: .ownerBegin)
-            try container.encode(offset, forKey: .offset)
-            try container.encode(prot, forKey: .prot)
-            try container.encode(text, forKey: .text)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case kind, region, role, domain, begin, size, pages, owner, ownerBegin, offset, prot, text
-        }
     }
 
     struct RegionOutlook: Encodable {
@@ -77,7 +56,8 @@ package enum PlanJSON {
     /// The action's structured fields, from the step that carries its substance (the map of a remap, not its unmap).
     static func item(_ action: Action, domains: DomainTable) -> ActionItem {
         var item = ActionItem(
-            kind: action.kind.rawValue, region: action.region.rawValue, role: "record", text: action.line)
+            kind: action.kind.rawValue, region: action.region.rawValue, role: "record", domain: nil, begin: nil,
+            size: nil, pages: nil, owner: nil, ownerBegin: nil, offset: nil, prot: nil, text: action.line)
         func domain(_ domid: DomID) -> JSONDomain {
             JSONDomain(domid: domid.rawValue, name: domains.domain(domid)?.name)
         }

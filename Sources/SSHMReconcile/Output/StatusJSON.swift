@@ -22,43 +22,19 @@ package enum StatusJSON {
         /// The region's condition type (`Ready`, `Pending`, `Degraded`, `Failed`, `Frozen`, `Unknown`).
         var condition: String
         var conditions: [Condition]
-        var source: String?
-        var owner: JSONDomain?
+        @NullWhenAbsent var source: String?
+        @NullWhenAbsent var owner: JSONDomain?
         var borrowers: [Borrower]
         /// Changes a plan would make now.
         var pendingChanges: Int
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(condition, forKey: .condition)
-            try container.encode(conditions, forKey: .conditions)
-            try container.encode(source, forKey: .source)
-            try container.encode(owner, forKey: .owner)
-            try container.encode(borrowers, forKey: .borrowers)
-            try container.encode(pendingChanges, forKey: .pendingChanges)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, condition, conditions, source, owner, borrowers, pendingChanges
-        }
     }
 
     struct Borrower: Encodable {
-        var domid: UInt32?
-        var name: String?
+        @NullWhenAbsent var domid: UInt32?
+        @NullWhenAbsent var name: String?
         /// `mapped`, `mapping`, `unmapping` as recorded; `unmapped` for a running borrower not recorded yet;
         /// `waiting` for one that does not run.
         var state: String
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(domid, forKey: .domid)
-            try container.encode(name, forKey: .name)
-            try container.encode(state, forKey: .state)
-        }
-
-        enum CodingKeys: String, CodingKey { case domid, name, state }
     }
 
     struct Condition: Encodable {
@@ -67,18 +43,7 @@ package enum StatusJSON {
         var status: String
         var reason: String
         var message: String
-        var lastTransitionTime: Date?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(type, forKey: .type)
-            try container.encode(status, forKey: .status)
-            try container.encode(reason, forKey: .reason)
-            try container.encode(message, forKey: .message)
-            try container.encode(lastTransitionTime, forKey: .lastTransitionTime)
-        }
-
-        enum CodingKeys: String, CodingKey { case type, status, reason, message, lastTransitionTime }
+        @NullWhenAbsent var lastTransitionTime: Date?
     }
 
     package static func render(_ report: StatusReport) throws -> String {
