@@ -7,12 +7,12 @@ struct PlanRendererTests {
     static let id = Build.id("telemetry")
     static let other = Build.id("video")
     static let map = Action(kind: .map, region: id, subject: "owner sensor-vm (dom3)", detail: "", steps: [])
-    static let ready = RegionCondition(.ready, reason: "Converged", message: "")
+    static let ready = RegionCondition(.ready, reason: .converged, message: "")
 
     static func outlook(_ kinds: ConditionKind...) -> [RegionID: RegionCondition] {
         Dictionary(
             uniqueKeysWithValues: zip([id, other, Build.id("third")], kinds).map {
-                ($0, RegionCondition($1, reason: "R", message: ""))
+                ($0, RegionCondition($1, reason: .waitingForOwner, message: ""))
             })
     }
 
