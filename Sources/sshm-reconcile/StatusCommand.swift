@@ -42,8 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.logger()
-        let desired = options.loadDesiredState(printDiagnostics: false)
-        Output.diagnostics(desired.diagnostics.filter { $0.severity != .note })
+        let desired = options.loadDesiredState()
         let host = try await Host.open(options, logger: logger)
         let settings = options.settings()
         let stored = ConditionStore(directory: options.resolvedStateDir).load()
