@@ -1,7 +1,12 @@
 import ArgumentParser
-import Foundation
 import SSHMCore
 import SSHMReconcile
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,11 @@
-import Foundation
 import SSHMCore
 import SSHMReconcile
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `apply --metrics-textfile` (and `--once`'s): what a timer's pass tells node_exporter's textfile collector, so
 /// that a host without the daemon can alert on a pass that stopped succeeding. Names as the daemon's where the
@@ -25,7 +30,7 @@ enum PassMetrics {
         if let lastSuccess {
             metric(
                 Self.lastSuccess, "Unix time of the last pass in which every action succeeded.",
-                [("", String(format: "%.3f", lastSuccess))])
+                [("", "\(lastSuccess)")])
         }
         let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
         metric(
@@ -34,7 +39,7 @@ enum PassMetrics {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         metric(
             "sshm_reconcile_last_pass_duration_seconds", "How long the last pass took, from taking the lock.",
-            [("", String(format: "%.6f", seconds))])
+            [("", "\(seconds)")])
         metric(
             "sshm_reconcile_last_pass_failed_actions", "Actions of the last pass that failed.",
             [("", "\(report.execution.failures.count)")])

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The conventions of every JSON document the tool prints (`plan`, `status`, `validate`): a top-level
 /// `format_version`, snake_case keys, numbers as numbers, times in ISO 8601, keys sorted so that diffs are stable.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `status --json` (schema: `docs/status.schema.json`): every region with its domains and its conditions as a list,
 /// the way Kubernetes tools read them: `Ready` always, plus the region's current condition when it is not ready.
