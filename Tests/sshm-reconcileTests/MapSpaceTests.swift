@@ -38,7 +38,7 @@ struct MapSpaceTests {
             #expect(
                 failed["message"] as? String
                     == "simulated Xen 4.17 (stock) on \(Arch.host.rawValue) refused to map dom\(camera)'s pages into "
-                    + "dom\(preview), a PVH domU, with map space share (XENMAPSPACE 6: Invalid argument (errno 22) at "
+                    + "dom\(preview), a PVH domU, with map space share (XENMAPSPACE 6: Invalid argument (EINVAL, errno 22) at "
                     + "gfn 0x2000000); stock Xen maps only into dom0: make dom0 the borrower, or run Xen with the "
                     + "static shared memory series' gmfn_share patch.")
             #expect(try world.inconsistencies() == [])
@@ -55,7 +55,7 @@ struct MapSpaceTests {
                 applied.stdout.contains(
                     "to-dom0: Failed (RefusedByHypervisor): simulated Xen 4.17 (stock) on \(Arch.host.rawValue) "
                         + "refused to map dom\(camera)'s pages into dom0, a PVH dom0, with map space share "
-                        + "(XENMAPSPACE 6: Invalid argument (errno 22) at gfn 0x3000000); stock Xen has no gmfn_share: "
+                        + "(XENMAPSPACE 6: Invalid argument (EINVAL, errno 22) at gfn 0x3000000); stock Xen has no gmfn_share: "
                         + "a dom0 borrower works with --map-space auto (the default) or foreign.\n"),
                 "\(applied.stdout)")
         }

@@ -1,4 +1,5 @@
 import Logging
+import SSHMCore
 
 #if canImport(Glibc)
     import Glibc
@@ -67,8 +68,8 @@ package final class ConfigWatcher: @unchecked Sendable {
 
         package var description: String {
             switch self {
-            case .inotify(let errno): "cannot start inotify: \(String(cString: strerror(errno)))"
-            case .directory(let path, let errno): "cannot watch \(path): \(String(cString: strerror(errno)))"
+            case .inotify(let errno): "cannot start inotify: \(SystemErrno(errno))"
+            case .directory(let path, let errno): "cannot watch \(path): \(SystemErrno(errno))"
             }
         }
     }

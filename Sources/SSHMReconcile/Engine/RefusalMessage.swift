@@ -12,7 +12,7 @@ package enum RefusalMessage {
         let at = error.gfns.map { " at gfn 0x\(String($0.lowerBound, radix: 16))" } ?? ""
         return "\(info.displayName) on \(info.arch.rawValue) refused to map \(owner)into dom\(borrower), "
             + "\(describe(borrower, kind: borrowerKind)), with map space \(space.rawValue) "
-            + "(XENMAPSPACE \(space.xenValue): \(XenStoreError.errnoText(error.errno))\(at)); "
+            + "(XENMAPSPACE \(space.xenValue): \(SystemErrno(error.errno))\(at)); "
             + advice(borrower: borrower, kind: borrowerKind, space: space, arch: info.arch) + "."
     }
 

@@ -170,7 +170,7 @@ package struct HypervisorContract {
     }
 
     private func checkWholeCallRefusal(_ probe: ContractEnvironment.Probe, errno: Int32) -> ContractResult {
-        result("whole-call-refused \(probe) \(XenStoreError.errnoText(errno))") {
+        result("whole-call-refused \(probe) \(SystemErrno(errno))") {
             do {
                 let errors = try map(probe)
                 try undo(probe, errors)
@@ -183,7 +183,7 @@ package struct HypervisorContract {
     }
 
     private func checkEveryPageRefusal(_ probe: ContractEnvironment.Probe, errno: Int32) -> ContractResult {
-        result("every-page-refused \(probe) \(XenStoreError.errnoText(errno))") {
+        result("every-page-refused \(probe) \(SystemErrno(errno))") {
             let errors = try map(probe)
             try undo(probe, errors)
             let passed = errors.count == environment.pages && errors.allSatisfy { $0 == errno }

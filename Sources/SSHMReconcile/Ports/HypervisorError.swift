@@ -75,7 +75,7 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
             subject.append(gfns.count == 1 ? first : "\(first)-0x\(String(gfns.upperBound, radix: 16))")
         }
         let about = subject.isEmpty ? "" : " (\(subject.joined(separator: ", ")))"
-        let text = "\(operation)\(about): \(XenStoreError.errnoText(errno))"
+        let text = "\(operation)\(about): \(SystemErrno(errno))"
         return hint.map { "\(text); \($0)" } ?? text
     }
 }

@@ -1,3 +1,5 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -80,15 +82,9 @@ package struct XenStoreError: Error, Hashable, Sendable, CustomStringConvertible
         let reason: String
         switch code {
         case .conflict: reason = "transaction conflict, another writer got in first (EAGAIN)"
-        case .unavailable: reason = "xenstore is not reachable: \(Self.errnoText(errno)); is xenstored running?"
-        default: reason = Self.errnoText(errno)
+        case .unavailable: reason = "xenstore is not reachable: \(SystemErrno(errno)); is xenstored running?"
+        default: reason = "\(SystemErrno(errno))"
         }
         return "\(operation)\(target): \(reason)"
-    }
-
-    /// `strerror` text with the symbolic errno, e.g. `No such file or directory (errno 2)`.
-    package static func errnoText(_ errno: Int32) -> String {
-        guard let cString = strerror(errno) else { return "errno \(errno)" }
-        return "\(String(cString: cString)) (errno \(errno))"
     }
 }

@@ -1,3 +1,5 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -27,7 +29,7 @@ package final class StateLock {
             case .held(let path, nil, _):
                 "another sshm-reconcile apply or daemon holds \(path); try again when an apply is done, or run "
                     + "systemctl reload sshm-reconcile if the daemon runs"
-            case .failed(let path, let errno): "cannot lock \(path): \(String(cString: strerror(errno)))"
+            case .failed(let path, let errno): "cannot lock \(path): \(SystemErrno(errno))"
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SSHMCore
 import Subprocess
 import Synchronization
 
@@ -79,7 +80,7 @@ package final class XenstoredSandbox: Sendable {
         // Close-on-exec (Glibc's module has no pipe2): besides, Subprocess closes every other descriptor in its
         // children, so no other child can hold the write end and keep a daemon alive.
         guard pipe(&fds) == 0, fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0 else {
-            let error = String(cString: strerror(errno))
+            let error = SystemErrno(errno)
             if fds[0] >= 0 { close(fds[0]) }
             if fds[1] >= 0 { close(fds[1]) }
             try? FileManager.default.removeItem(atPath: directory)
@@ -195,7 +196,7 @@ package final class XenstoredSandbox: Sendable {
         if base.utf8.count > 60 { base = "/tmp" }
         var template = Array("\(base)/sshm-xs.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw Failure(description: "mkdtemp in \(base) failed: \(String(cString: strerror(errno)))")
+            throw Failure(description: "mkdtemp in \(base) failed: \(SystemErrno(errno))")
         }
         return String(cString: made)
     }

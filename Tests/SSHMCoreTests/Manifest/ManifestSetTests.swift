@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func aRefusedInputFreezesWithItsReason() {
-        let refused = Diagnostic(.error, "cannot open the file: Permission denied (errno 13)", file: "m.yaml")
+        let refused = Diagnostic(.error, "cannot open the file: Permission denied (EACCES, errno 13)", file: "m.yaml")
         let state = ManifestSet.validate(
             [ManifestInput(path: "m.yaml", refused: [refused])], arch: .x86_64, directoryDiagnostics: [])
         #expect(state.frozenSources == ["m.yaml"])

@@ -53,7 +53,7 @@ sr status
 evidence pv-dom0-status-default.txt /tmp/sr.out
 sr status --json
 m=$(region_field /tmp/sr.out pv-refused message)
-want=$(refusal_message "$a" "$b" share "Permission denied (errno 13)" pv)
+want=$(refusal_message "$a" "$b" share "Permission denied (EACCES, errno 13)" pv)
 check "pv-dom0 default map space on a PV borrower: whole call EACCES, exact message" "$m" test "$m" = "$want"
 
 # A changed input (another map space) is tried again.
@@ -66,7 +66,7 @@ c=$(region_field /tmp/status1.json pv-refused condition)
 r=$(region_field /tmp/status1.json pv-refused reason)
 m=$(region_field /tmp/status1.json pv-refused message)
 check "pv-dom0 PV borrower refused: Failed RefusedByHypervisor" "$c $r" test "$c $r" = "Failed RefusedByHypervisor"
-want=$(refusal_message "$a" "$b" foreign "Permission denied (errno 13)" pv)
+want=$(refusal_message "$a" "$b" foreign "Permission denied (EACCES, errno 13)" pv)
 check "pv-dom0 refusal message is exact (Xen version, map space, whole-call EACCES, advice)" "$m" test "$m" = "$want"
 check "pv-dom0 refused region leaves no residue" "" no_residue pv-refused "$a" "$b"
 

@@ -63,7 +63,7 @@ for id in telemetry domu-refused; do
         test "$cr" = "Failed RefusedByHypervisor"
 done
 m=$(region_field /tmp/status-share.json telemetry message)
-want=$(refusal_message "$o" 0 share "Invalid argument (errno 22)" pvh)
+want=$(refusal_message "$o" 0 share "Invalid argument (EINVAL, errno 22)" pvh)
 check "pvh-dom0 share refusal message is exact (Xen version, borrower type, per-page EINVAL, what works)" "$m" \
     test "$m" = "$want"
 check "pvh-dom0 share refusal leaves no residue (telemetry)" "" no_residue telemetry 0 "$o"
@@ -84,7 +84,7 @@ cr=$(condition_of /tmp/status-auto.json domu-refused)
 check "pvh-dom0 PVH domU borrower with the default: Failed RefusedByHypervisor" "$cr" \
     test "$cr" = "Failed RefusedByHypervisor"
 m=$(region_field /tmp/status-auto.json domu-refused message)
-want=$(refusal_message 0 "$o" share "Invalid argument (errno 22)" pvh)
+want=$(refusal_message 0 "$o" share "Invalid argument (EINVAL, errno 22)" pvh)
 check "pvh-dom0 default's domU refusal message is exact" "$m" test "$m" = "$want"
 check "pvh-dom0 refused domU borrower leaves no residue (auto)" "" no_residue domu-refused 0 "$o"
 
@@ -100,7 +100,7 @@ cr=$(condition_of /tmp/status-foreign.json domu-refused)
 check "pvh-dom0 PVH domU borrower with foreign: Failed RefusedByHypervisor" "$cr" \
     test "$cr" = "Failed RefusedByHypervisor"
 m=$(region_field /tmp/status-foreign.json domu-refused message)
-want=$(refusal_message 0 "$o" foreign "Operation not permitted (errno 1)" pvh)
+want=$(refusal_message 0 "$o" foreign "Operation not permitted (EPERM, errno 1)" pvh)
 check "pvh-dom0 domU refusal message is exact (per-page EPERM)" "$m" test "$m" = "$want"
 check "pvh-dom0 refused domU borrower leaves no residue" "" no_residue domu-refused 0 "$o"
 R=/libxl/static_shm/telemetry

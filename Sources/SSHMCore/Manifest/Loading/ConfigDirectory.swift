@@ -42,7 +42,7 @@ package enum ConfigDirectory {
             let message =
                 code == ENOENT
                 ? "the config directory does not exist; create it (mkdir -m 755 \(path)) or pass --config-dir"
-                : "cannot inspect the config directory: \(ManifestFileReader.describe(code))"
+                : "cannot inspect the config directory: \(SystemErrno(code))"
             listing.diagnostics.append(Diagnostic(.error, message, file: path))
             return listing
         }
@@ -59,7 +59,7 @@ package enum ConfigDirectory {
         guard let stream = opendir(path) else {
             listing.diagnostics.append(
                 Diagnostic(
-                    .error, "cannot list the config directory: \(ManifestFileReader.describe(errno))", file: path))
+                    .error, "cannot list the config directory: \(SystemErrno(errno))", file: path))
             return listing
         }
         defer { closedir(stream) }

@@ -22,11 +22,11 @@ package struct ManifestFileReader: Sendable {
     /// the path is replaced meanwhile; `O_NONBLOCK` keeps a FIFO named `*.yaml` from hanging the tool.
     package func read(_ path: String) -> ManifestInput {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard descriptor >= 0 else { return refused(path, "cannot open the file: \(Self.describe(errno))") }
+        guard descriptor >= 0 else { return refused(path, "cannot open the file: \(SystemErrno(errno))") }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            return refused(path, "cannot inspect the file: \(Self.describe(errno))")
+            return refused(path, "cannot inspect the file: \(SystemErrno(errno))")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             return refused(path, "not a regular file; remove it or rename it so that it does not end in .yaml")
@@ -44,7 +44,7 @@ package struct ManifestFileReader: Sendable {
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                return refused(path, "cannot read the file: \(Self.describe(errno))")
+                return refused(path, "cannot read the file: \(SystemErrno(errno))")
             }
             bytes += buffer[..<count]
             if bytes.count > maxFileSize { return tooLarge(path) }
@@ -58,11 +58,5 @@ package struct ManifestFileReader: Sendable {
 
     private func tooLarge(_ path: String) -> ManifestInput {
         refused(path, ManifestDecoder.tooLarge(maxFileSize))
-    }
-
-    /// `strerror` text with the errno name an operator can search for.
-    package static func describe(_ code: Int32) -> String {
-        let text = strerror(code).map { String(cString: $0) } ?? "error"
-        return "\(text) (errno \(code))"
     }
 }

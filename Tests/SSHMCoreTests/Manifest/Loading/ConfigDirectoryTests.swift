@@ -119,7 +119,7 @@ import Testing
         let state = ManifestFiles.load(["/nonexistent.yaml"], arch: .x86_64, requireSecureOwnership: false)
         #expect(
             state.diagnostics.map(\.description) == [
-                "/nonexistent.yaml: error: cannot open the file: No such file or directory (errno 2)"
+                "/nonexistent.yaml: error: cannot open the file: No such file or directory (ENOENT, errno 2)"
             ])
     }
 }
