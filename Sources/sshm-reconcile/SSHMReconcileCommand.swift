@@ -23,7 +23,7 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
         version: Version.current,
         subcommands: [
             Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, DaemonCommand.self, ImportXL.self,
-            SelftestCommand.self,
+            ExportCommand.self, SelftestCommand.self,
         ]
     )
 
