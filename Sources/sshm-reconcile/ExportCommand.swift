@@ -65,14 +65,12 @@ struct ExportCommand: AsyncParsableCommand {
         }
         var resolver = NameResolver()
         var selected: [GuestRegion]
-        switch ExportSelection.select(reference, in: desired.regions, names: nil) {
+        switch ExportSelection.select(reference, in: desired.regions) {
         case .regions(let found):
             selected = found
         case .needsNames(let unresolved):
             let names = try resolver.names(needed: unresolved, for: reference)
-            guard case .regions(let found) = ExportSelection.select(reference, in: desired.regions, names: names)
-            else { throw ExitCode(ExitStatus.unavailable) }
-            selected = found
+            selected = ExportSelection.select(reference, in: desired.regions, names: names)
         }
         let ids = regions.compactMap(RegionID.init)
         switch ExportSelection.only(ids, of: selected, domain: reference, declared: Set(desired.regionsByID.keys)) {

@@ -20,19 +20,27 @@ package struct DomainNames: Hashable, Sendable {
         }
     }
 
-    /// Whether `reference` and `other` are the same domain: `nil` when that takes a name and a domid that this
-    /// table (or its absence) cannot relate. Domain-0 and domid 0 need no table.
-    package static func same(_ reference: DomainRef, _ other: DomainRef, names: DomainNames?) -> Bool? {
+    /// Whether `reference` and `other` are the same domain, by what xenstore says now.
+    package func same(_ reference: DomainRef, _ other: DomainRef) -> Bool {
+        Self.same(reference, other)
+            ?? {
+                switch (reference.canonical, other.canonical) {
+                case (.id(let domid), .name(let name)), (.name(let name), .id(let domid)): byDomID[domid] == name
+                default: false
+                }
+            }()
+    }
+
+    /// Whether `reference` and `other` are the same domain, by the references alone: `nil` for a name and a domid,
+    /// which only xenstore can relate, unless the domid is 0 (the toolstack always names it Domain-0).
+    package static func same(_ reference: DomainRef, _ other: DomainRef) -> Bool? {
         let (left, right) = (reference.canonical, other.canonical)
         if left == right { return true }
         switch (left, right) {
-        case (.name, .name), (.id, .id):
-            return false
-        case (.id(let domid), .name(let name)), (.name(let name), .id(let domid)):
-            // The toolstack always names domid 0 Domain-0, and `canonical` has made that name domid 0.
-            if domid == .dom0 { return false }
-            guard let names else { return nil }
-            return names.name(of: domid) == name
+        case (.name, .name), (.id, .id): return false
+        // `canonical` has made the name Domain-0 domid 0: any name left is another domain's.
+        case (.id(.dom0), .name), (.name, .id(.dom0)): return false
+        case (.id, .name), (.name, .id): return nil
         }
     }
 }

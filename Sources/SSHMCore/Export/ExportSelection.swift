@@ -20,25 +20,32 @@ package enum ExportSelection {
         case needsNames([Unresolved])
     }
 
-    /// The regions `domain` takes part in. Without `names`, only references written the way `domain` is written
-    /// are compared; with them, a name and a domid match when xenstore gives that domid that name.
-    package static func select(_ domain: DomainRef, in regions: [Region], names: DomainNames?) -> Outcome {
+    /// The regions `domain` takes part in, from the manifests alone: only references written the way `domain` is
+    /// written (and Domain-0 as domid 0) can be compared.
+    package static func select(_ domain: DomainRef, in regions: [Region]) -> Outcome {
         var found: [GuestRegion] = []
         var unresolved: [Unresolved] = []
-        for region in regions {
-            let parts: [(DomainRef, GuestRegion)] =
-                [(region.owner.domain, GuestRegion(owning: region))]
-                + region.borrowers.map { ($0.domain, GuestRegion(borrowing: region, as: $0)) }
-            for (reference, view) in parts {
-                switch DomainNames.same(reference, domain, names: names) {
-                case true?: found.append(view)
-                case false?: break
-                case nil:
-                    unresolved.append(Unresolved(reference: reference, region: region.id, location: region.location))
-                }
+        for (reference, view, region) in views(regions) {
+            switch DomainNames.same(reference, domain) {
+            case true?: found.append(view)
+            case false?: break
+            case nil: unresolved.append(Unresolved(reference: reference, region: region.id, location: region.location))
             }
         }
         return unresolved.isEmpty ? .regions(found) : .needsNames(unresolved)
+    }
+
+    /// The regions `domain` takes part in, a name and a domid matching when xenstore gives that domid that name.
+    package static func select(_ domain: DomainRef, in regions: [Region], names: DomainNames) -> [GuestRegion] {
+        views(regions).filter { names.same($0.reference, domain) }.map(\.view)
+    }
+
+    /// Every domain's view of every region, with the reference the manifest names it by.
+    private static func views(_ regions: [Region]) -> [(reference: DomainRef, view: GuestRegion, region: Region)] {
+        regions.flatMap { region in
+            [(region.owner.domain, GuestRegion(owning: region), region)]
+                + region.borrowers.map { ($0.domain, GuestRegion(borrowing: region, as: $0), region) }
+        }
     }
 
     /// Keeps the regions named by `--region`; a name the manifests do not declare, or a region `domain` takes no

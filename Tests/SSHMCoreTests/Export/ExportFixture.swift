@@ -16,7 +16,7 @@ enum ExportFixture {
     /// The description of `domain`, named as the manifest names it.
     static func description(_ domain: String) throws -> GuestDescription {
         let reference = DomainRef.name(domain)
-        guard case .regions(let found) = ExportSelection.select(reference, in: try regions(), names: nil) else {
+        guard case .regions(let found) = ExportSelection.select(reference, in: try regions()) else {
             Issue.record("the fixture names every domain by name")
             return GuestDescription(domain: reference, names: nil, configDirectory: configDirectory, regions: [])
         }
