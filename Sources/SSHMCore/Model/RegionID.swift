@@ -3,7 +3,8 @@
 /// The grammar is the intersection of what xenstore accepts in a path element and what the series allowed, plus `-`.
 package struct RegionID: Hashable, Comparable, Sendable, CustomStringConvertible {
     package static let maxLength = 128
-    /// Longest id a dom0less device tree (`xen,shm-id`) accepts; longer ids get a warning.
+    /// Longest id a device tree holds (dom0less `xen,shm-id`, a guest's `xen,id`): longer ids get a warning, and
+    /// `export --format dts` refuses them.
     package static let deviceTreeMaxLength = 15
 
     package let rawValue: String

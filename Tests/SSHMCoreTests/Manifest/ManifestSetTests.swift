@@ -40,7 +40,7 @@ import Testing
         #expect(
             rendered(yaml) == [
                 "m.yaml:3:9: warning: region id 'telemetry-ring-buffer' is longer than 15 characters, the limit of "
-                    + "dom0less device trees (xen,shm-id); shorten it if the region must also be described there",
+                    + "device trees (dom0less xen,shm-id, export --format dts); shorten it if a device tree must describe it",
                 "m.yaml:9:17: error: sensor-vm owns region 'telemetry-ring-buffer' and cannot also borrow it; remove "
                     + "this borrower",
                 "m.yaml:5:15: note: sensor-vm is the owner here",

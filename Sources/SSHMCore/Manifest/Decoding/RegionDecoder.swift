@@ -127,7 +127,7 @@ extension ManifestDecoder {
         if text.value.count > RegionID.deviceTreeMaxLength {
             warning(
                 "region id \(quoted) is longer than \(RegionID.deviceTreeMaxLength) characters, the limit of "
-                    + "dom0less device trees (xen,shm-id); shorten it if the region must also be described there",
+                    + "device trees (dom0less xen,shm-id, export --format dts); shorten it if a device tree must describe it",
                 at: text.location)
         }
         return Located(id, at: text.location)

@@ -309,7 +309,7 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
             yaml: telemetry(replacingLine: 3, with: "  - id: telemetry-ring-buffer"),
             expected: [
                 "m.yaml:3:9: warning: region id 'telemetry-ring-buffer' is longer than 15 characters, the limit of "
-                    + "dom0less device trees (xen,shm-id); shorten it if the region must also be described there"
+                    + "device trees (dom0less xen,shm-id, export --format dts); shorten it if a device tree must describe it"
             ]),
         GoldenCase(
             rule: "ids outside the grammar",
