@@ -1,7 +1,12 @@
 /// Text the export formats share.
 enum ExportText {
-    /// `rtos (dom6)`, `rtos`, or `dom6`: the domain as the command named it, with what xenstore added.
+    /// `rtos (dom6)`, `rtos`, or `dom6`: the domain as the command named it, with what xenstore added, for a
+    /// comment (a name from xenstore may hold anything printable).
     static func domainLabel(_ description: GuestDescription) -> String {
+        comment(label(description))
+    }
+
+    private static func label(_ description: GuestDescription) -> String {
         switch (description.name, description.domid) {
         case (let name?, let domid?): "\(name) (dom\(domid))"
         case (let name?, nil): name

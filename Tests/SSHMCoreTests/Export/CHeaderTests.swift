@@ -38,9 +38,10 @@ import Testing
     }
 
     @Test func textFromPathsCannotCloseTheComment() throws {
+        let names = DomainNames([DomID(unchecked: 3): "vm*/"])
         let description = GuestDescription(
-            domain: .name("vm"), names: nil, configDirectory: "/etc/*/sshm.d\n", regions: [])
+            domain: .id(DomID(unchecked: 3)), names: names, configDirectory: "/etc/*/sshm.d\n", regions: [])
         let rendered = try CHeader.render(description).get()
-        #expect(rendered.contains("from the manifests in /etc/*\\/sshm.d?."))
+        #expect(rendered.contains("Static shared memory of vm*\\/ (dom3), from the manifests in /etc/*\\/sshm.d?."))
     }
 }
