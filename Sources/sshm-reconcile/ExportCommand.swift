@@ -1,9 +1,14 @@
 import ArgumentParser
-import Foundation
 import Logging
 import SSHMCore
 import SSHMReconcile
 import SSHMXen
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension ExportFormat: ExpressibleByArgument {}
 
