@@ -1,5 +1,6 @@
 import Logging
 import SSHMCore
+import SSHMReconcile
 
 extension HostOptions {
     /// Reads and validates the config dir as `plan`, `apply`, `status` and the daemon do (ownership enforced, for

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SSHMCore
+import SSHMReconcile
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

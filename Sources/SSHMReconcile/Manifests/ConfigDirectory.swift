@@ -1,8 +1,11 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Loads the config directory (`/etc/sshm.d`): the I/O edge of `plan`, `apply`, the daemon and `validate`.
+/// Loads the config directory (`/etc/sshm.d`): the I/O edge of `plan`, `apply`, the daemon and `validate`; what it
+/// reads goes to the pure ``ManifestSet/validate(_:arch:directoryDiagnostics:)`` as bytes.
 package enum ConfigDirectory {
     package static let defaultPath = "/etc/sshm.d"
 

@@ -1,7 +1,7 @@
+import SSHMCore
+
 #if canImport(Glibc)
     import Glibc
-#elseif canImport(Darwin)
-    import Darwin
 #endif
 
 /// Reads manifests from disk: the thin I/O edge in front of the pure validator.

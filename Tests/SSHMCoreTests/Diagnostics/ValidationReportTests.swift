@@ -1,5 +1,6 @@
 import Foundation
 import SSHMCore
+import SSHMTestSupport
 import Testing
 
 @Suite struct ValidationReportTests {
@@ -29,7 +30,8 @@ import Testing
     }
 
     @Test func findingsWithoutAPositionHaveNullLines() throws {
-        let state = ConfigDirectory.load("/nonexistent", arch: .x86_64, requireSecureOwnership: true)
+        let missing = Diagnostic(.error, "the config directory does not exist", file: "/nonexistent")
+        let state = ManifestSet.validate([], arch: .x86_64, directoryDiagnostics: [missing])
         let json = String(decoding: try JSONEncoder().encode(ValidationReport(state)), as: UTF8.self)
         #expect(json.contains("\"line\":null"))
     }

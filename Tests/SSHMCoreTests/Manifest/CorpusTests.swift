@@ -1,5 +1,6 @@
 import Foundation
 import SSHMCore
+import SSHMTestSupport
 import Testing
 
 /// Hundreds of bad manifests (hand-written and mutated by `scripts/generate-corpus`): none may crash the validator
@@ -21,22 +22,17 @@ import Testing
     }
 
     @Test func aTenMegabyteScalarIsRefusedWithoutBeingEchoed() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        try directory.write(
-            "big.yaml", "version: 1\nregions:\n  - id: " + String(repeating: "x", count: 10 << 20) + "\n")
-        let state = ConfigDirectory.load(directory.path, arch: .x86_64, requireSecureOwnership: true)
+        let text = "version: 1\nregions:\n  - id: " + String(repeating: "x", count: 10 << 20) + "\n"
+        let state = ManifestSet.validate([ManifestInput(path: "big.yaml", text: text)], arch: .x86_64)
         let error = try #require(state.diagnostics.first { $0.severity == .error })
         #expect(error.location?.line == 3)
         #expect(error.message.utf8.count < 200)
     }
 
-    @Test func tenMegabytesOfCommentsStillPointAtTheLine() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
+    @Test func tenMegabytesOfCommentsStillPointAtTheLine() {
         let comments = String(repeating: "# " + String(repeating: "c", count: 98) + "\n", count: 100_000)
-        try directory.write("big.yaml", comments + "version: 1\nregions: 7\n")
-        let state = ConfigDirectory.load(directory.path, arch: .x86_64, requireSecureOwnership: true)
+        let state = ManifestSet.validate(
+            [ManifestInput(path: "big.yaml", text: comments + "version: 1\nregions: 7\n")], arch: .x86_64)
         #expect(state.diagnostics.map(\.location?.line) == [100_002])
     }
 }

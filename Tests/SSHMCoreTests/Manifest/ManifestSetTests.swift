@@ -1,5 +1,6 @@
 import Foundation
 import SSHMCore
+import SSHMTestSupport
 import Testing
 
 @Suite struct ManifestSetTests {

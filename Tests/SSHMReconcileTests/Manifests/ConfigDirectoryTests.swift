@@ -1,5 +1,7 @@
 import Foundation
 import SSHMCore
+import SSHMReconcile
+import SSHMTestSupport
 import Testing
 
 @Suite struct ConfigDirectoryTests {

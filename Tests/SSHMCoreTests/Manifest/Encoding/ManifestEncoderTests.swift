@@ -1,4 +1,5 @@
 import SSHMCore
+import SSHMTestSupport
 import Testing
 
 @Suite struct ManifestEncoderTests {
