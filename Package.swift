@@ -10,7 +10,6 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "sshm-reconcile",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sshm-reconcile", targets: ["sshm-reconcile"]),
         // For the separate package in Benchmarks/, which can only reach products (and `public` API).
@@ -23,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -44,7 +42,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
@@ -57,10 +54,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Test support in two parts: fakes and contracts that need no C (for SSHMCoreTests and SSHMReconcileTests,
+        // which must not link Xen's libraries: scripts/check-closure), and the xenstored sandbox and Xen back ends.
         .target(
             name: "SSHMTestSupport",
+            dependencies: ["SSHMCore", "SSHMReconcile", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SSHMXenTestSupport",
             dependencies: [
-                "SSHMCore", "SSHMReconcile", "SSHMXen",
+                "SSHMCore", "SSHMReconcile", "SSHMXen", "SSHMTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -96,9 +100,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SSHMReconcileXenTests",
+            dependencies: [
+                "SSHMReconcile", "SSHMTestSupport", "SSHMXenTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SSHMXenTests",
             dependencies: [
-                "SSHMXen", "SSHMTestSupport", "SSHMReconcile",
+                "SSHMXen", "SSHMTestSupport", "SSHMXenTestSupport", "SSHMReconcile",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
@@ -107,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "sshm-reconcileTests",
             dependencies: [
-                "SSHMTestSupport", "SSHMReconcile", "SSHMXen",
+                "SSHMTestSupport", "SSHMXenTestSupport", "SSHMReconcile", "SSHMXen",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

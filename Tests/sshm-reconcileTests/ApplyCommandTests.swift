@@ -3,6 +3,7 @@ import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 /// `apply`, `--once`, `plan`, `status` as an operator runs them, against a private xenstored.

@@ -3,6 +3,7 @@ import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 /// The process is killed (SIGKILL, by the simulated hypervisor) at each step of map, unmap and repair; a fresh

@@ -1,5 +1,6 @@
 import Foundation
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Subprocess
 import SystemPackage
 

@@ -3,6 +3,7 @@ import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 
 /// A private xenstored with a few domains, a config dir and a state dir: what the built binary runs against.
 struct HostWorld {

@@ -3,6 +3,7 @@ import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 /// The hidden `selftest` commands that the system tier runs in a real dom0, here against the simulator.

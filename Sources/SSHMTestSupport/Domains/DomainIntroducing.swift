@@ -1,6 +1,5 @@
 import SSHMCore
 import SSHMReconcile
-import SSHMXen
 
 /// A store that can act like a toolstack towards xenstored: introduce and release domains. Not part of the port: the
 /// reconciler never does this; tests do, to make `@introduceDomain` and `@releaseDomain` fire.
@@ -11,5 +10,4 @@ package protocol DomainIntroducing: XenStore {
     func releaseDomain(_ domid: DomID) throws
 }
 
-extension LibXenStore: DomainIntroducing {}
 extension InMemoryXenStore: DomainIntroducing {}

@@ -2,12 +2,11 @@ import Foundation
 import Logging
 import SSHMCore
 import SSHMReconcile
-import SSHMXen
 
 /// A store, a simulated hypervisor and a state directory of a test's own: the reconciler's whole world.
 ///
-/// On a real back end the store is a private daemon of this test (the engine reads all of `/libxl/static_shm`, so
-/// tests must not share one).
+/// On a real back end (``SSHMXenTestSupport``'s `EngineHarness.with(_:_:)`) the store is a private daemon of this
+/// test (the engine reads all of `/libxl/static_shm`, so tests must not share one).
 package final class EngineHarness: Sendable {
     package let backend: XenStoreBackend
     package let store: any DomainIntroducing
@@ -15,44 +14,38 @@ package final class EngineHarness: Sendable {
     package let other: any DomainIntroducing
     package let stateDirectory: String
     package let configDirectory: String
-    private let sandbox: XenstoredSandbox?
+    private let closeStores: @Sendable () -> Void
 
-    private init(
-        backend: XenStoreBackend, store: any DomainIntroducing, other: any DomainIntroducing, sandbox: XenstoredSandbox?
+    /// A harness over two connections of one store; `close` closes them when the harness is torn down.
+    package init(
+        backend: XenStoreBackend, store: any DomainIntroducing, other: any DomainIntroducing,
+        close: @escaping @Sendable () -> Void
     ) throws {
         self.backend = backend
         self.store = store
         self.other = other
-        self.sandbox = sandbox
+        self.closeStores = close
         stateDirectory = try Self.temporaryDirectory()
         configDirectory = stateDirectory + "/sshm.d"
         try FileManager.default.createDirectory(atPath: configDirectory, withIntermediateDirectories: true)
         try TestDomains.createDom0(in: store)
     }
 
-    /// Runs `body` with a fresh harness on `backend`, tearing it down afterwards (the daemon's log is kept when
-    /// `body` throws).
-    package static func with<T>(_ backend: XenStoreBackend, _ body: (EngineHarness) async throws -> T) async throws -> T
-    {
-        guard let daemon = backend.daemon else {
-            let store = InMemoryXenStore()
-            let harness = try EngineHarness(backend: backend, store: store, other: store.connect(), sandbox: nil)
-            defer { harness.cleanUp() }
-            return try await body(harness)
+    /// Runs `body` with a fresh harness on the in-memory fake, tearing it down afterwards.
+    package static func inMemory<T>(_ body: (EngineHarness) async throws -> T) async throws -> T {
+        let store = InMemoryXenStore()
+        let other = store.connect()
+        let harness = try EngineHarness(backend: .inMemory, store: store, other: other) {
+            store.close()
+            other.close()
         }
-        return try await XenstoredSandbox.withPrivate(daemon) { sandboxes in
-            let socket = sandboxes[0].socketPath
-            let harness = try EngineHarness(
-                backend: backend, store: try LibXenStore.open(socketPath: socket, logger: .quiet),
-                other: try LibXenStore.open(socketPath: socket, logger: .quiet), sandbox: sandboxes[0])
-            defer { harness.cleanUp() }
-            return try await body(harness)
-        }
+        defer { harness.cleanUp() }
+        return try await body(harness)
     }
 
-    private func cleanUp() {
-        (store as? LibXenStore)?.close()
-        (other as? LibXenStore)?.close()
+    /// Closes the stores and removes the directories.
+    package func cleanUp() {
+        closeStores()
         try? FileManager.default.removeItem(atPath: stateDirectory)
     }
 
@@ -62,9 +55,6 @@ package final class EngineHarness: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
-
-    /// The daemon behind a real back end (for restarts).
-    package var daemon: XenstoredSandbox? { sandbox }
 
     package var stateFile: String { stateDirectory + "/simulated.json" }
 

@@ -27,7 +27,7 @@ struct HypervisorContractTests {
     static func run(
         policy: SimulatedHypervisor.Policy, _ specs: [String], unmapProbes: [UInt32] = [0, 4]
     ) async throws -> [ContractResult] {
-        try await EngineHarness.with(.inMemory) { harness in
+        try await EngineHarness.inMemory { harness in
             try addDomains(to: harness.store)
             let hypervisor = harness.hypervisor(policy: policy)
             let domains = try DomainDirectory.read(hypervisor: hypervisor, store: harness.store)

@@ -1,6 +1,7 @@
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// Test domains look the way libxl writes them, on the fake and on a real daemon.

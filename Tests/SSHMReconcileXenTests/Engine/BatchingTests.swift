@@ -1,6 +1,7 @@
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// Regions with only maps to do share their transactions, and a failure inside a shared transaction still stays with

@@ -2,6 +2,7 @@ import PropertyBased
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// Whatever the manifests said before, whatever damage the records took since, and whichever domains went away:

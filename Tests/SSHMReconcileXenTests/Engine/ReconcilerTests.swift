@@ -2,6 +2,7 @@ import Foundation
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// The reconcile loop end to end: every action kind, on the fake and on both real daemons, with the simulated

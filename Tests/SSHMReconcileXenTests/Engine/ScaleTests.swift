@@ -1,6 +1,7 @@
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// Enough regions that `/libxl/static_shm` lists to more than 4096 bytes (over which oxenstored breaks a

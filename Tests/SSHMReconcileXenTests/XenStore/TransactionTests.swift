@@ -1,5 +1,6 @@
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Synchronization
 import Testing
 

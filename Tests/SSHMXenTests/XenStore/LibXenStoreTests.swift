@@ -4,6 +4,7 @@ import Logging
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// The one XenStore contract (``XenStoreContract``) on the in-memory fake, the C xenstored and oxenstored.

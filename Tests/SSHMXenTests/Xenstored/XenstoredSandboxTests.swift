@@ -2,6 +2,7 @@ import Foundation
 import SSHMReconcile
 import SSHMTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 /// The test harness itself: a real daemon runs, answers, and leaves nothing behind.

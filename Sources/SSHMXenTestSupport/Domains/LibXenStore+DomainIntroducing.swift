@@ -1,0 +1,4 @@
+import SSHMTestSupport
+import SSHMXen
+
+extension LibXenStore: DomainIntroducing {}
