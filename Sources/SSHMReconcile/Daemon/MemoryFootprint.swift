@@ -17,10 +17,10 @@
 ///   `MADV_PAGEOUT` on the program's own executable mappings drops those pages; what is used faults back in from
 ///   the page cache.
 ///
-/// The daemon does both after a big pass, and after small ones once it has been quiet for a while. Measured with
+/// ``MemoryTrim`` decides when: after a big pass, and after small ones once the daemon has been quiet for a while. Measured with
 /// 1,000 regions after 200 events, idle (`Benchmarks/daemon/run --static`): 28.6 MB resident when only big passes
 /// trimmed, 18 MB with the quiet trim.
-enum MemoryFootprint {
+package enum MemoryFootprint {
     private typealias Trim = @convention(c) (Int) -> Int32
 
     private static let trim: Trim? = {
@@ -32,11 +32,11 @@ enum MemoryFootprint {
     private static let pageOut: Int32 = 21
 
     /// Gives freed heap memory back to the system.
-    static func releaseFreeHeap() { _ = trim?(0) }
+    package static func releaseFreeHeap() { _ = trim?(0) }
 
     /// Drops the resident pages of the executable file mappings (this program's text and its libraries') that
     /// only this process maps.
-    static func dropColdCode() {
+    package static func dropColdCode() {
         guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return }
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

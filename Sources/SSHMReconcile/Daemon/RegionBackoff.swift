@@ -24,16 +24,16 @@ package struct RegionBackoff: Sendable {
         Set(entries.filter { $0.value.due > now }.keys)
     }
 
-    /// The earliest time a held region becomes due, if any.
-    package var nextDue: ContinuousClock.Instant? { entries.values.map(\.due).min() }
+    /// The earliest time after `now` at which a held region becomes due, if any.
+    package func nextDue(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        entries.values.map(\.due).filter { $0 > now }.min()
+    }
 
-    /// Records how each region that ran ended: a retriable failure pushes its next attempt out, anything else
-    /// forgets it.
-    package mutating func record(
-        _ conditions: [RegionID: RegionCondition], ran: Set<RegionID>, at now: ContinuousClock.Instant
-    ) {
-        for id in ran {
-            guard conditions[id]?.kind == .degraded else {
+    /// Records how the regions that ran ended: a retriable failure pushes the next attempt out, anything else
+    /// forgets the region.
+    package mutating func record(ran: Set<RegionID>, retriable: Set<RegionID>, at now: ContinuousClock.Instant) {
+        for id in ran.union(retriable) {
+            guard retriable.contains(id) else {
                 entries[id] = nil
                 continue
             }

@@ -1,0 +1,89 @@
+import Logging
+import SSHMCore
+import Synchronization
+
+/// One pass of the daemon over its cache, on the blocking executor: brings the ``ObservationCache`` up to date,
+/// then plans and executes what its changes can affect (or everything) with the ``Reconciler``.
+struct DaemonPass: Sendable {
+    /// What a pass returns to the loop.
+    struct Outcome: Sendable {
+        var report: PassReport
+        var cache: ObservationCache
+        /// Time spent reading xenstore.
+        var reading: Duration
+        /// The cache read everything (the first pass, a resync, a reconnect).
+        var fullRead: Bool
+    }
+
+    let store: any XenStore
+    let hypervisor: any Hypervisor
+    let settings: ReconcileSettings
+    let logger: Logger
+    let blocking: BlockingExecutor
+    let stopping: @Sendable () -> Bool
+
+    /// - Parameters:
+    ///   - planEverything: plan every region, not only those the observed changes can affect.
+    ///   - held: regions backing off: not touched, their previous condition kept.
+    /// - Throws: when xenstore or the hypervisor cannot be read (nothing ran).
+    func run(
+        cache: ObservationCache, desired: DesiredState, previous: [RegionID: RegionCondition],
+        planEverything: Bool, held: Set<RegionID>
+    ) async throws -> Outcome {
+        let (store, hypervisor, settings, logger, stopping) = (store, hypervisor, settings, logger, stopping)
+        return try await blocking.run {
+            var cache = cache
+            let start = ContinuousClock.now
+            let (observation, changed) = try cache.refresh(
+                desired: desired, store: store, hypervisor: hypervisor, logger: logger,
+                scanAll: settings.scanAllRecords)
+            let reading = ContinuousClock.now - start
+            let report = try Reconciler(store: store, hypervisor: hypervisor, settings: settings, logger: logger)
+                .reconcile(
+                    desired, observation: observation, previous: previous, scope: planEverything ? nil : changed,
+                    hold: held, shouldStop: stopping)
+            cache.markChanged(report.execution.ran)
+            return Outcome(report: report, cache: cache, reading: reading, fullRead: changed == nil)
+        }
+    }
+}
+
+extension PassResult {
+    /// What the queue needs of a pass: the regions that ran, and which of them failed in a way worth retrying
+    /// (`Degraded`; a `Failed` region waits for its input to change).
+    init(_ report: PassReport) {
+        let ran = report.execution.ran
+        self = .ran(ran, retriable: ran.filter { report.conditions[$0]?.kind == .degraded })
+    }
+}
+
+/// Set once, when the daemon is asked to stop: the executor lets the current region finish and starts no other.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+
+    func set() { flag.store(true, ordering: .relaxed) }
+}
+
+/// The daemon's log of condition changes: one line per region whose condition changed, at the condition's level.
+enum TransitionLog {
+    static func log(from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition], logger: Logger) {
+        let changed = new.filter { old[$0.key]?.kind != $0.value.kind || old[$0.key]?.reason != $0.value.reason }
+        for (id, condition) in changed.sorted(by: { $0.key < $1.key }) {
+            let metadata: Logger.Metadata = [
+                "region": "\(id)", "condition": "\(condition.kind.rawValue)", "reason": "\(condition.reason)",
+            ]
+            let message: Logger.Message = "\(condition.kind.rawValue): \(condition.message)"
+            switch condition.kind {
+            case .ready: logger.info(message, metadata: metadata)
+            case .pending: logger.notice(message, metadata: metadata)
+            case .degraded, .frozen: logger.warning(message, metadata: metadata)
+            case .failed: logger.error(message, metadata: metadata)
+            }
+        }
+        for id in Set(old.keys).subtracting(new.keys).sorted() {
+            logger.info("removed", metadata: ["region": "\(id)"])
+        }
+    }
+}
