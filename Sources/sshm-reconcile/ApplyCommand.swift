@@ -39,16 +39,12 @@ struct ApplyCommand: AsyncParsableCommand {
 
     /// One pass, as `apply` and `--once` run it. Returns the exit status.
     func apply() async throws -> Int32 {
+        try await options.withStateLock(holder: .apply) { try await applyLocked() }
+    }
+
+    private func applyLocked() async throws -> Int32 {
         let logger = options.logging.logger()
         let started = ContinuousClock.now
-        let lock: StateLock
-        do {
-            lock = try StateLock(directory: options.resolvedStateDir, holder: .apply)
-        } catch {
-            Output.error("\(error)")
-            return ExitStatus.afterLock(error)
-        }
-        defer { withExtendedLifetime(lock) {} }
         let desired = options.loadDesiredState()
         let host = try await Host.open(options, logger: logger)
         let settings = options.settings(changes, writes: writes)

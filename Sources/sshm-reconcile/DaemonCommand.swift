@@ -59,14 +59,10 @@ struct DaemonCommand: AsyncParsableCommand {
         let logger = options.logging.logger(defaultLevel: .info)
         let registry = PrometheusCollectorRegistry()
         if metricsTextfile != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-        let lock: StateLock
-        do {
-            lock = try StateLock(directory: options.resolvedStateDir, holder: .daemon)
-        } catch {
-            Output.error("\(error)")
-            throw ExitCode(ExitStatus.afterLock(error))
-        }
-        defer { withExtendedLifetime(lock) {} }
+        try await options.withStateLock(holder: .daemon) { try await runLocked(logger: logger, registry: registry) }
+    }
+
+    private func runLocked(logger: Logger, registry: PrometheusCollectorRegistry) async throws {
         let host = try await Host.open(options, logger: logger, wait: xenstoreWait.duration)
         var settings = DaemonSettings(
             reconcile: options.settings(changes, writes: writes),
