@@ -19,67 +19,71 @@ struct ConfigWatchSupervisorTests {
         }
     }
 
-    @Test func aChangedFileIsReported() async throws {
+    /// Runs `body` with a supervisor on `subdirectory` of a fresh temporary directory (the directory itself when
+    /// `nil`), stopped and removed afterwards.
+    func withSupervisor(
+        on subdirectory: String? = nil, create: Bool = true,
+        _ body: (ConfigWatchSupervisor, WorkQueue, String) async throws -> Void
+    ) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
+        let path = subdirectory.map { directory.path + "/" + $0 } ?? directory.path
+        if create, subdirectory != nil {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        }
         let queue = WorkQueue(clock: clock)
-        let supervisor = ConfigWatchSupervisor(directory: directory.path, queue: queue, logger: .quiet)
+        let supervisor = ConfigWatchSupervisor(directory: path, queue: queue, logger: .quiet)
         supervisor.start()
         defer { supervisor.stop() }
-        try directory.write("a.yaml", "version: 1\n")
-        #expect(try await waitFor(\.config, in: queue))
+        try await body(supervisor, queue, path)
+    }
+
+    func write(_ name: String, in directory: String) throws {
+        try Data("version: 1\n".utf8).write(to: URL(fileURLWithPath: directory + "/" + name))
+    }
+
+    @Test func aChangedFileIsReported() async throws {
+        try await withSupervisor { _, queue, path in
+            try write("a.yaml", in: path)
+            #expect(try await waitFor(\.config, in: queue))
+        }
     }
 
     @Test func aWatcherWhoseDescriptorIsKilledComesBackAndIsCounted() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let queue = WorkQueue(clock: clock)
-        let supervisor = ConfigWatchSupervisor(directory: directory.path, queue: queue, logger: .quiet)
-        supervisor.start()
-        defer { supervisor.stop() }
-        let descriptor = try #require(supervisor.descriptor)
-        // /dev/null over the inotify descriptor: it reads as end-of-file, which inotify never does.
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        #expect(devNull >= 0)
-        #expect(dup2(devNull, descriptor) == descriptor)
-        close(devNull)
-        #expect(try await eventually { !supervisor.isWatching })
-        #expect(supervisor.restarts == 1)
-        #expect(try await waitFor(\.restartWatchers, in: queue))
-        supervisor.start()
-        #expect(supervisor.isWatching)
-        #expect(try await waitFor(\.config, in: queue))
-        try directory.write("b.yaml", "version: 1\n")
-        #expect(try await waitFor(\.config, in: queue))
+        try await withSupervisor { supervisor, queue, path in
+            let descriptor = try #require(supervisor.descriptor)
+            // /dev/null over the inotify descriptor: it reads as end-of-file, which inotify never does.
+            let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            #expect(devNull >= 0)
+            #expect(dup2(devNull, descriptor) == descriptor)
+            close(devNull)
+            #expect(try await eventually { !supervisor.isWatching })
+            #expect(supervisor.restarts == 1)
+            #expect(try await waitFor(\.restartWatchers, in: queue))
+            supervisor.start()
+            #expect(supervisor.isWatching)
+            #expect(try await waitFor(\.config, in: queue))
+            try write("b.yaml", in: path)
+            #expect(try await waitFor(\.config, in: queue))
+        }
     }
 
     @Test func aMissingDirectoryIsWatchedOnceItExists() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let path = directory.path + "/sshm.d"
-        let queue = WorkQueue(clock: clock)
-        let supervisor = ConfigWatchSupervisor(directory: path, queue: queue, logger: .quiet)
-        supervisor.start()
-        defer { supervisor.stop() }
-        #expect(!supervisor.isWatching)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        #expect(try await waitFor(\.restartWatchers, in: queue))
-        supervisor.start()
-        #expect(supervisor.isWatching)
-        #expect(supervisor.restarts == 1)
+        try await withSupervisor(on: "sshm.d", create: false) { supervisor, queue, path in
+            #expect(!supervisor.isWatching)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            #expect(try await waitFor(\.restartWatchers, in: queue))
+            supervisor.start()
+            #expect(supervisor.isWatching)
+            #expect(supervisor.restarts == 1)
+        }
     }
 
     @Test func theDirectoryGoingAwayStopsTheWatcherAndIsCounted() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let path = directory.path + "/sshm.d"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        let queue = WorkQueue(clock: clock)
-        let supervisor = ConfigWatchSupervisor(directory: path, queue: queue, logger: .quiet)
-        supervisor.start()
-        defer { supervisor.stop() }
-        try FileManager.default.removeItem(atPath: path)
-        #expect(try await eventually { !supervisor.isWatching })
-        #expect(supervisor.restarts == 1)
+        try await withSupervisor(on: "sshm.d") { supervisor, _, path in
+            try FileManager.default.removeItem(atPath: path)
+            #expect(try await eventually { !supervisor.isWatching })
+            #expect(supervisor.restarts == 1)
+        }
     }
 }
