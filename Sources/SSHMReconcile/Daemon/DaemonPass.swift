@@ -49,11 +49,15 @@ struct DaemonPass: Sendable {
 }
 
 extension PassResult {
-    /// What the queue needs of a pass: the regions that ran, and which of them failed in a way worth retrying
-    /// (`Degraded`; a `Failed` region waits for its input to change).
-    init(_ report: PassReport) {
-        let ran = report.execution.ran
-        self = .ran(ran, retriable: ran.filter { report.conditions[$0]?.kind == .degraded })
+    /// What the queue needs of a pass, from the executor's outcome of each region that ran: a region with a failed
+    /// action and no terminal failure backs off (it is `Degraded`); a terminal failure waits for its input to change
+    /// (`Failed`), and a region without failures is done.
+    init(_ execution: ExecutionReport) {
+        let outcomes = execution.outcomes
+        let retriable = outcomes.filter { _, outcome in
+            !outcome.failures.isEmpty && !outcome.failures.values.contains(where: \.isTerminal)
+        }
+        self = .ran(Set(outcomes.keys), retriable: Set(retriable.keys))
     }
 }
 

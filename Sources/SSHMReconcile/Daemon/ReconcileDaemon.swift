@@ -168,7 +168,7 @@ package final class ReconcileDaemon: Service {
                     "failed": "\(report.execution.failures.count)", "reading": "\(outcome.reading)",
                     "total": "\(clock.now - start)", "waited": "\(work.wakeups.since.map { start - $0 } ?? .zero)",
                 ])
-            if case .ended(let after) = queue.done(PassResult(report)) {
+            if case .ended(let after) = queue.done(PassResult(report.execution)) {
                 logger.notice("xenstore is reachable again", metadata: ["after": "\(after)"])
             }
             TransitionLog.log(from: writer.conditions, to: report.conditions, logger: logger)

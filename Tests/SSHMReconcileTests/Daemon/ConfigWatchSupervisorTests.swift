@@ -52,11 +52,13 @@ struct ConfigWatchSupervisorTests {
     @Test func aWatcherWhoseDescriptorIsKilledComesBackAndIsCounted() async throws {
         try await withSupervisor { supervisor, queue, path in
             let descriptor = try #require(supervisor.descriptor)
-            // /dev/null over the inotify descriptor: it reads as end-of-file, which inotify never does.
+            // /dev/null over the inotify descriptor: it reads as end-of-file, which inotify never does. A thread
+            // already in poll keeps waiting on the old file, so a change wakes it to read the new one.
             let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
             #expect(devNull >= 0)
             #expect(dup2(devNull, descriptor) == descriptor)
             close(devNull)
+            try write("a.yaml", in: path)
             #expect(try await eventually { !supervisor.isWatching })
             #expect(supervisor.restarts == 1)
             #expect(try await waitFor(\.restartWatchers, in: queue))

@@ -156,4 +156,19 @@ struct WorkQueueTests {
         queue.add { $0.reload = true }
         #expect(await work.wakeups.reload)
     }
+
+    @Test func aPassHandsTheQueueItsRegionsOutcomes() {
+        var execution = ExecutionReport()
+        let (done, degraded, failed) = (Build.id("done"), Build.id("degraded"), Build.id("failed"))
+        execution.outcomes[done] = RegionOutcome()
+        execution.outcomes[degraded] = RegionOutcome()
+        execution.outcomes[degraded]?.failures[1] = ActionFailure(
+            reason: .xenstoreError, message: "", isTerminal: false)
+        execution.outcomes[failed] = RegionOutcome()
+        execution.outcomes[failed]?.failures = [
+            0: ActionFailure(reason: .xenstoreError, message: "", isTerminal: false),
+            1: ActionFailure(reason: .conflict, message: "", isTerminal: true),
+        ]
+        #expect(PassResult(execution) == .ran([done, degraded, failed], retriable: [degraded]))
+    }
 }
