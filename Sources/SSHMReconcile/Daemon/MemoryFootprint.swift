@@ -17,9 +17,9 @@
 ///   `MADV_PAGEOUT` on the program's own executable mappings drops those pages; what is used faults back in from
 ///   the page cache.
 ///
-/// ``MemoryTrim`` decides when: after a big pass, and after small ones once the daemon has been quiet for a while. Measured with
-/// 1,000 regions after 200 events, idle (`Benchmarks/daemon/run --static`): 28.6 MB resident when only big passes
-/// trimmed, 18 MB with the quiet trim.
+/// ``MemoryTrim`` decides when: after a big pass, and after small ones once the daemon has been quiet for a while.
+/// Measured with 1,000 regions after 200 events, idle (`Benchmarks/daemon/run --static`): 28.6 MB resident when only
+/// big passes trimmed, 18 MB with the quiet trim.
 package enum MemoryFootprint {
     private typealias Trim = @convention(c) (Int) -> Int32
 
