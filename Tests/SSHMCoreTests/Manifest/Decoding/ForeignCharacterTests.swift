@@ -1,4 +1,5 @@
 import SSHMCore
+import SSHMTestSupport
 import Testing
 
 /// Ids and domain names keep no character outside their grammar, wherever it stands: double-quoted escapes let
