@@ -1,6 +1,7 @@
 import Foundation
 import SSHMCore
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// `plan`, `status` and `validate --json` against their schemas under docs/, read by a consumer written against the

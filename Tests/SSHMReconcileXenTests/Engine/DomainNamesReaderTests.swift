@@ -1,6 +1,7 @@
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Testing
 
 /// `DomainDirectory.names(store:)`: what `export` asks xenstore, on the fake and on both daemons.
