@@ -2,8 +2,8 @@ import Foundation
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
-import SSHMXenTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 /// `sshm-reconcile export`, run as the built binary; its outputs go through dtc, fdtoverlay, fdtget and gcc.

@@ -2,8 +2,8 @@ import Foundation
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
-import SSHMXenTestSupport
 import SSHMXen
+import SSHMXenTestSupport
 import Testing
 
 /// `--map-space auto`, the default: on stock Xen (the simulator's stock policy) a dom0 borrower maps with
