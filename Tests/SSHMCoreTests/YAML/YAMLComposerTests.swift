@@ -61,6 +61,14 @@ import Testing
             ])
     }
 
+    @Test func stopsReadingWhereTheNestingGoesTooDeep() {
+        // libyaml costs the square of the depth past this point, so nothing after it is read: not even an anchor.
+        let deep = String(repeating: "{a: ", count: 2000) + "&x 1" + String(repeating: "}", count: 2000)
+        let result = compose(deep)
+        #expect(result.diagnostics.count == 1)
+        #expect(result.properties.isEmpty)
+    }
+
     @Test func findsAnchorsAndAliasesWithPositions() {
         let text = "a: &base 1\nb: *base\nc: [*base, &x 2]\n? *base\n: v\nd:\n- &s\n  k: v\n"
         #expect(
