@@ -14,6 +14,9 @@ package struct ManifestDecoder {
     /// architecture is worth a warning. A manifest may be written for several hosts, so it is never an error.
     let archIsKnown: Bool
     var result = DecodedManifest()
+    /// Errors reported so far. A running count: the rules ask for it around every field, and counting the
+    /// diagnostics each time made checking quadratic in the number of errors.
+    private(set) var errorCount = 0
 
     package init(file: String, arch: Arch, archIsKnown: Bool = false) {
         self.file = file
@@ -125,6 +128,7 @@ package struct ManifestDecoder {
 
     mutating func error(_ message: String, at location: SourceLocation) {
         result.diagnostics.append(Diagnostic(.error, message, at: location))
+        errorCount += 1
     }
 
     mutating func error(_ message: String, at node: YAMLNode) { error(message, at: node.location(in: file)) }
@@ -140,6 +144,4 @@ package struct ManifestDecoder {
     mutating func note(_ message: String, at location: SourceLocation) {
         result.diagnostics.append(Diagnostic(.note, message, at: location))
     }
-
-    var errorCount: Int { result.diagnostics.lazy.filter { $0.severity == .error }.count }
 }
