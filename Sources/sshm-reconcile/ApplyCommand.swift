@@ -73,7 +73,9 @@ struct ApplyCommand: AsyncParsableCommand {
                 Output.error("cannot write metrics to \(metricsTextfile): \(error)")
             }
         }
-        if !options.logging.quiet { Output.print(ApplySummary.text(report, desired: desired)) }
+        // Quiet drops progress, never a failure: the regions that end Failed or Degraded are still said.
+        Output.print(
+            options.logging.quiet ? ApplySummary.problems(report) : ApplySummary.text(report, desired: desired))
         return ExitStatus.afterApply(desired: desired, conditions: report.conditions)
     }
 }
@@ -88,10 +90,7 @@ enum ApplySummary {
             }
         }
         lines += report.plan.notes.map { "note: \($0)" }
-        for (id, condition) in report.conditions.sorted(by: { $0.key < $1.key })
-        where condition.kind == .failed || condition.kind == .degraded {
-            lines.append("\(id): \(condition.kind.rawValue) (\(condition.reason)): \(condition.message)")
-        }
+        lines += problemLines(report)
         lines.append(headline(report, invalidManifests: desired.frozenSources.count))
         return lines.joined(separator: "\n") + "\n"
     }
@@ -115,5 +114,17 @@ enum ApplySummary {
                 + "\(invalidManifests == 1 ? "its" : "their") regions were left as they are."
         }
         return text
+    }
+
+    /// What `apply -q` prints: one line per region that ends Failed or Degraded, nothing when all went well.
+    static func problems(_ report: PassReport) -> String {
+        problemLines(report).map { $0 + "\n" }.joined()
+    }
+
+    private static func problemLines(_ report: PassReport) -> [String] {
+        report.conditions.sorted(by: { $0.key < $1.key }).compactMap { id, condition in
+            guard condition.kind == .failed || condition.kind == .degraded else { return nil }
+            return "\(id): \(condition.kind.rawValue) (\(condition.reason)): \(condition.message)"
+        }
     }
 }

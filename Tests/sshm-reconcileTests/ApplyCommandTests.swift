@@ -109,6 +109,19 @@ struct ApplyCommandTests {
         }
     }
 
+    @Test func quietStillSaysWhichRegionIsDegraded() async throws {
+        try await HostWorld.with { world in
+            try Self.prepare(world)
+            let applied = try await world.run(["apply", "-q"], faults: "fail-call=1")
+            #expect(applied.status != 0)
+            let lines = applied.stdout.split(separator: "\n")
+            #expect(lines.count == 1, "\(applied.stdout)")
+            #expect(lines.first?.hasPrefix("telemetry: Degraded (HypervisorError): ") == true, "\(applied.stdout)")
+            let clean = try await world.run(["apply", "-q"])
+            #expect(clean.stdout.isEmpty, "\(clean.stdout)")
+        }
+    }
+
     @Test func aSecondApplyWhileTheLockIsHeldExits75() async throws {
         try await HostWorld.with { world in
             try Self.prepare(world)
