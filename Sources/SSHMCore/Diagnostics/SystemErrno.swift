@@ -12,6 +12,13 @@ package struct SystemErrno: Hashable, Sendable, CustomStringConvertible {
 
     package init(_ rawValue: Int32) { self.rawValue = rawValue }
 
+    /// The errno named `name` (`EACCES`, any case), if the table holds it.
+    package init?(named name: String) {
+        let symbol = name.uppercased()
+        guard let value = (1...Int32(133)).first(where: { Self.known($0)?.name == symbol }) else { return nil }
+        self.rawValue = value
+    }
+
     /// The symbol, e.g. `EACCES`; `errno N` for a number the table does not hold.
     package var name: String { Self.known(rawValue)?.name ?? "errno \(rawValue)" }
 

@@ -102,13 +102,8 @@ package struct ProbeSpec: Hashable, Sendable {
     package static func domain(_ text: String) -> DomainRef? { try? DomainGrammar.parse(text).get() }
 
     /// The errnos a hypervisor answers map calls with, by name.
-    static let errnoNames: [String: Int32] = [
-        "EPERM": EPERM, "ENOENT": ENOENT, "ESRCH": ESRCH, "ENOMEM": ENOMEM, "EACCES": EACCES, "EBUSY": EBUSY,
-        "EEXIST": EEXIST, "EINVAL": EINVAL, "ENOSYS": ENOSYS, "EOPNOTSUPP": EOPNOTSUPP,
-    ]
-
     static func errno(_ text: String) -> Int32? {
-        errnoNames[text.uppercased()] ?? Int32(text).flatMap { $0 > 0 ? $0 : nil }
+        SystemErrno(named: text)?.rawValue ?? Int32(text).flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// The probe with both domains resolved against `domains`; `nil` when either does not resolve to one domain.

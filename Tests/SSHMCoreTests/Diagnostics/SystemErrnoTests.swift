@@ -35,4 +35,10 @@ import Testing
             #expect(SystemErrno(value).reason == String(cString: strerror(value)), "\(SystemErrno(value).name)")
         }
     }
+
+    @Test func aNameReadsBackAsItsNumberInAnyCase() {
+        #expect(SystemErrno(named: "EACCES") == SystemErrno(EACCES))
+        #expect(SystemErrno(named: "eopnotsupp") == SystemErrno(EOPNOTSUPP))
+        #expect(SystemErrno(named: "EWHATEVER") == nil)
+    }
 }
