@@ -2,6 +2,8 @@
 public enum ManifestSet {
     /// Most diagnostics one file reports; past that a note says how many more there were.
     package static let maxDiagnosticsPerFile = 200
+    /// Longest the check of one file may take; past it the file freezes (see ``CheckDeadline``).
+    package static let checkTimeLimit: Duration = .seconds(2)
 
     /// Decodes every input, applies the cross-file rules and says, per file, which regions are valid.
     ///
@@ -13,11 +15,13 @@ public enum ManifestSet {
 
     /// - Parameter archIsKnown: `arch` is the host's (see ``ManifestDecoder/archIsKnown``).
     package static func validate(
-        _ inputs: [ManifestInput], arch: Arch, archIsKnown: Bool = false, directoryDiagnostics: [Diagnostic]
+        _ inputs: [ManifestInput], arch: Arch, archIsKnown: Bool = false, directoryDiagnostics: [Diagnostic],
+        deadline: () -> CheckDeadline = { .after(checkTimeLimit) }
     ) -> DesiredState {
         var decoded = inputs.map { input -> DecodedManifest in
             guard let bytes = input.contents else { return DecodedManifest(diagnostics: input.diagnostics) }
-            var manifest = ManifestDecoder.decode(bytes, file: input.path, arch: arch, archIsKnown: archIsKnown)
+            var manifest = ManifestDecoder.decode(
+                bytes, file: input.path, arch: arch, archIsKnown: archIsKnown, deadline: deadline())
             manifest.diagnostics = input.diagnostics + manifest.diagnostics
             return manifest
         }

@@ -13,21 +13,26 @@ package struct ManifestDecoder {
     /// Whether `arch` is the host's for sure (plan, apply, `validate --arch`): then a cache policy meant for another
     /// architecture is worth a warning. A manifest may be written for several hosts, so it is never an error.
     let archIsKnown: Bool
+    let deadline: CheckDeadline
     var result = DecodedManifest()
+    /// Set once the deadline passed: nothing more is decoded.
+    private(set) var outOfTime = false
     /// Errors reported so far. A running count: the rules ask for it around every field, and counting the
     /// diagnostics each time made checking quadratic in the number of errors.
     private(set) var errorCount = 0
 
-    package init(file: String, arch: Arch, archIsKnown: Bool = false) {
+    package init(file: String, arch: Arch, archIsKnown: Bool = false, deadline: CheckDeadline = .never) {
         self.file = file
         self.arch = arch
         self.archIsKnown = archIsKnown
+        self.deadline = deadline
     }
 
-    /// Decodes a whole file.
-    package static func decode(_ bytes: [UInt8], file: String, arch: Arch, archIsKnown: Bool = false) -> DecodedManifest
-    {
-        var decoder = ManifestDecoder(file: file, arch: arch, archIsKnown: archIsKnown)
+    /// Decodes a whole file, or as much of it as `deadline` allows (the file then has an error and freezes).
+    package static func decode(
+        _ bytes: [UInt8], file: String, arch: Arch, archIsKnown: Bool = false, deadline: CheckDeadline = .never
+    ) -> DecodedManifest {
+        var decoder = ManifestDecoder(file: file, arch: arch, archIsKnown: archIsKnown, deadline: deadline)
         decoder.decodeFile(bytes)
         return decoder.result
     }
@@ -108,7 +113,19 @@ package struct ManifestDecoder {
                 regions.value, of: "a list of regions under 'regions' (each item starts with '- id:')",
                 emptyHint: "'regions: []'")
         else { return }
-        for item in items { decodeRegion(item) }
+        for item in items where !outOfTime(at: item) { decodeRegion(item) }
+    }
+
+    /// Whether the deadline has passed; the first time, an error at `node`, where checking stopped.
+    mutating func outOfTime(at node: Node) -> Bool {
+        guard !outOfTime else { return true }
+        guard deadline.isPast() else { return false }
+        outOfTime = true
+        error(
+            "checking this file took too long and stopped here, so the whole file is frozen; split it into smaller "
+                + "files or fix the errors above",
+            at: node)
+        return true
     }
 
     /// True when the document may be read as version 1.

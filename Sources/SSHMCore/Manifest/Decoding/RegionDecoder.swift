@@ -52,7 +52,9 @@ extension ManifestDecoder {
                 field.value, of: "a list of borrowers (each item starts with '- domain:')",
                 emptyHint: "'borrowers: []'")
         {
-            borrowers = items.compactMap { decodeBorrower($0) }
+            for item in items where !outOfTime(at: item) {
+                if let borrower = decodeBorrower(item) { borrowers.append(borrower) }
+            }
         }
         guard errorCount == errorsBefore, let id, let owner else { return }
         if let region = applyRules(id: id, owner: owner, borrowers: borrowers), errorCount == errorsBefore {
