@@ -16,11 +16,19 @@ package final class CountingXenStore: XenStore {
     /// Paths whose writes fail with this error (a quota, say): for tests of failure isolation.
     private let failing: (prefix: String, error: XenStoreError)?
 
+    /// Runs before a mutation in a transaction passes on (operation `xs_write`, `xs_rm`, `xs_set_permissions`…):
+    /// another writer's request can then land at an exact point of the engine's transaction.
+    package typealias Interference = @Sendable (_ operation: String, _ path: XenStorePath) -> Void
+
     private let base: any XenStore
     private let counts = Mutex(Counts())
+    private let interference: Interference?
 
-    package init(_ base: any XenStore, failingWritesUnder prefix: String? = nil) {
+    package init(
+        _ base: any XenStore, failingWritesUnder prefix: String? = nil, interference: Interference? = nil
+    ) {
         self.base = base
+        self.interference = interference
         failing = prefix.map {
             ($0, XenStoreError(code: .quotaExceeded, operation: "xs_write", path: XenStorePath($0), errno: 28))
         }
@@ -28,7 +36,12 @@ package final class CountingXenStore: XenStore {
 
     package var current: Counts { counts.withLock { $0 } }
 
-    private func count<T>(mutation: Bool = false, _ body: () throws -> T) rethrows -> T {
+    private func count<T>(
+        mutation operation: String? = nil, _ path: XenStorePath? = nil, in tx: XenStoreTransaction? = nil,
+        _ body: () throws -> T
+    ) rethrows -> T {
+        if let operation, let path, tx != nil { interference?(operation, path) }
+        let mutation = operation != nil
         counts.withLock {
             $0.requests += 1
             if mutation { $0.mutations += 1 }
@@ -41,13 +54,13 @@ package final class CountingXenStore: XenStore {
     }
     package func write(_ path: XenStorePath, _ value: String, in tx: XenStoreTransaction?) throws {
         if let failing, path.rawValue.hasPrefix(failing.prefix) { throw failing.error }
-        try count(mutation: true) { try base.write(path, value, in: tx) }
+        try count(mutation: "xs_write", path, in: tx) { try base.write(path, value, in: tx) }
     }
     package func mkdir(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
-        try count(mutation: true) { try base.mkdir(path, in: tx) }
+        try count(mutation: "xs_mkdir", path, in: tx) { try base.mkdir(path, in: tx) }
     }
     package func remove(_ path: XenStorePath, in tx: XenStoreTransaction?) throws {
-        try count(mutation: true) { try base.remove(path, in: tx) }
+        try count(mutation: "xs_rm", path, in: tx) { try base.remove(path, in: tx) }
     }
     package func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]? {
         try count { try base.directory(path, in: tx) }
@@ -66,7 +79,9 @@ package final class CountingXenStore: XenStore {
     package func setPermissions(
         _ path: XenStorePath, _ permissions: [XenStorePermission], in tx: XenStoreTransaction?
     ) throws {
-        try count(mutation: true) { try base.setPermissions(path, permissions, in: tx) }
+        try count(mutation: "xs_set_permissions", path, in: tx) {
+            try base.setPermissions(path, permissions, in: tx)
+        }
     }
     package func startTransaction() throws -> XenStoreTransaction {
         counts.withLock { $0.transactions += 1 }
