@@ -55,8 +55,7 @@ package enum TransactionStage: Hashable, Sendable {
 }
 
 /// What ``withTransaction(_:policy:_:)`` does with an error, decided only by ``classify(_:in:attempt:policy:)``.
-/// Pipelined writes and racing writers (ENOENT from a node another writer removed) extend the classification
-/// there, with a row in its table test.
+/// Pipelined writes extend the classification there, with a row in its table test.
 package enum TransactionDisposition: Hashable, Sendable {
     /// Start the transaction over, after the policy's jittered wait.
     case retry
@@ -68,8 +67,17 @@ package enum TransactionDisposition: Hashable, Sendable {
     /// How an error of `stage` in attempt number `attempt` (1-based) is handled: a conflict is retried while
     /// `policy` has attempts left, whether the commit reported it or, in the body, a pipelined change (a store may
     /// send a transaction's changes with its next read, see ``XenStore``): either way the daemon ended the
-    /// transaction with nothing written, and the body reads again what it decides on. Any other error of the body
-    /// or the commit aborts; a lost connection ends the pass.
+    /// transaction with nothing written, and the body reads again what it decides on. So is an `ENOENT`, from the
+    /// body or from a pipelined change reported at the commit. Any other error of the body or the commit aborts; a
+    /// lost connection ends the pass.
+    ///
+    /// An `ENOENT` is a conflict that came early: bodies read every node they decide on and report absence as `nil`,
+    /// so a request that needs a node (`xs_set_permissions`) finds it gone only when another writer removed it after
+    /// our reads. The C daemon's reads inside a transaction see the live store for nodes the transaction has not
+    /// written: rewriting the existing leaves of a record another writer just created leaves the record node itself
+    /// live, and setting its permissions then fails with `ENOENT` when that writer removes it; oxenstored works on a
+    /// snapshot and reports the same race as `EAGAIN` at the commit (see `RacingWritersTests`). What persists past
+    /// the budget is rethrown and makes the region `Degraded`.
     package static func classify(
         _ error: any Error, in stage: TransactionStage, attempt: Int, policy: RetryPolicy
     ) -> TransactionDisposition {
@@ -77,6 +85,7 @@ package enum TransactionDisposition: Hashable, Sendable {
         switch (error.code, stage) {
         case (.unavailable, _): return .unavailable
         case (.conflict, _) where attempt < policy.attempts: return .retry
+        case (.notFound, _) where attempt < policy.attempts: return .retry
         default: return .abort
         }
     }
