@@ -9,13 +9,9 @@ import Testing
 /// while a pass runs: the pass retries what they made conflict, and the next pass converges.
 @Suite("Racing writers")
 struct RacingWritersTests {
+    /// Regions `r0`… of one page between owner-vm and borrower-vm.
     static func desired(_ count: Int, _ harness: EngineHarness) -> DesiredState {
-        Build.desired(
-            (0..<count).map { n in
-                Build.region(
-                    "r\(n)", owner: "owner-vm", begin: 0x1000_0000 + UInt64(n) * 0x1_0000, size: 0x1000,
-                    borrowers: [("borrower-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000)], source: harness.source())
-            }, file: harness.source())
+        BatchingTests.regions(count, harness)
     }
 
     /// The trace of the `ENOENT` two unlocked `apply`s hit on the C daemon: our transaction finds the record another
