@@ -117,7 +117,7 @@ package struct ManifestDecoder {
     }
 
     /// Whether the deadline has passed; the first time, an error at `node`, where checking stopped.
-    mutating func outOfTime(at node: Node) -> Bool {
+    mutating func outOfTime(at node: YAMLNode) -> Bool {
         guard !outOfTime else { return true }
         guard deadline.isPast() else { return false }
         outOfTime = true
