@@ -2,6 +2,7 @@ import Foundation
 import SSHMCore
 import SSHMReconcile
 import SSHMTestSupport
+import SSHMXenTestSupport
 import Synchronization
 import Testing
 
