@@ -82,6 +82,8 @@ package struct XenStoreError: Error, Hashable, Sendable, CustomStringConvertible
         let reason: String
         switch code {
         case .conflict: reason = "transaction conflict, another writer got in first (EAGAIN)"
+        case .unavailable where errno == ETIMEDOUT:
+            reason = "xenstored did not answer in time (\(SystemErrno(errno))); is it running, and not stopped?"
         case .unavailable: reason = "xenstore is not reachable: \(SystemErrno(errno)); is xenstored running?"
         default: reason = "\(SystemErrno(errno))"
         }

@@ -27,7 +27,15 @@ import Synchronization
 /// which libxenstore answers by closing its socket) is reopened on the same socket, and a call outside a transaction
 /// is retried once, with a log line. A transaction dies with its connection: its calls throw `.unavailable`, and the
 /// caller starts over.
+///
+/// Every wait on a wire connection has a bound, ``replyDeadline``: a daemon that stops answering ends the call with
+/// `.unavailable` (ETIMEDOUT, naming the request and its path) and the connection is dropped, since its reply may
+/// still come and must never be taken for another request's.
 package final class LibXenStore: XenStore {
+    /// Default of ``replyDeadline``: far above any reply seen (a listing of 10,000 regions answers in milliseconds),
+    /// far below what an operator or a daemon's watchdog would take for a hang.
+    package static let defaultReplyDeadline: Duration = .seconds(10)
+
     private struct Connection {
         var handle: XenStoreHandle?
         /// Transactions open on `handle`; forgotten when it dies, so that no stale id reaches a new connection.
@@ -38,6 +46,8 @@ package final class LibXenStore: XenStore {
     /// The socket given to ``open(socketPath:logger:)``; `nil` follows the environment, as every libxenstore tool.
     package let socketPath: String?
     private let logger: Logger
+    /// Longest wait for one reply, or for room to send, on a wire connection (see ``XenStoreWireConnection``).
+    package let replyDeadline: Duration
     private let connection: Mutex<Connection>
     private let watches: WatchConnection
     /// The daemon's unix socket, for ``readMany(_:)``; `nil` on the xenbus device.
@@ -72,9 +82,10 @@ package final class LibXenStore: XenStore {
         var queued: [XenStoreWireConnection.Mutation] = []
     }
 
-    private init(socketPath: String?, handle: XenStoreHandle, logger: Logger) {
+    private init(socketPath: String?, handle: XenStoreHandle, logger: Logger, replyDeadline: Duration) {
         self.socketPath = socketPath
         self.logger = logger
+        self.replyDeadline = replyDeadline
         self.connection = Mutex(Connection(handle: handle))
         self.watches = WatchConnection(socketPath: socketPath, logger: logger)
         let socket = try? XenStoreSocket.daemonSocket(socketPath: socketPath)
@@ -86,8 +97,12 @@ package final class LibXenStore: XenStore {
 
     /// Connects to the daemon at `socketPath`, or where `XENSTORED_PATH` points when `nil`.
     /// - Throws: ``XenStoreError`` `.unavailable` when the daemon cannot be reached.
-    package static func open(socketPath: String? = nil, logger: Logger) throws -> LibXenStore {
-        LibXenStore(socketPath: socketPath, handle: try XenStoreHandle.open(socketPath: socketPath), logger: logger)
+    package static func open(
+        socketPath: String? = nil, logger: Logger, replyDeadline: Duration = defaultReplyDeadline
+    ) throws -> LibXenStore {
+        LibXenStore(
+            socketPath: socketPath, handle: try XenStoreHandle.open(socketPath: socketPath), logger: logger,
+            replyDeadline: replyDeadline)
     }
 
     /// Closes both connections and finishes ``watchEvents``. Later calls throw `.unavailable`. Idempotent.
@@ -180,7 +195,9 @@ package final class LibXenStore: XenStore {
                 }
                 let id: UInt32
                 do {
-                    let wire = try transactions.connection ?? XenStoreWireConnection(socketPath: socket)
+                    let wire =
+                        try transactions.connection
+                        ?? XenStoreWireConnection(socketPath: socket, replyDeadline: replyDeadline)
                     transactions.connection = wire
                     id = try wire.startTransaction()
                 } catch {
@@ -265,7 +282,7 @@ package final class LibXenStore: XenStore {
     package func directoryOnThrowawayHandle(_ path: XenStorePath) throws -> [String]? {
         let socket = try XenStoreSocket.daemonSocket(socketPath: socketPath)
         if XenStoreSocket.isSocket(socket) {
-            let wire = try XenStoreWireConnection(socketPath: socket)
+            let wire = try XenStoreWireConnection(socketPath: socket, replyDeadline: replyDeadline)
             return try wire.directory(path)
         }
         // The xenbus device: the kernel sits between us and the daemon; libxenstore pages there.
@@ -293,7 +310,9 @@ package final class LibXenStore: XenStore {
                 }
                 let reused = pipeline.connection != nil
                 do {
-                    let wire = try pipeline.connection ?? XenStoreWireConnection(socketPath: socket)
+                    let wire =
+                        try pipeline.connection
+                        ?? XenStoreWireConnection(socketPath: socket, replyDeadline: replyDeadline)
                     pipeline.connection = wire
                     return try wire.readMany(queries)
                 } catch let error as XenStoreError {
@@ -387,11 +406,18 @@ package final class LibXenStore: XenStore {
                     try wire.endTransaction(open.id, commit: true)
                     return .committed
                 }
-            } catch let error as XenStoreError where error.code != .unavailable {
+            } catch let error as XenStoreError where error.code != .unavailable && wire.isUsable {
                 transactions.open[tx.id] = nil
                 // A commit the daemon answered is over either way; anything else leaves it open on the daemon.
                 if error.operation != TransactionRequest.commit.operation {
-                    try? wire.endTransaction(open.id, commit: false)
+                    do {
+                        try wire.endTransaction(open.id, commit: false)
+                    } catch let abortError as XenStoreError where !wire.isUsable {
+                        // The transaction is gone with the connection; the error of the request stands.
+                        _ = dropOnOutage(abortError, &transactions)
+                    } catch {
+                        // The daemon refused the abort: the transaction is over anyway.
+                    }
                 }
                 throw error
             } catch {
@@ -406,7 +432,7 @@ package final class LibXenStore: XenStore {
         guard let error = error as? XenStoreError else {
             return XenStoreError(code: .other, operation: "xenstore transaction", path: nil, errno: EIO)
         }
-        if error.code == .unavailable {
+        if error.code == .unavailable || transactions.connection?.isUsable == false {
             transactions.connection = nil
             transactions.open.removeAll()
             watches.checkConnection()

@@ -14,8 +14,13 @@ import SSHMReconcile
 /// libxenstore rejects by closing its connection. This connection accepts replies of any size up to
 /// ``maxReplyLength`` and pages when the daemon asks for it, so it lists large directories on both daemons.
 ///
-/// One owner closes the socket (`deinit`). After a thrown error the connection may hold unread replies: drop it,
-/// unless the error is a reply of the daemon to a transaction's request (those read every reply before they throw).
+/// One owner closes the socket (`deinit`). Every request has an id of its own on this connection and every reply
+/// must carry the id of the oldest request not answered yet: a reply to another request is a broken connection, never
+/// a reply to this one. Every wait has a bound (``replyDeadline``): a daemon that stops answering, or a reply that
+/// never comes, ends the call with `.unavailable` (ETIMEDOUT) naming the request and its path, never a hang. After
+/// such an error the connection may hold replies still to come: ``isUsable`` turns false and every later call throws
+/// `.unavailable`, so its owner drops it. An error reply of the daemon leaves it usable (every reply of what was sent
+/// is read before the error is thrown).
 final class XenStoreWireConnection {
     /// A request that changes the store, as a transaction sends it: its reply carries nothing but success or an
     /// error, so that many can go out before the first answer is read.
@@ -71,6 +76,14 @@ final class XenStoreWireConnection {
     /// never waits for the daemon to answer, even with long paths.
     static let windowBytes = 64 << 10
 
+    /// Longest wait for the daemon: for each reply (from the moment its request is sent or the previous reply came)
+    /// and for room in the socket to send.
+    let replyDeadline: Duration
+    /// False once an error may have left replies unread or a request half sent: the connection is then useless.
+    private(set) var isUsable = true
+    /// The id the next request gets; ids wrap, and at most ``window`` are in flight, so no two in flight match.
+    private var nextRequestID: UInt32 = 0
+
     private let fd: Int32
     /// Bytes read from the socket and not yet taken, `received[start..<end]`: replies are read as many as have
     /// arrived per system call, not two calls (header, body) each.
@@ -81,7 +94,8 @@ final class XenStoreWireConnection {
     private static let readSize = 64 << 10
 
     /// Connects to the daemon's unix socket.
-    init(socketPath: String) throws {
+    init(socketPath: String, replyDeadline: Duration) throws {
+        self.replyDeadline = replyDeadline
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Self.error("socket", XenStorePath(socketPath), errno) }
         var address = sockaddr_un()
@@ -216,29 +230,27 @@ final class XenStoreWireConnection {
             throw XenStoreError(
                 code: .quotaExceeded, operation: Self.name(of: request.type), path: request.path, errno: E2BIG)
         }
+        try checkUsable(requests[0])
         var failure: XenStoreError?
         var reply: Result<[UInt8], XenStoreError>?
         var start = 0
         while start < requests.count, failure == nil {
             var bytes: [UInt8] = []
             var end = start
+            let firstID = nextRequestID
             while end < requests.count, end - start < Self.window, end == start || bytes.count < Self.windowBytes {
                 bytes += Self.message(
-                    requests[end].type, requestID: UInt32(end - start), tx: tx, payload: requests[end].payload)
+                    requests[end].type, requestID: takeRequestID(), tx: tx, payload: requests[end].payload)
                 end += 1
             }
             try bytes.withUnsafeBytes {
                 try writeAll($0, operation: Self.name(of: requests[start].type), path: requests[start].path)
             }
-            for (requestID, index) in zip(UInt32(0)..., start..<end) {
+            for (requestID, index) in zip(sequence(first: firstID) { $0 &+ 1 }, start..<end) {
                 let request = requests[index]
                 let operation = Self.name(of: request.type)
-                let (header, body) = try receive(operation: operation, path: request.path)
-                guard header.req_id == requestID,
-                    header.type == request.type.rawValue || header.type == XS_ERROR.rawValue
-                else {
-                    throw XenStoreError(code: .unavailable, operation: operation, path: request.path, errno: EPROTO)
-                }
+                let (header, body) = try receive(
+                    operation: operation, path: request.path, requestID: requestID, type: request.type)
                 let result: Result<[UInt8], XenStoreError> =
                     header.type == XS_ERROR.rawValue
                     ? .failure(
@@ -265,6 +277,10 @@ final class XenStoreWireConnection {
     /// Sends the queries and reads the answers as they come, keeping the window full: once half of it is answered,
     /// the next queries go out in one write, so that the daemon always has work while this side decodes.
     func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+        if let first = queries.first {
+            try checkUsable(Request(type: Self.type(of: first), payload: [], path: first.path))
+        }
+        let firstID = nextRequestID
         var answers: [XenStoreAnswer] = []
         answers.reserveCapacity(queries.count)
         // Listings too long for one reply, paged once every reply is read.
@@ -278,7 +294,7 @@ final class XenStoreWireConnection {
                 {
                     let query = queries[sent]
                     bytes += Self.message(
-                        Self.type(of: query), requestID: UInt32(truncatingIfNeeded: sent), tx: 0,
+                        Self.type(of: query), requestID: takeRequestID(), tx: 0,
                         payload: Self.nulTerminated(query.path.rawValue))
                     sent += 1
                 }
@@ -290,10 +306,9 @@ final class XenStoreWireConnection {
             let query = queries[answers.count]
             let type = Self.type(of: query)
             let operation = Self.name(of: type)
-            let (header, body) = try receive(operation: operation, path: query.path)
-            guard header.req_id == UInt32(truncatingIfNeeded: answers.count),
-                header.type == type.rawValue || header.type == XS_ERROR.rawValue
-            else { throw XenStoreError(code: .other, operation: operation, path: query.path, errno: EPROTO) }
+            let (header, body) = try receive(
+                operation: operation, path: query.path, requestID: firstID &+ UInt32(truncatingIfNeeded: answers.count),
+                type: type)
             let error = header.type == XS_ERROR.rawValue ? Self.errnoValue(in: body) : nil
             switch (query, error) {
             case (.read, nil): answers.append(.value(String(decoding: body, as: UTF8.self)))
@@ -347,35 +362,59 @@ final class XenStoreWireConnection {
         guard payload.count <= Self.maxPayloadLength else {
             throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
         }
-        let message = Self.message(type, requestID: 0, tx: tx, payload: payload)
+        try checkUsable(Request(type: type, payload: [], path: path))
+        let requestID = takeRequestID()
+        let message = Self.message(type, requestID: requestID, tx: tx, payload: payload)
         try message.withUnsafeBytes { try writeAll($0, operation: operation, path: path) }
-        let (reply, body) = try receive(operation: operation, path: path)
+        let (reply, body) = try receive(operation: operation, path: path, requestID: requestID, type: type)
         if reply.type == XS_ERROR.rawValue {
             return .failure(XenStoreError(operation: operation, path: path, errno: Self.errnoValue(in: body)))
-        }
-        guard reply.type == type.rawValue else {
-            throw XenStoreError(code: .other, operation: operation, path: path, errno: EPROTO)
         }
         return .success(body)
     }
 
-    /// Reads one reply: its header and body.
-    private func receive(operation: String, path: XenStorePath?) throws -> (xsd_sockmsg, [UInt8]) {
-        let headerSize = MemoryLayout<xsd_sockmsg>.size
-        try fill(headerSize, operation: operation, path: path)
-        let reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
-        guard Int(reply.len) <= Self.maxReplyLength else {
-            throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
-        }
-        try fill(headerSize + Int(reply.len), operation: operation, path: path)
-        let body = Array(received[(start + headerSize)..<(start + headerSize + Int(reply.len))])
-        start += headerSize + Int(reply.len)
-        return (reply, body)
+    private func takeRequestID() -> UInt32 {
+        defer { nextRequestID &+= 1 }
+        return nextRequestID
     }
 
-    /// Reads until `count` bytes are buffered, as many as the socket has each time.
-    private func fill(_ count: Int, operation: String, path: XenStorePath?) throws {
+    /// Throws `.unavailable` once the connection is no longer usable.
+    private func checkUsable(_ request: Request) throws {
+        guard isUsable else { throw Self.error(Self.name(of: request.type), request.path, ENOTCONN) }
+    }
+
+    /// Reads the reply to request `requestID` of `type`: its header and body. A reply to any other request, of
+    /// another type, or too large breaks the connection (see ``isUsable``), as does running out of time.
+    private func receive(
+        operation: String, path: XenStorePath?, requestID: UInt32, type: xsd_sockmsg_type
+    ) throws -> (xsd_sockmsg, [UInt8]) {
+        do {
+            let headerSize = MemoryLayout<xsd_sockmsg>.size
+            let deadline = ContinuousClock.now + replyDeadline
+            try fill(headerSize, until: deadline, operation: operation, path: path)
+            let reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+            guard reply.req_id == requestID, reply.type == type.rawValue || reply.type == XS_ERROR.rawValue else {
+                throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: EPROTO)
+            }
+            guard Int(reply.len) <= Self.maxReplyLength else {
+                throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
+            }
+            try fill(headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
+            let body = Array(received[(start + headerSize)..<(start + headerSize + Int(reply.len))])
+            start += headerSize + Int(reply.len)
+            return (reply, body)
+        } catch {
+            isUsable = false
+            throw error
+        }
+    }
+
+    /// Reads until `count` bytes are buffered, as many as the socket has each time, waiting no later than `deadline`.
+    private func fill(
+        _ count: Int, until deadline: ContinuousClock.Instant, operation: String, path: XenStorePath?
+    ) throws {
         while end - start < count {
+            try wait(for: Int16(POLLIN), until: deadline, operation: operation, path: path)
             if received.count - start < count || received.count - end < Self.readSize / 4 {
                 // Little room left: move what is buffered to the front, and grow for a large reply.
                 received.removeSubrange(0..<start)
@@ -385,10 +424,10 @@ final class XenStoreWireConnection {
                 if received.count < wanted { received += repeatElement(0, count: wanted - received.count) }
             }
             let count = received.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end)
+                Glibc.recv(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end, Int32(MSG_DONTWAIT))
             }
             if count < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
                 throw Self.error(operation, path, errno)
             }
             // The daemon hung up mid-reply.
@@ -397,16 +436,43 @@ final class XenStoreWireConnection {
         }
     }
 
+    /// Sends all of `bytes`. Half a request on the wire would make the daemon read the next one as its rest, so any
+    /// failure, running out of time included, breaks the connection.
     private func writeAll(_ bytes: UnsafeRawBufferPointer, operation: String, path: XenStorePath?) throws {
+        let deadline = ContinuousClock.now + replyDeadline
         var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.send(
-                fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw Self.error(operation, path, errno)
+        do {
+            while offset < bytes.count {
+                try wait(for: Int16(POLLOUT), until: deadline, operation: operation, path: path)
+                let written = Glibc.send(
+                    fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset,
+                    Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                if written < 0 {
+                    if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                    throw Self.error(operation, path, errno)
+                }
+                offset += written
             }
-            offset += written
+        } catch {
+            isUsable = false
+            throw error
+        }
+    }
+
+    /// Waits until the socket is ready for `events` (a hang-up or error counts as ready: the call then reports it).
+    /// - Throws: `.unavailable` with ETIMEDOUT, naming `operation` and `path`, once `deadline` has passed.
+    private func wait(
+        for events: Int16, until deadline: ContinuousClock.Instant, operation: String, path: XenStorePath?
+    ) throws {
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { throw Self.error(operation, path, ETIMEDOUT) }
+            let (seconds, attoseconds) = left.components
+            let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR { throw Self.error(operation, path, errno) }
         }
     }
 
