@@ -66,16 +66,19 @@ struct RacingWritersTests {
             let owner = try TestDomains.create("owner-vm", in: harness.store)
             let borrower = try TestDomains.create("borrower-vm", in: harness.store)
             let desired = Self.desired(40, harness)
-            let stop = Atomic<Bool>(false)
             let racer = Racer(
                 store: harness.other, ids: desired.regions.map(\.id), domids: [owner.domid, borrower.domid])
-            let operations = Task.detached { racer.run(until: stop) }
-            defer { stop.store(true, ordering: .relaxed) }
-            while racer.operations.load(ordering: .relaxed) < 20 { await Task.yield() }
+            // On a thread of its own: a loop of blocking calls on a thread of Swift's cooperative pool (two on a
+            // 2-core machine) would starve the test bodies that stop it, and racers of parallel cases hang forever.
+            let operations = Task { try await BlockingExecutor(label: "racer").run { racer.run() } }
+            defer { racer.stop() }
+            while racer.operations.load(ordering: .relaxed) < 20, !racer.isStopped {
+                try await Task.sleep(for: .milliseconds(1))
+            }
             let raced = try harness.reconciler(settings: { $0.retry = RetryPolicy() }).reconcile(
                 desired, previous: [:])
-            stop.store(true, ordering: .relaxed)
-            let count = await operations.value
+            racer.stop()
+            let count = try await operations.value
             #expect(count > 20)
             try racer.removeLeftovers()
             #expect(
@@ -102,6 +105,9 @@ private final class Racer: Sendable {
     let ids: [RegionID]
     let domids: [DomID]
     let operations = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
+    /// The racer's own bound: it stops by itself after this long, whatever happens to the test that runs it.
+    static let longest: Duration = .seconds(60)
     static let strays = (0..<4).map { "stray-\($0)" }
 
     init(store: any XenStore, ids: [RegionID], domids: [DomID]) {
@@ -110,11 +116,16 @@ private final class Racer: Sendable {
         self.domids = domids
     }
 
-    /// Runs until `stop`; returns how many operations it made.
-    func run(until stop: borrowing Atomic<Bool>) -> Int {
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    func stop() { stopped.store(true, ordering: .relaxed) }
+
+    /// Runs until ``stop()``, or ``longest`` at most; returns how many operations it made.
+    func run() -> Int {
         var random = SplitMix64(seed: 20_261_204)
         let root = XenStorePath(RecordPaths.root)
-        while !stop.load(ordering: .relaxed) {
+        let end = ContinuousClock.now + Self.longest
+        while !isStopped, ContinuousClock.now < end {
             let id = ids[Int(random.next() % UInt64(ids.count))]
             let record = root.appending(id.rawValue)
             switch random.next() % 5 {
