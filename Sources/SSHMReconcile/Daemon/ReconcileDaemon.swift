@@ -38,7 +38,8 @@ package struct DaemonSettings: Sendable {
 ///
 /// The loop takes work from the ``WorkQueue`` (which owns the scheduling), runs a ``DaemonPass`` and hands the
 /// result back; the ``ConditionsWriter`` keeps the conditions file, ``MemoryTrim`` hands memory back, the
-/// ``ConfigWatchSupervisor`` keeps inotify running.
+/// ``ConfigWatchSupervisor`` keeps inotify running, the ``ConfigLoader`` reads the config directory off the loop (passes
+/// go on with the state loaded before until it is done).
 package final class ReconcileDaemon: Service {
     private let store: any XenStore
     private let settings: DaemonSettings
@@ -50,6 +51,7 @@ package final class ReconcileDaemon: Service {
     private let metrics = DaemonMetrics()
     private let watcher: ConfigWatchSupervisor
     private let passes: DaemonPass
+    private let loader: ConfigLoader
 
     package init(
         store: any XenStore, hypervisor: any Hypervisor, settings: DaemonSettings, logger: Logger,
@@ -63,6 +65,7 @@ package final class ReconcileDaemon: Service {
         self.clock = clock
         queue = WorkQueue(clock: clock, limits: settings.limits)
         watcher = ConfigWatchSupervisor(directory: settings.configDirectory, queue: queue, logger: logger)
+        loader = ConfigLoader(load: settings.loadDesired) { [queue] in queue.add { $0.loaded = true } }
         passes = DaemonPass(
             store: store, hypervisor: hypervisor, settings: settings.reconcile, logger: logger, blocking: blocking,
             stopping: { [stopping] in stopping.isSet })
@@ -132,8 +135,9 @@ package final class ReconcileDaemon: Service {
             if wake.shutdown { break }
             if wake.restartWatchers { watcher.start() }
             if wake.trim { trim.due() }
+            if wake.config || wake.reload { loader.request() }
+            if wake.loaded, let loaded = loader.take() { desired = loaded }
             if wake.needsPass {
-                if wake.config || wake.reload { desired = settings.loadDesired() }
                 cache.absorb(wake)
                 await pass(work, desired: desired, cache: &cache, writer: &writer, trim: &trim)
                 if !ready {

@@ -9,8 +9,12 @@ package struct Wakeups: Sendable, Equatable {
     /// More paths arrived than are worth tracking one by one: re-read everything.
     package var overflow = false
     package var domains = false
+    /// The config directory changed, or SIGHUP asked to read it again: a load starts (``ConfigLoader``), off the
+    /// loop, and the pass waits for `loaded`.
     package var config = false
     package var reload = false
+    /// A load of the config directory finished: the pass plans every region against it.
+    package var loaded = false
     package var resync = false
     /// Backed-off regions (or xenstore itself, after an outage) are due again.
     package var retry = false
@@ -28,9 +32,11 @@ package struct Wakeups: Sendable, Equatable {
 
     package var isEmpty: Bool { self == Wakeups() || self == Wakeups(since: since) }
 
-    /// Whether these call for a pass, not only for housekeeping (a write, a trim, a restart).
+    /// Whether these call for a pass, not only for housekeeping (a write, a trim, a restart, a load of the config).
     package var needsPass: Bool {
         var triggers = self
+        triggers.config = false
+        triggers.reload = false
         triggers.flush = false
         triggers.trim = false
         triggers.restartWatchers = false
@@ -45,7 +51,7 @@ package struct Wakeups: Sendable, Equatable {
     }
 
     /// Whether the pass must plan every region (the input changed, or backed-off regions are due).
-    package var plansEverything: Bool { config || reload || retry }
+    package var plansEverything: Bool { config || reload || loaded || retry }
 
     private init(since: ContinuousClock.Instant?) { self.since = since }
 
