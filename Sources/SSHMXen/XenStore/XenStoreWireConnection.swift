@@ -119,6 +119,18 @@ final class XenStoreWireConnection {
             close(fd)
             throw Self.error("connect", XenStorePath(socketPath), error)
         }
+        // The kernel bounds each blocking read and send (one system call each, as without a bound); `fill` and
+        // `writeAll` bound the whole reply and the whole request.
+        var timeout = timeval(
+            tv_sec: Int(replyDeadline.components.seconds),
+            tv_usec: Int(replyDeadline.components.attoseconds / 1_000_000_000_000))
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            guard setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+                let error = errno
+                close(fd)
+                throw Self.error("setsockopt", XenStorePath(socketPath), error)
+            }
+        }
         self.fd = fd
     }
 
@@ -414,7 +426,7 @@ final class XenStoreWireConnection {
         _ count: Int, until deadline: ContinuousClock.Instant, operation: String, path: XenStorePath?
     ) throws {
         while end - start < count {
-            try wait(for: Int16(POLLIN), until: deadline, operation: operation, path: path)
+            guard ContinuousClock.now < deadline else { throw Self.error(operation, path, ETIMEDOUT) }
             if received.count - start < count || received.count - end < Self.readSize / 4 {
                 // Little room left: move what is buffered to the front, and grow for a large reply.
                 received.removeSubrange(0..<start)
@@ -424,10 +436,12 @@ final class XenStoreWireConnection {
                 if received.count < wanted { received += repeatElement(0, count: wanted - received.count) }
             }
             let count = received.withUnsafeMutableBytes { buffer in
-                Glibc.recv(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end, Int32(MSG_DONTWAIT))
+                Glibc.read(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end)
             }
             if count < 0 {
-                if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                if errno == EINTR { continue }
+                // SO_RCVTIMEO ran out.
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw Self.error(operation, path, ETIMEDOUT) }
                 throw Self.error(operation, path, errno)
             }
             // The daemon hung up mid-reply.
@@ -443,12 +457,13 @@ final class XenStoreWireConnection {
         var offset = 0
         do {
             while offset < bytes.count {
-                try wait(for: Int16(POLLOUT), until: deadline, operation: operation, path: path)
+                guard ContinuousClock.now < deadline else { throw Self.error(operation, path, ETIMEDOUT) }
                 let written = Glibc.send(
-                    fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset,
-                    Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                    fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
                 if written < 0 {
-                    if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                    if errno == EINTR { continue }
+                    // SO_SNDTIMEO ran out, with part of the request sent or none.
+                    if errno == EAGAIN || errno == EWOULDBLOCK { throw Self.error(operation, path, ETIMEDOUT) }
                     throw Self.error(operation, path, errno)
                 }
                 offset += written
@@ -456,23 +471,6 @@ final class XenStoreWireConnection {
         } catch {
             isUsable = false
             throw error
-        }
-    }
-
-    /// Waits until the socket is ready for `events` (a hang-up or error counts as ready: the call then reports it).
-    /// - Throws: `.unavailable` with ETIMEDOUT, naming `operation` and `path`, once `deadline` has passed.
-    private func wait(
-        for events: Int16, until deadline: ContinuousClock.Instant, operation: String, path: XenStorePath?
-    ) throws {
-        while true {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else { throw Self.error(operation, path, ETIMEDOUT) }
-            let (seconds, attoseconds) = left.components
-            let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, milliseconds)
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw Self.error(operation, path, errno) }
         }
     }
 

@@ -41,7 +41,7 @@ struct SimulatedMappingsTests {
     /// Random maps and unmaps give exactly what a page-by-page table gives, and equal mappings compare equal
     /// however they were made.
     @Test func rangesAgreeWithAPageByPageModel() {
-        var random = SplitMix(seed: 0x5eed)
+        var random = SplitMix64(seed: 0x5eed)
         for _ in 0..<50 {
             var mappings = SimulatedMappings()
             var model: [UInt64: SimulatedPage] = [:]
@@ -69,18 +69,5 @@ struct SimulatedMappingsTests {
             }
             #expect(rebuilt == mappings, "extents are maximal")
         }
-    }
-}
-
-/// A small deterministic generator, so that a failure repeats.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
