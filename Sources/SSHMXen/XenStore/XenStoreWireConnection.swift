@@ -242,7 +242,7 @@ final class XenStoreWireConnection {
             throw XenStoreError(
                 code: .quotaExceeded, operation: Self.name(of: request.type), path: request.path, errno: E2BIG)
         }
-        try checkUsable(requests[0])
+        try checkUsable(requests[0].type, requests[0].path)
         var failure: XenStoreError?
         var reply: Result<[UInt8], XenStoreError>?
         var start = 0
@@ -289,9 +289,7 @@ final class XenStoreWireConnection {
     /// Sends the queries and reads the answers as they come, keeping the window full: once half of it is answered,
     /// the next queries go out in one write, so that the daemon always has work while this side decodes.
     func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
-        if let first = queries.first {
-            try checkUsable(Request(type: Self.type(of: first), payload: [], path: first.path))
-        }
+        if let first = queries.first { try checkUsable(Self.type(of: first), first.path) }
         let firstID = nextRequestID
         var answers: [XenStoreAnswer] = []
         answers.reserveCapacity(queries.count)
@@ -374,7 +372,7 @@ final class XenStoreWireConnection {
         guard payload.count <= Self.maxPayloadLength else {
             throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
         }
-        try checkUsable(Request(type: type, payload: [], path: path))
+        try checkUsable(type, path)
         let requestID = takeRequestID()
         let message = Self.message(type, requestID: requestID, tx: tx, payload: payload)
         try message.withUnsafeBytes { try writeAll($0, operation: operation, path: path) }
@@ -391,8 +389,8 @@ final class XenStoreWireConnection {
     }
 
     /// Throws `.unavailable` once the connection is no longer usable.
-    private func checkUsable(_ request: Request) throws {
-        guard isUsable else { throw Self.error(Self.name(of: request.type), request.path, ENOTCONN) }
+    private func checkUsable(_ type: xsd_sockmsg_type, _ path: XenStorePath?) throws {
+        guard isUsable else { throw Self.error(Self.name(of: type), path, ENOTCONN) }
     }
 
     /// Reads the reply to request `requestID` of `type`: its header and body. A reply to any other request, of
