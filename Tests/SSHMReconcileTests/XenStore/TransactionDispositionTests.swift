@@ -42,6 +42,10 @@ struct TransactionDispositionTests {
         Row(error: xs(ECONNRESET), stage: .body, attempt: 1, expected: .unavailable),
         Row(error: xs(EBADF), stage: .commit, attempt: 1, expected: .unavailable),
         Row(error: xs(EPIPE), stage: .commit, attempt: 3, expected: .unavailable),
+        // A daemon that did not answer within the wire connection's deadline: its connection is dropped.
+        Row(
+            error: XenStoreError(code: .unavailable, operation: "XS_DIRECTORY", path: nil, errno: ETIMEDOUT),
+            stage: .body, attempt: 1, expected: .unavailable),
         Row(error: BodyFailure(), stage: .body, attempt: 1, expected: .abort),
     ]
 
