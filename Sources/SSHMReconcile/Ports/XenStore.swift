@@ -73,18 +73,21 @@ package struct XenStoreWatchEvent: Hashable, Sendable {
 package enum XenStoreQuery: Hashable, Sendable {
     case read(XenStorePath)
     case directory(XenStorePath)
+    case permissions(XenStorePath)
 
     package var path: XenStorePath {
         switch self {
-        case .read(let path), .directory(let path): path
+        case .read(let path), .directory(let path), .permissions(let path): path
         }
     }
 }
 
-/// The answer to one ``XenStoreQuery``: what ``XenStore/read(_:in:)`` or ``XenStore/directory(_:in:)`` would return.
+/// The answer to one ``XenStoreQuery``: what ``XenStore/read(_:in:)``, ``XenStore/directory(_:in:)`` or
+/// ``XenStore/permissions(_:in:)`` would return.
 package enum XenStoreAnswer: Hashable, Sendable {
     case value(String?)
     case children([String]?)
+    case permissions([XenStorePermission]?)
 
     /// The value read; `nil` for a missing node or a directory answer.
     package var value: String? {
@@ -94,6 +97,11 @@ package enum XenStoreAnswer: Hashable, Sendable {
     /// The children listed; `nil` for a missing node or a read answer.
     package var children: [String]? {
         if case .children(let children) = self { children } else { nil }
+    }
+
+    /// The permissions read; `nil` for a missing node or another kind of answer.
+    package var permissions: [XenStorePermission]? {
+        if case .permissions(let permissions) = self { permissions } else { nil }
     }
 }
 
@@ -173,6 +181,7 @@ extension XenStore {
             switch query {
             case .read(let path): .value(try read(path, in: nil))
             case .directory(let path): .children(try directory(path, in: nil))
+            case .permissions(let path): .permissions(try permissions(path, in: nil))
             }
         }
     }

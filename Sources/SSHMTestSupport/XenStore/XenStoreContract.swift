@@ -84,17 +84,20 @@ package enum XenStoreContract {
     }
 
     /// `readMany` answers each query as the same call alone would, in order: values (the empty one too), listings,
-    /// and `nil` for missing nodes, mixed in one batch.
+    /// permissions, and `nil` for missing nodes, mixed in one batch.
     package static func readManyAnswersLikeSeparateCalls(_ fixture: XenStoreFixture) throws {
         let record = fixture.root.appending("record")
         try fixture.store.write(record.appending("size"), "0x1000", in: nil)
         try fixture.store.write(record.appending("prot"), "", in: nil)
         try fixture.store.write(record.appending("slaves").appending("3").appending("state"), "mapped", in: nil)
+        let guestReadable = [XenStorePermission(domid: 0, access: .none), XenStorePermission(domid: 5, access: .read)]
+        try fixture.store.setPermissions(record.appending("prot"), guestReadable, in: nil)
         let queries: [XenStoreQuery] = [
             .read(record.appending("size")), .directory(record), .read(record.appending("prot")),
             .read(record.appending("missing")), .directory(record.appending("size")),
             .directory(fixture.root.appending("missing")),
             .read(record.appending("slaves").appending("3").appending("state")),
+            .permissions(record.appending("prot")), .permissions(record.appending("missing")),
         ]
         let answers = try fixture.store.readMany(queries)
         #expect(answers.count == queries.count)
@@ -105,6 +108,9 @@ package enum XenStoreContract {
         #expect(answers[4] == .children([]))
         #expect(answers[5] == .children(nil))
         #expect(answers[6] == .value("mapped"))
+        #expect(answers[7] == .permissions(guestReadable))
+        #expect(answers[7] == .permissions(try fixture.store.permissions(record.appending("prot"), in: nil)))
+        #expect(answers[8] == .permissions(nil))
         #expect(try fixture.store.readMany([]) == [])
     }
 

@@ -168,12 +168,7 @@ final class XenStoreWireConnection {
         let request = Request(type: XS_GET_PERMS, payload: Self.nulTerminated(path.rawValue), path: path)
         switch try exchange(request, tx: tx, after: mutations) {
         case .success(let body):
-            let entries = Self.strings(in: body[...])
-            let permissions = entries.compactMap { XenStorePermission($0) }
-            guard permissions.count == entries.count else {
-                throw XenStoreError(code: .other, operation: "XS_GET_PERMS", path: path, errno: EPROTO)
-            }
-            return permissions
+            return try Self.permissions(in: body, path: path)
         case .failure(let error) where error.errno == ENOENT: return nil
         case .failure(let error): throw error
         }
@@ -323,8 +318,10 @@ final class XenStoreWireConnection {
             switch (query, error) {
             case (.read, nil): answers.append(.value(String(decoding: body, as: UTF8.self)))
             case (.directory, nil): answers.append(.children(Self.strings(in: body[...])))
+            case (.permissions, nil): answers.append(.permissions(try Self.permissions(in: body, path: query.path)))
             case (.read, ENOENT): answers.append(.value(nil))
             case (.directory, ENOENT): answers.append(.children(nil))
+            case (.permissions, ENOENT): answers.append(.permissions(nil))
             case (.directory, E2BIG):
                 paged.append(answers.count)
                 answers.append(.children(nil))
@@ -333,6 +330,16 @@ final class XenStoreWireConnection {
         }
         for index in paged { answers[index] = .children(try directory(queries[index].path)) }
         return answers
+    }
+
+    /// The permissions an `XS_GET_PERMS` reply lists, every one of them well-formed.
+    private static func permissions(in body: [UInt8], path: XenStorePath) throws -> [XenStorePermission] {
+        let entries = strings(in: body[...])
+        let permissions = entries.compactMap { XenStorePermission($0) }
+        guard permissions.count == entries.count else {
+            throw XenStoreError(code: .other, operation: "XS_GET_PERMS", path: path, errno: EPROTO)
+        }
+        return permissions
     }
 
     /// `XS_DIRECTORY_PART` paging, as libxenstore does it: each part starts with the node's generation; a changed
@@ -488,6 +495,7 @@ final class XenStoreWireConnection {
         switch query {
         case .read: XS_READ
         case .directory: XS_DIRECTORY
+        case .permissions: XS_GET_PERMS
         }
     }
 
