@@ -63,3 +63,45 @@ package enum Build {
         DesiredState(files: [ManifestFile(path: file, status: .valid(regions), diagnostics: [])])
     }
 }
+
+extension Build {
+    /// The views sshm-reconcile leaves beside a converged `record` (docs/guest-view.md), written out by hand.
+    package static func views(of record: RegionRecord) -> [RoleNode: ObservedView] {
+        func view(_ domid: DomID, _ values: [String: String]) -> (RoleNode, ObservedView) {
+            let permissions = "n0,r\(domid.rawValue)"
+            var all = Dictionary(uniqueKeysWithValues: values.keys.map { ($0, permissions) })
+            all[ObservedView.directoryKey] = permissions
+            return (
+                RoleNode(domid: domid, id: record.id),
+                ObservedView(children: values.keys.sorted(), values: values, permissions: all)
+            )
+        }
+        func hex(_ value: UInt64?) -> String { value.map { RecordValue.hex($0) } ?? "" }
+        let owner = record.owner ?? .dom0
+        var views: [RoleNode: ObservedView] = [:]
+        let borrowers = record.borrowers.values.sorted { $0.domid < $1.domid }
+        let ready = borrowers.allSatisfy { $0.state == .mapped || $0.state == nil }
+        let (ownerNode, ownerView) = view(
+            owner,
+            [
+                "role": record.dialect.roleValue(.owner), "begin": hex(record.begin?.rawValue),
+                "size": hex(record.size?.rawValue), "offset": "0x0", "prot": record.prot?.rawValue ?? "",
+                "cache_policy": record.cachePolicy?.rawValue ?? "",
+                "peer": borrowers.map { "\($0.domid.rawValue)" }.joined(separator: " "),
+                "state": ready ? "ready" : "waiting",
+            ])
+        views[ownerNode] = ownerView
+        for entry in borrowers {
+            let (node, view) = view(
+                entry.domid,
+                [
+                    "role": record.dialect.roleValue(.borrower), "begin": hex(entry.begin?.rawValue),
+                    "size": hex(entry.size?.rawValue), "offset": hex(entry.offset?.rawValue),
+                    "prot": entry.prot?.rawValue ?? "", "cache_policy": record.cachePolicy?.rawValue ?? "",
+                    "peer": "\(owner.rawValue)", "state": entry.state?.rawValue ?? "mapped",
+                ])
+            views[node] = view
+        }
+        return views
+    }
+}

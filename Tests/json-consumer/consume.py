@@ -38,10 +38,12 @@ def status(doc):
         ready = r["conditions"][0]
         assert ready["type"] == "Ready"
         current = next((c for c in r["conditions"] if c["status"] == "True"), ready)
-        borrowers = ",".join("%s:%s" % (domain(b), b["state"]) for b in r["borrowers"])
-        yield "region %s ready=%s %s/%s owner=%s borrowers=%s pending=%d" % (
-            r["id"], ready["status"], current["type"], current["reason"], domain(r["owner"]), borrowers,
-            r["pending_changes"])
+        borrowers = ",".join(
+            "%s:%s%s" % (domain(b), b["state"], "" if b["view"] is None else "/view=" + b["view"])
+            for b in r["borrowers"])
+        yield "region %s ready=%s %s/%s owner=%s view=%s borrowers=%s pending=%d" % (
+            r["id"], ready["status"], current["type"], current["reason"], domain(r["owner"]), r["owner_view"],
+            borrowers, r["pending_changes"])
 
 
 def validate(doc):

@@ -218,7 +218,7 @@ struct HeadlineTests {
         }
     }
 
-    @Test func wideStatusAddsReasonSinceAndSource() async throws {
+    @Test func wideStatusAddsReasonSinceSourceAndViews() async throws {
         try await HostWorld.with { world in
             try ApplyCommandTests.prepare(world)
             _ = try await world.run(["apply"])
@@ -226,10 +226,15 @@ struct HeadlineTests {
             let lines = wide.stdout.split(separator: "\n")
             #expect(
                 lines[1].split(separator: " ", omittingEmptySubsequences: true).map(String.init) == [
-                    "REGION", "CONDITION", "OWNER", "BORROWERS", "REASON", "SINCE", "SOURCE", "MESSAGE",
+                    "REGION", "CONDITION", "OWNER", "BORROWERS", "REASON", "SINCE", "SOURCE", "VIEWS", "MESSAGE",
                 ])
             #expect(lines[2].contains(" WaitingForBorrower "))
-            #expect(lines[2].contains("/sshm.d/10-telemetry.yaml "))
+            #expect(lines[2].contains("/sshm.d/10-telemetry.yaml  in place "))
+
+            let borrower = try #require(try world.store.directory("/libxl/static_shm/telemetry/slaves", in: nil)?.first)
+            try world.store.remove(XenStorePath("/local/domain/\(borrower)/static_shm/telemetry"), in: nil)
+            let drifted = try await world.run(["status", "-o", "wide"]).stdout.split(separator: "\n")
+            #expect(drifted[2].contains("(dom\(borrower)) missing "))
         }
     }
 }

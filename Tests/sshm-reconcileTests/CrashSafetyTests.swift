@@ -6,8 +6,9 @@ import SSHMXen
 import SSHMXenTestSupport
 import Testing
 
-/// The process is killed (SIGKILL, by the simulated hypervisor) at each step of map, unmap and repair; a fresh
-/// `apply` must converge with no orphan mapping and a consistent usercnt.
+/// The process is killed (SIGKILL, by the simulated hypervisor) at each step of map, unmap and repair; the guest
+/// views never say `mapped` before the pages are, and a fresh `apply` must converge with no orphan mapping, a
+/// consistent usercnt and every view in place.
 @Suite("Crash safety")
 struct CrashSafetyTests {
     enum Scenario: String, CaseIterable, CustomTestStringConvertible {
@@ -57,13 +58,19 @@ struct CrashSafetyTests {
                 try world.manifest("10-ring.yaml", Self.manifest(borrowers: ["logger-vm"]))
             case .repair:
                 #expect(try await world.run(["apply"]).status == 0)
+                // What a crash after the intent leaves: the entry and the borrower's view say mapping.
                 let logger = try #require(try world.store.directory("/libxl/static_shm/ring/slaves", in: nil)?.first)
+                let sensor = try #require(try world.store.read("/libxl/static_shm/ring/master", in: nil))
                 try world.store.write(XenStorePath("/libxl/static_shm/ring/slaves/\(logger)/state"), "mapping", in: nil)
+                try world.store.write(XenStorePath("/local/domain/\(logger)/static_shm/ring/state"), "mapping", in: nil)
+                try world.store.write(XenStorePath("/local/domain/\(sensor)/static_shm/ring/state"), "waiting", in: nil)
             }
             let crashed = try await world.run(["apply"], faults: fault)
             #expect(crashed.status == nil, "the process should have been killed at \(fault): \(crashed.stdout)")
-            // Every crash point leaves work half-done (an intent, a page mapped but not recorded, …).
+            // Every crash point leaves work half-done (an intent, a page mapped but not recorded, …), and no guest
+            // view says more than the hypervisor holds.
             #expect(try !world.inconsistencies().isEmpty)
+            #expect(try world.viewProblems() == [])
             let recovered = try await world.run(["apply"])
             #expect(recovered.status == 0, "\(recovered.stdout)\(recovered.stderr)")
             #expect(try world.inconsistencies() == [])

@@ -54,4 +54,9 @@ struct HostWorld {
     func inconsistencies() throws -> [String] {
         try Consistency.problems(store: store, stateFile: stateFile)
     }
+
+    /// ``Consistency/viewProblems(store:stateFile:)`` for this world.
+    func viewProblems() throws -> [String] {
+        try Consistency.viewProblems(store: store, stateFile: stateFile)
+    }
 }

@@ -59,8 +59,9 @@ struct JSONOutputTests {
                     totals map=3
                     outlook frames Pending WaitingForBorrower
                     hypervisor simulated \(Arch.host.rawValue) dom0=True map_space=auto
-                    region frames ready=False Pending/WaitingForBorrower owner=camera-vm(dom\(camera)) \
-                    borrowers=Domain-0(dom0):mapped,preview-vm(dom\(preview)):mapped,spare-vm:waiting pending=0
+                    region frames ready=False Pending/WaitingForBorrower owner=camera-vm(dom\(camera)) view=in_place \
+                    borrowers=Domain-0(dom0):mapped/view=in_place,preview-vm(dom\(preview)):mapped/view=in_place,\
+                    spare-vm:waiting pending=0
                     files 1 regions 1 errors 0 warnings 1
                     warning line 7
 

@@ -29,10 +29,12 @@ package struct BorrowerTarget: Hashable, Sendable {
     package var prot: Prot
     /// The owner's first frame this borrower sees: owner begin + offset.
     package var ownerFirstGFN: UInt64
+    /// The region's, for the borrower's view (the record keeps it in the header only).
+    package var cachePolicy: CachePolicy
 
     package init(
         domain: Domain, owner: DomID, begin: GuestAddress, size: ByteSize, offset: Offset, prot: Prot,
-        ownerFirstGFN: UInt64
+        ownerFirstGFN: UInt64, cachePolicy: CachePolicy = .x86Normal
     ) {
         self.domain = domain
         self.owner = owner
@@ -41,6 +43,7 @@ package struct BorrowerTarget: Hashable, Sendable {
         self.offset = offset
         self.prot = prot
         self.ownerFirstGFN = ownerFirstGFN
+        self.cachePolicy = cachePolicy
     }
 
     package var frames: Range<UInt64> { begin.gfn..<(begin.gfn + size.pages) }
@@ -62,7 +65,7 @@ package struct UnmapTarget: Hashable, Sendable {
 /// converges to the same place.
 package enum Step: Hashable, Sendable {
     /// Write the header (owner fields, `manager`, `source`, UUID) with permissions `n0`, the index entry and the
-    /// owner's role node.
+    /// owner's view.
     case writeOwner(OwnerTarget)
     /// Intent (`state=mapping`) → map in chunks → `state=mapped` and `usercnt`; on failure unmap exactly what was
     /// mapped and drop the intent.
@@ -73,9 +76,10 @@ package enum Step: Hashable, Sendable {
     case forget(DomID)
     /// Rewrite an entry's recorded fields (prot, UUID, state) without touching its pages.
     case rewriteBorrower(BorrowerTarget)
-    /// Write a role node.
-    case writeRole(DomID, Role)
-    /// Remove a role node left on a domain that no longer takes part (a previous owner).
+    /// Rewrite a member's view (docs/guest-view.md): these leaves and every node's permissions, and remove what
+    /// does not belong there. An owner's `peer` and `state` are written by the transaction from the entries.
+    case writeView(GuestView)
+    /// Remove the view (role node included) left on a domain that no longer takes part (a previous owner).
     case removeRole(DomID)
     /// Recompute `usercnt` from the entries.
     case fixUsercnt

@@ -13,6 +13,8 @@ struct Planner {
     var plan = Plan()
     /// The actions of the region being planned.
     private var actions: [Action] = []
+    /// The running owner of the region being planned (``RegionPlan/viewOwner``).
+    private var viewOwner: DomID?
 
     init(input: PlanInput) { self.input = input }
 
@@ -49,8 +51,9 @@ struct Planner {
             } else {
                 add(.gc, id, "index entry", "no record behind it", [.removeIndex])
             }
-            if !actions.isEmpty { plan.regions.append(RegionPlan(id: id, actions: actions)) }
+            if !actions.isEmpty { plan.regions.append(RegionPlan(id: id, actions: actions, viewOwner: viewOwner)) }
             actions = []
+            viewOwner = nil
         }
         return plan
     }
@@ -106,6 +109,7 @@ struct Planner {
             steps.append(.unmap(UnmapTarget(domid: entry.domid, frames: frames)))
         }
         steps.append(.removeRecord(owner: record.owner))
+        viewOwner = record.owner.flatMap { domains.isAlive($0, uuid: record.ownerUUID) ? $0 : nil }
         let count = record.borrowers.count
         let subject = count == 0 ? "record" : "record and \(count) borrower\(count == 1 ? "" : "s")"
         add(kind, record.id, subject, why, steps)
@@ -157,6 +161,7 @@ struct Planner {
         }
         var region = RegionPlanner(region: region, owner: owner, record: existing, input: input)
         region.run()
+        viewOwner = owner.domid
         actions += region.actions
         plan.outlook[id] = region.outlook
     }

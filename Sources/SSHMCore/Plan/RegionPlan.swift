@@ -17,11 +17,14 @@ package struct RegionPlan: Hashable, Sendable {
     /// Spelling of the record the parts write (an existing record keeps its own).
     package var dialect: RecordDialect
     package var actions: [Action]
+    /// The running owner whose view's `peer` and `state` every transaction that changes entries rewrites; `nil` when
+    /// it is gone or unknown.
+    package var viewOwner: DomID?
 
     /// 1. Teardown: live borrowers to unmap, and entries of domains that are gone to forget.
     package var unmaps: [Planned<UnmapTarget>] = []
     package var forgets: [Planned<DomID>] = []
-    /// 2. Record edits written with the intents, in one transaction: header, rewrites, roles, index, `usercnt`.
+    /// 2. Record edits written with the intents, in one transaction: header, rewrites, views, index, `usercnt`.
     package var edits: [Planned<Step>] = []
     /// 3. Borrowers to map (their intents go in the edits' transaction); 4. their outcome is recorded after.
     package var maps: [Planned<BorrowerTarget>] = []
@@ -29,8 +32,10 @@ package struct RegionPlan: Hashable, Sendable {
     package var removals: [Planned<DomID?>] = []
 
     /// Sorts the actions' steps into the parts, once. A new kind of step must say here which part it belongs to.
-    package init(id: RegionID, actions: [Action]) {
+    /// - Parameter viewOwner: see ``viewOwner``; by default the owner the steps name.
+    package init(id: RegionID, actions: [Action], viewOwner: DomID? = nil) {
         self.id = id
+        self.viewOwner = viewOwner
         self.dialect = actions.first?.dialect ?? .masterSlave
         self.actions = actions
         for (index, action) in actions.enumerated() {
@@ -38,10 +43,17 @@ package struct RegionPlan: Hashable, Sendable {
                 switch step {
                 case .unmap(let target): unmaps.append(Planned(action: index, item: target))
                 case .forget(let domid): forgets.append(Planned(action: index, item: domid))
-                case .map(let target): maps.append(Planned(action: index, item: target))
+                case .map(let target):
+                    maps.append(Planned(action: index, item: target))
+                    self.viewOwner = self.viewOwner ?? target.owner
                 case .removeRecord(let owner): removals.append(Planned(action: index, item: owner))
-                case .writeOwner, .rewriteBorrower, .writeRole, .removeRole, .fixUsercnt, .writeIndex, .removeIndex:
+                case .writeOwner, .rewriteBorrower, .writeView, .removeRole, .fixUsercnt, .writeIndex, .removeIndex:
                     edits.append(Planned(action: index, item: step))
+                    switch step {
+                    case .writeOwner(let owner): self.viewOwner = self.viewOwner ?? owner.domain.domid
+                    case .rewriteBorrower(let target): self.viewOwner = self.viewOwner ?? target.owner
+                    default: break
+                    }
                 }
             }
         }

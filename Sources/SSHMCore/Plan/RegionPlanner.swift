@@ -42,7 +42,8 @@ struct RegionPlanner {
             case .found(let domain):
                 targets[domain.domid] = BorrowerTarget(
                     domain: domain, owner: owner.domid, begin: spec.begin, size: spec.size, offset: spec.offset,
-                    prot: spec.prot, ownerFirstGFN: region.owner.begin.gfn + spec.offset.pages)
+                    prot: spec.prot, ownerFirstGFN: region.owner.begin.gfn + spec.offset.pages,
+                    cachePolicy: region.owner.cachePolicy)
             case .missing:
                 waiting.append("\(spec.domain)")
             case .ambiguous(let ids):
@@ -70,6 +71,7 @@ struct RegionPlanner {
         }
         if !(retryBlocked && record == nil) { planOwner() }
         for target in newMaps { add(.map, borrower(target.domain), describe(target), [.map(target)]) }
+        planViews(targets: targets)
         planUsercnt()
 
         if let corruption {
@@ -138,21 +140,22 @@ struct RegionPlanner {
                 if entry.prot != target.prot { drift.append("prot") }
                 if entry.uuid != target.domain.uuid { drift.append("uuid") }
                 if entry.state == nil { drift.append("state") }
-                let roleRight = input.actual.roles[RoleNode(domid: entry.domid, id: id)] == dialect.roleValue(.borrower)
                 if !drift.isEmpty {
                     add(.repair, label, "rewrite " + drift.joined(separator: ", "), [.rewriteBorrower(target)])
-                } else if !roleRight {
-                    add(.repair, label, "rewrite its role node", [.writeRole(entry.domid, .borrower)])
                 }
             }
         }
         return (kept, movedFrom)
     }
 
-    private mutating func planOwner() {
-        let target = OwnerTarget(
+    private var ownerTarget: OwnerTarget {
+        OwnerTarget(
             domain: owner, begin: region.owner.begin, size: region.owner.size, prot: region.owner.prot,
             cachePolicy: region.owner.cachePolicy, source: region.source)
+    }
+
+    private mutating func planOwner() {
+        let target = ownerTarget
         let subject = "owner \(owner.label)"
         guard let record else {
             add(
@@ -178,16 +181,58 @@ struct RegionPlanner {
         if record.source != region.source { drift.append("source") }
         if !record.isManaged { drift.append("manager (adopting)") }
         if record.ownerUUID != owner.uuid { drift.append("owner_uuid") }
+        if let permissions = input.actual.recordPermissions[id], permissions != "n0" {
+            drift.append("permissions (\(permissions))")
+        }
         if !drift.isEmpty {
             add(.repair, subject, "rewrite " + drift.joined(separator: ", "), [.writeOwner(target)])
             return
         }
-        if input.actual.roles[RoleNode(domid: owner.domid, id: id)] != dialect.roleValue(.owner) {
-            add(.repair, subject, "rewrite its role node", [.writeRole(owner.domid, .owner)])
-        }
         if !input.actual.indexed.contains(id) {
             add(.repair, "index entry", "missing", [.writeIndex])
         }
+    }
+
+    /// Rewrites the views (docs/guest-view.md) that no other action rewrites and that differ from what they must
+    /// say: a value changed, a node or its permissions changed, a child that does not belong. A view comes after the
+    /// record, so a region without one has none to repair.
+    private mutating func planViews(targets: [DomID: BorrowerTarget]) {
+        guard let record else { return }
+        var rewritten: Set<DomID> = []
+        var entriesChange = false
+        for step in actions.flatMap(\.steps) {
+            switch step {
+            case .writeOwner(let target): rewritten.insert(target.domain.domid)
+            case .map(let target), .rewriteBorrower(let target):
+                rewritten.insert(target.domain.domid)
+                entriesChange = true
+            case .unmap(let target):
+                rewritten.insert(target.domid)
+                entriesChange = true
+            case .forget(let domid):
+                rewritten.insert(domid)
+                entriesChange = true
+            case .removeRole(let domid): rewritten.insert(domid)
+            case .writeView(let view): rewritten.insert(view.domid)
+            case .fixUsercnt, .writeIndex, .removeIndex, .removeRecord: break
+            }
+        }
+        for domid in record.borrowers.keys.sorted() where !rewritten.contains(domid) {
+            guard let target = targets[domid] else { continue }
+            repairView(GuestView.borrower(target, state: .mapped, dialect: dialect), subject: borrower(target.domain))
+        }
+        guard !rewritten.contains(owner.domid) else { return }
+        let view = GuestView.owner(ownerTarget, dialect: dialect)
+        // Any change to the entries rewrites the owner's summary in the same transaction.
+        let summary = entriesChange ? [] : GuestView.ownerSummary(record.borrowers.mapValues(\.state))
+        repairView(view, comparing: view.leaves + summary, subject: "owner \(owner.label)")
+    }
+
+    private mutating func repairView(_ view: GuestView, comparing leaves: [ViewLeaf]? = nil, subject: String) {
+        let expected = GuestView(domid: view.domid, leaves: leaves ?? view.leaves)
+        let drift = input.actual.views[RoleNode(domid: view.domid, id: id)]?.drift(from: expected) ?? ["missing"]
+        guard !drift.isEmpty else { return }
+        add(.repair, subject, "rewrite its view: " + drift.joined(separator: ", "), [.writeView(view)])
     }
 
     /// `usercnt` is recomputed by every step that changes entries; fix it alone only when nothing else will.

@@ -1,4 +1,4 @@
-/// A `/local/domain/<domid>/static_shm/<id>/role` node.
+/// A member's view of a region, `/local/domain/<domid>/static_shm/<id>/` (docs/guest-view.md).
 package struct RoleNode: Hashable, Comparable, Sendable {
     package var domid: DomID
     package var id: RegionID
@@ -17,13 +17,19 @@ package struct ActualState: Hashable, Sendable {
     package var records: [RegionID: RegionRecord]
     /// Ids with an entry in the sharded index.
     package var indexed: Set<RegionID>
-    /// Values of the role nodes of every domain named in a record (absent nodes are absent here).
-    package var roles: [RoleNode: String]
+    /// The views of every domain named in a record (docs/guest-view.md), with their permissions; a view whose
+    /// directory is missing is absent here.
+    package var views: [RoleNode: ObservedView]
+    /// The permissions of each record's node, `n0` when right.
+    package var recordPermissions: [RegionID: String]
 
-    package init(records: [RegionID: RegionRecord] = [:], indexed: Set<RegionID> = [], roles: [RoleNode: String] = [:])
-    {
+    package init(
+        records: [RegionID: RegionRecord] = [:], indexed: Set<RegionID> = [],
+        views: [RoleNode: ObservedView] = [:], recordPermissions: [RegionID: String] = [:]
+    ) {
         self.records = records
         self.indexed = indexed
-        self.roles = roles
+        self.views = views
+        self.recordPermissions = recordPermissions
     }
 }

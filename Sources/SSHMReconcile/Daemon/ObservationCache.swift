@@ -109,18 +109,20 @@ package struct ObservationCache: Sendable {
         return (observation, scope)
     }
 
-    /// Replaces the records of `ids` and their role nodes with what xenstore holds now.
+    /// Replaces the records of `ids`, their permissions and their members' views with what xenstore holds now.
     private func reload(_ ids: Set<RegionID>, into actual: inout ActualState, reader: RecordReader) throws {
         for id in ids {
+            actual.recordPermissions[id] = nil
             if let old = actual.records.removeValue(forKey: id) {
                 for domid in old.roleDomids {
-                    actual.roles[RoleNode(domid: domid, id: id)] = nil
+                    actual.views[RoleNode(domid: domid, id: id)] = nil
                 }
             }
         }
-        let (records, roles) = try reader.readRecords(ids.sorted())
-        actual.records.merge(records) { _, new in new }
-        actual.roles.merge(roles) { _, new in new }
+        let read = try reader.readRecords(ids.sorted())
+        actual.records.merge(read.records) { _, new in new }
+        actual.views.merge(read.views) { _, new in new }
+        actual.recordPermissions.merge(read.permissions) { _, new in new }
     }
 
     /// The regions a change of the domain list can affect: those whose manifest names a domain (by name or domid)

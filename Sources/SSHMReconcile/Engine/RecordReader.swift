@@ -1,7 +1,7 @@
 import Logging
 import SSHMCore
 
-/// Reads region records, the index and role nodes through the xenstore port.
+/// Reads region records, the index and the members' views through the xenstore port.
 ///
 /// Records are found through the sharded index and the declared ids, which keeps every listing small; the full
 /// listing of `/libxl/static_shm` (which finds unmanaged records and records whose index entry was lost) runs on a
@@ -25,7 +25,10 @@ package struct RecordReader {
         actual.indexed = try readIndex()
         var ids = actual.indexed.union(declared)
         if scanAll { ids.formUnion(scanRecordIDs()) }
-        (actual.records, actual.roles) = try readRecords(ids.sorted())
+        let read = try readRecords(ids.sorted())
+        actual.records = read.records
+        actual.views = read.views
+        actual.recordPermissions = read.permissions
         return actual
     }
 
@@ -50,16 +53,23 @@ package struct RecordReader {
         }
     }
 
-    /// Reads the records of `ids` that exist, and the role nodes of their owners and borrowers that exist.
+    /// What ``readRecords(_:)`` found.
+    package struct Records {
+        package var records: [RegionID: RegionRecord] = [:]
+        /// The views of the records' owners and borrowers that exist.
+        package var views: [RoleNode: ObservedView] = [:]
+        /// The records' own permissions (``GuestView``'s form, `n0`).
+        package var permissions: [RegionID: String] = [:]
+    }
+
+    /// Reads the records of `ids` that exist, their permissions, and the views (docs/guest-view.md) of their owners
+    /// and borrowers that exist, with the permissions of every node of them.
     ///
     /// A page of records at a time, in four batches (``XenStore/readMany(_:)``), each built from the answers of the
-    /// one before: the records' listings; their header leaves and borrower listings; the borrowers' leaves; the role
-    /// nodes. Outside any transaction, like separate reads.
-    package func readRecords(
-        _ ids: [RegionID]
-    ) throws -> (records: [RegionID: RegionRecord], roles: [RoleNode: String]) {
-        var records: [RegionID: RegionRecord] = [:]
-        var roles: [RoleNode: String] = [:]
+    /// one before: the records' listings; their header leaves, borrower listings and permissions; the borrowers'
+    /// leaves; the views. Outside any transaction, like separate reads.
+    package func readRecords(_ ids: [RegionID]) throws -> Records {
+        var result = Records()
         for start in stride(from: 0, to: ids.count, by: Self.page) {
             let page = ids[start..<min(start + Self.page, ids.count)]
             let listings = try store.readMany(page.map { .directory(XenStorePath(RecordPaths.record($0))) })
@@ -77,6 +87,7 @@ package struct RecordReader {
                 if let key = raw.borrowersKey {
                     headers.add(.directory(base.appending(key)), for: .entries(record: raws.count))
                 }
+                headers.add(.permissions(base), for: .permissions(record: raws.count))
                 raws.append((id, raw))
             }
             var borrowerLeaves = Batch<(record: Int, child: String, name: String)>()
@@ -84,6 +95,10 @@ package struct RecordReader {
                 switch key {
                 case .field(let record, let name):
                     raws[record].raw.fields[name] = answer.value
+                case .permissions(let record):
+                    if let permissions = answer.permissions {
+                        result.permissions[raws[record].id] = Self.text(permissions)
+                    }
                 case .entries(let record):
                     let (id, raw) = raws[record]
                     guard let key = raw.borrowersKey else { continue }
@@ -99,21 +114,37 @@ package struct RecordReader {
             for ((record, child, name), answer) in try borrowerLeaves.answers(from: store) {
                 raws[record].raw.borrowers[child]?[name] = answer.value
             }
-            var roleNodes = Batch<RoleNode>()
+            var viewNodes = Batch<(node: RoleNode, leaf: String?)>()
             for (id, raw) in raws {
                 let record = RecordCodec.decode(id: id, raw)
-                records[id] = record
+                result.records[id] = record
                 for domid in record.roleDomids {
-                    roleNodes.add(
-                        .read(XenStorePath(RecordPaths.role(domid: domid, id: id))), for: RoleNode(domid: domid, id: id)
-                    )
+                    let node = RoleNode(domid: domid, id: id)
+                    let directory = XenStorePath(RecordPaths.roleDirectory(domid: domid, id: id))
+                    viewNodes.add(.directory(directory), for: (node, nil))
+                    viewNodes.add(.permissions(directory), for: (node, nil))
+                    for leaf in GuestView.leafNames {
+                        viewNodes.add(.read(directory.appending(leaf)), for: (node, leaf))
+                        viewNodes.add(.permissions(directory.appending(leaf)), for: (node, leaf))
+                    }
                 }
             }
-            for (node, answer) in try roleNodes.answers(from: store) {
-                if let value = answer.value { roles[node] = value }
+            for ((node, leaf), answer) in try viewNodes.answers(from: store) {
+                switch (answer, leaf) {
+                case (.children(let children?), _): result.views[node] = ObservedView(children: children)
+                case (.permissions(let permissions?), _):
+                    result.views[node]?.permissions[leaf ?? ObservedView.directoryKey] = Self.text(permissions)
+                case (.value(let value?), let leaf?): result.views[node]?.values[leaf] = value
+                default: break
+                }
             }
         }
-        return (records, roles)
+        return result
+    }
+
+    /// `n0,r5`: the form ``GuestView`` compares.
+    static func text(_ permissions: [XenStorePermission]) -> String {
+        permissions.map(\.description).joined(separator: ",")
     }
 }
 
@@ -121,6 +152,7 @@ package struct RecordReader {
 private enum HeaderAnswer {
     case field(record: Int, name: String)
     case entries(record: Int)
+    case permissions(record: Int)
 }
 
 /// Queries to send together, each with what its answer is for.

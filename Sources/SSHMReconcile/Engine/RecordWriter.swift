@@ -16,7 +16,7 @@ struct RecordWriter {
 
     func manager() throws -> String? { try store.read(base.appending("manager"), in: tx) }
 
-    /// Writes the header leaves, then makes the record dom0-only (`n0`) as the series did.
+    /// Writes the header leaves, then makes the record dom0-only (`n0`) as the series did; and the owner's view.
     func writeHeader(_ owner: OwnerTarget) throws {
         let nodes = RecordCodec.headerNodes(
             owner: owner.domain.domid, ownerUUID: owner.domain.uuid, begin: owner.begin, size: owner.size,
@@ -24,20 +24,69 @@ struct RecordWriter {
         for node in nodes { try store.write(base.appending(node.name), node.value, in: tx) }
         try store.setPermissions(base, XenStorePermission.dom0Only, in: tx)
         try writeIndex()
-        try writeRole(owner.domain.domid, .owner)
+        try writeView(GuestView.owner(owner, dialect: dialect))
     }
 
+    /// Writes an entry and the borrower's whole view, whose `state` says the same as the entry's.
     func writeEntry(_ target: BorrowerTarget, state: BorrowerState) throws {
         let entry = entries.appending(target.domain.domid)
         let nodes = RecordCodec.borrowerNodes(
             begin: target.begin, size: target.size, offset: target.offset, prot: target.prot,
             uuid: target.domain.uuid, state: state)
         for node in nodes { try store.write(entry.appending(node.name), node.value, in: tx) }
-        try writeRole(target.domain.domid, .borrower)
+        try writeView(GuestView.borrower(target, state: state, dialect: dialect))
     }
 
+    /// Writes an entry's state and the same state in the borrower's view.
     func writeState(_ domid: DomID, _ state: BorrowerState) throws {
         try store.write(entries.appending(domid).appending("state"), state.rawValue, in: tx)
+        try store.write(view(of: domid).appending("state"), state.rawValue, in: tx)
+    }
+
+    /// `/local/domain/<domid>/static_shm/<id>`.
+    func view(of domid: DomID) -> XenStorePath { XenStorePath(RecordPaths.roleDirectory(domid: domid, id: id)) }
+
+    /// Writes `view`'s leaves and sets the permissions of its directory and of each of them: `n0,r<domid>`, always
+    /// explicitly (a node created below another domain's tree would inherit whatever that tree has).
+    func writeView(_ view: GuestView) throws {
+        let directory = self.view(of: view.domid)
+        let permissions = Self.viewPermissions(view.domid)
+        // The first write creates the directory.
+        for leaf in view.leaves { try store.write(directory.appending(leaf.name), leaf.value, in: tx) }
+        try store.setPermissions(directory, permissions, in: tx)
+        for leaf in view.leaves { try store.setPermissions(directory.appending(leaf.name), permissions, in: tx) }
+    }
+
+    /// Rewrites a view the planner found drifted: its children are listed inside the transaction and those that
+    /// do not belong go; a borrower's `state` is the one its entry holds now, and a borrower without an entry any
+    /// more gets no view.
+    func repairView(_ view: GuestView) throws {
+        var view = view
+        if let index = view.leaves.firstIndex(where: { $0.name == "state" }) {
+            guard let state = try readState(view.domid) else { return }
+            view.leaves[index].value = state
+        }
+        let unexpected = (try store.directory(self.view(of: view.domid), in: tx) ?? []).filter {
+            !GuestView.leafNames.contains($0)
+        }
+        for child in unexpected { try store.remove(self.view(of: view.domid).appending(child), in: tx) }
+        try writeView(view)
+    }
+
+    /// Writes the owner's `peer` and `state` from `states` (every entry, by domid, with its state as read in this
+    /// transaction), with their permissions.
+    func writeOwnerSummary(_ owner: DomID?, _ states: [DomID: String?]) throws {
+        guard let owner else { return }
+        let directory = view(of: owner)
+        let summary = GuestView.ownerSummary(states.mapValues { $0.map { BorrowerState(rawValue: $0) ?? .mapping } })
+        for leaf in summary {
+            try store.write(directory.appending(leaf.name), leaf.value, in: tx)
+            try store.setPermissions(directory.appending(leaf.name), Self.viewPermissions(owner), in: tx)
+        }
+    }
+
+    static func viewPermissions(_ domid: DomID) -> [XenStorePermission] {
+        [XenStorePermission(domid: 0, access: .none), XenStorePermission(domid: domid.rawValue, access: .read)]
     }
 
     func readState(_ domid: DomID) throws -> String? {
@@ -49,18 +98,15 @@ struct RecordWriter {
         Set((try store.directory(entries, in: tx) ?? []).compactMap { DomID(decimal: $0) })
     }
 
-    /// Removes an entry and the borrower's role node.
+    /// Removes an entry and the borrower's view.
     func removeEntry(_ domid: DomID) throws {
         try store.remove(entries.appending(domid), in: tx)
         try removeRole(domid)
     }
 
-    func writeRole(_ domid: DomID, _ role: Role) throws {
-        try store.write(XenStorePath(RecordPaths.role(domid: domid, id: id)), dialect.roleValue(role), in: tx)
-    }
-
+    /// Removes a member's view, its role node included.
     func removeRole(_ domid: DomID) throws {
-        try store.remove(XenStorePath(RecordPaths.roleDirectory(domid: domid, id: id)), in: tx)
+        try store.remove(view(of: domid), in: tx)
     }
 
     func writeIndex() throws { try store.write(XenStorePath(RecordPaths.indexEntry(id)), "", in: tx) }
@@ -74,15 +120,17 @@ struct RecordWriter {
 
     func writeUsercnt(_ value: Int) throws { try store.write(base.appending("usercnt"), String(value), in: tx) }
 
-    /// Counts the entries whose pages are all mapped (state `mapped`, or none: libxl's records), reading each.
+    /// The state of each of `entries` (all of them by default), reading each.
     /// - Parameter entries: the entries, when the caller has just listed them in this transaction.
-    func countMapped(_ entries: Set<DomID>? = nil) throws -> Int {
-        var count = 0
-        for domid in try entries ?? entryDomids() {
-            let state = try readState(domid)
-            if state == nil || state == BorrowerState.mapped.rawValue { count += 1 }
-        }
-        return count
+    func states(_ entries: Set<DomID>? = nil) throws -> [DomID: String?] {
+        var states: [DomID: String?] = [:]
+        for domid in try entries ?? entryDomids() { states[domid] = .some(try readState(domid)) }
+        return states
+    }
+
+    /// How many of `states` say all their pages are mapped (state `mapped`, or none: libxl's records).
+    static func mappedCount(_ states: [DomID: String?]) -> Int {
+        states.values.filter { $0 == nil || $0 == BorrowerState.mapped.rawValue }.count
     }
 
     /// Removes the record, its index entry and the owner's role node.

@@ -84,9 +84,14 @@ struct RegionRun {
                 // Reads first, so that the writes go out together with the commit.
                 let present = try record.entryDomids()
                 let unmapping = targets.map(\.item.domid).filter(present.contains)
-                let usercnt = 1 + (try record.countMapped(present.subtracting(unmapping)))
-                for domid in unmapping { try record.writeState(domid, .unmapping) }
+                var states = try record.states(present.subtracting(unmapping))
+                let usercnt = 1 + RecordWriter.mappedCount(states)
+                for domid in unmapping {
+                    try record.writeState(domid, .unmapping)
+                    states[domid] = .some(BorrowerState.unmapping.rawValue)
+                }
                 try record.writeUsercnt(usercnt)
+                try record.writeOwnerSummary(plan.viewOwner, states)
             }
         }
         var unmapped: [DomID] = []
@@ -101,9 +106,12 @@ struct RegionRun {
         }
         try transaction { record in
             let remaining = try record.exists() ? try record.entryDomids().subtracting(unmapped + forgotten) : nil
-            let usercnt = try remaining.map { 1 + (try record.countMapped($0)) }
+            let states = try remaining.map { try record.states($0) }
             for domid in unmapped + forgotten { try record.removeEntry(domid) }
-            if let usercnt { try record.writeUsercnt(usercnt) }
+            if let states {
+                try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
+                try record.writeOwnerSummary(plan.viewOwner, states)
+            }
         }
         for domid in unmapped {
             executor.logger.info(
@@ -173,15 +181,26 @@ struct RegionRun {
                 message: "\(record.base) disappeared during the pass; will retry", isTerminal: false)
         }
         let present = existed ? try record.entryDomids() : []
-        for edit in update.edits { try apply(edit.item, to: record) }
+        // With maps, the final transaction writes the count once they are done; the owner's view waits for them.
+        var states = existed && update.maps.isEmpty ? try record.states(present) : [:]
+        for edit in update.edits {
+            try apply(edit.item, to: record)
+            if case .rewriteBorrower(let target) = edit.item {
+                states[target.domain.domid] = .some(BorrowerState.mapped.rawValue)
+            }
+        }
         for target in update.maps.map(\.item) where !present.contains(target.domain.domid) {
             try record.writeEntry(target, state: .mapping)
         }
-        // With maps, the final transaction writes the count once they are done.
-        if existed, update.maps.isEmpty {
-            try record.writeUsercnt(1 + (try record.countMapped()))
-        } else if update.writesHeader, update.maps.isEmpty {
-            try record.writeUsercnt(1)
+        if !update.maps.isEmpty {
+            // A borrower is about to be mapped: the owner waits for it, whatever the others' states.
+            let peers = present.union(update.maps.map(\.item.domain.domid))
+            try record.writeOwnerSummary(
+                plan.viewOwner,
+                Dictionary(uniqueKeysWithValues: peers.map { ($0, String?.some(BorrowerState.mapping.rawValue)) }))
+        } else if existed || update.writesHeader {
+            try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
+            try record.writeOwnerSummary(plan.viewOwner, states)
         }
         return !existed
     }
@@ -235,17 +254,19 @@ struct RegionRun {
         // write, so that the writes go out together with the commit (docs/design.md, "Transactions on the wire").
         let mapped = Set(outcome.mapped).intersection(present)
         let others = present.subtracting(outcome.dropped).subtracting(mapped)
-        let usercnt = 1 + mapped.count + (try record.countMapped(others))
-        for domid in outcome.mapped where present.contains(domid) { try record.writeState(domid, .mapped) }
+        var states = try record.states(others)
+        for domid in mapped { states[domid] = .some(BorrowerState.mapped.rawValue) }
+        for domid in mapped { try record.writeState(domid, .mapped) }
         for domid in outcome.dropped where present.contains(domid) { try record.removeEntry(domid) }
-        try record.writeUsercnt(usercnt)
+        try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
+        try record.writeOwnerSummary(plan.viewOwner, states)
     }
 
     private func apply(_ step: Step, to record: RecordWriter) throws {
         switch step {
         case .writeOwner(let owner): try record.writeHeader(owner)
         case .rewriteBorrower(let target): try record.writeEntry(target, state: .mapped)
-        case .writeRole(let domid, let role): try record.writeRole(domid, role)
+        case .writeView(let view): try record.repairView(view)
         case .removeRole(let domid): try record.removeRole(domid)
         case .writeIndex: try record.writeIndex()
         case .removeIndex: try record.removeIndex()

@@ -91,9 +91,10 @@ package enum PlanJSON {
             case .forget(let domid) where item.domain == nil && action.kind != .prune:
                 item.role = "borrower"
                 item.domain = domain(domid)
-            case .writeRole(let domid, let role):
-                item.role = role.rawValue
-                item.domain = domain(domid)
+            case .writeView(let view):
+                let role = view.leaves.first { $0.name == "role" }.flatMap { RecordDialect.role(from: $0.value) }
+                item.role = (role ?? .borrower).rawValue
+                item.domain = domain(view.domid)
             case .removeRecord(let owner):
                 item.domain = owner.map(domain)
             default:

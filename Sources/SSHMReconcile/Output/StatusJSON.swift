@@ -28,6 +28,8 @@ package enum StatusJSON {
         var conditions: [Condition]
         @NullWhenAbsent var source: String?
         @NullWhenAbsent var owner: JSONDomain?
+        /// The owner's guest view: `in_place`, `drifted`, `missing`; `null` without a record.
+        @NullWhenAbsent var ownerView: String?
         var borrowers: [Borrower]
         /// Changes a plan would make now.
         var pendingChanges: Int
@@ -39,6 +41,8 @@ package enum StatusJSON {
         /// `mapped`, `mapping`, `unmapping` as recorded; `unmapped` for a running borrower not recorded yet;
         /// `waiting` for one that does not run.
         var state: String
+        /// The borrower's guest view: `in_place`, `drifted`, `missing`; `null` when the record does not list it.
+        @NullWhenAbsent var view: String?
     }
 
     struct Condition: Encodable {
@@ -63,8 +67,10 @@ package enum StatusJSON {
     static func region(_ region: StatusReport.RegionStatus) -> Region {
         Region(
             id: region.id, condition: region.condition, conditions: conditions(region), source: region.source,
-            owner: region.owner.map { JSONDomain(domid: $0.domid, name: name($0)) },
-            borrowers: region.borrowers.map { Borrower(domid: $0.domid, name: name($0), state: $0.state ?? "mapped") },
+            owner: region.owner.map { JSONDomain(domid: $0.domid, name: name($0)) }, ownerView: region.owner?.view,
+            borrowers: region.borrowers.map {
+                Borrower(domid: $0.domid, name: name($0), state: $0.state ?? "mapped", view: $0.view)
+            },
             pendingChanges: region.pending)
     }
 

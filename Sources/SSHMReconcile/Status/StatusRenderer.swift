@@ -6,7 +6,8 @@
 
 /// Renders a ``StatusReport`` as a table for people, coloured on a terminal (``StatusJSON`` for scripts).
 package enum StatusRenderer {
-    /// The table `status` prints; `wide` adds the reason, the time of the last transition and the manifest.
+    /// The table `status` prints; `wide` adds the reason, the time of the last transition, the manifest and whether
+    /// the members' guest views are in place.
     package static func table(_ report: StatusReport, colour: Bool, wide: Bool = false) -> String {
         let hypervisor = report.hypervisor
         var out =
@@ -15,7 +16,7 @@ package enum StatusRenderer {
             "\(hypervisor.controlDomain ? "running in dom0" : "NOT running in dom0"), map space \(hypervisor.mapSpace)\n"
         guard !report.regions.isEmpty else { return out + "no regions: nothing declared and no records\n" }
         var header = ["REGION", "CONDITION", "OWNER", "BORROWERS"]
-        if wide { header += ["REASON", "SINCE", "SOURCE"] }
+        if wide { header += ["REASON", "SINCE", "SOURCE", "VIEWS"] }
         header.append("MESSAGE")
         let rows = report.regions.map { region -> [String] in
             let owner = region.owner.map(label) ?? "-"
@@ -32,7 +33,7 @@ package enum StatusRenderer {
             if wide {
                 row += [
                     region.reason.isEmpty ? "-" : region.reason,
-                    region.since.map { $0.formatted(.iso8601) } ?? "-", region.source ?? "-",
+                    region.since.map { $0.formatted(.iso8601) } ?? "-", region.source ?? "-", views(region),
                 ]
             }
             return row + [message]
@@ -52,6 +53,16 @@ package enum StatusRenderer {
         let counts = Dictionary(grouping: report.regions, by: \.condition).mapValues(\.count)
         out += counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + "\n"
         return out
+    }
+
+    /// `in place` when every member's guest view is, else the members whose view is not, with what is wrong;
+    /// `-` without a record.
+    private static func views(_ region: StatusReport.RegionStatus) -> String {
+        let members = ([region.owner].compactMap { $0 } + region.borrowers).filter { $0.view != nil }
+        guard !members.isEmpty else { return "-" }
+        let wrong = members.filter { $0.view != "in_place" }
+        guard !wrong.isEmpty else { return "in place" }
+        return wrong.map { "\(label($0)) \($0.view ?? "")" }.joined(separator: ", ")
     }
 
     private static func label(_ member: StatusReport.Member) -> String {

@@ -16,6 +16,9 @@ package struct StatusReport: Sendable {
         /// For borrowers: the record's state (`mapping`, `mapped`, `unmapping`); `unmapped` for a declared borrower
         /// that is running but not recorded, `waiting` for one that does not run.
         package var state: String?
+        /// Whether the member's guest view (docs/guest-view.md) is in place: `in_place`, `drifted` (a plan would
+        /// rewrite it) or `missing`; `nil` for a member the record does not list, which has no view to have.
+        package var view: String? = nil
     }
 
     package struct RegionStatus: Sendable {
@@ -53,6 +56,16 @@ package struct StatusReport: Sendable {
         var ids = Set(declared.keys).union(stored.keys)
         ids.formUnion(observation.actual.records.values.filter(\.isManaged).map(\.id))
         let pending = Dictionary(grouping: plan.actions, by: \.region).mapValues(\.count)
+        var rewritten: Set<RoleNode> = []
+        for action in plan.actions {
+            for case .writeView(let view) in action.steps {
+                rewritten.insert(RoleNode(domid: view.domid, id: action.region))
+            }
+        }
+        func view(_ domid: DomID, _ id: RegionID) -> String {
+            let node = RoleNode(domid: domid, id: id)
+            return observation.actual.views[node] == nil ? "missing" : rewritten.contains(node) ? "drifted" : "in_place"
+        }
         let domains = observation.domains
         func member(_ domid: DomID?, fallback: DomainRef?, state: String?) -> Member? {
             guard let domid else {
@@ -65,7 +78,9 @@ package struct StatusReport: Sendable {
             let region = declared[id]
             let condition = stored[id]?.condition ?? plan.outlook[id]
             var borrowers: [Member] = (record?.borrowers.values.sorted { $0.domid < $1.domid } ?? []).compactMap {
-                member($0.domid, fallback: nil, state: $0.state?.rawValue ?? "mapped")
+                var borrower = member($0.domid, fallback: nil, state: $0.state?.rawValue ?? "mapped")
+                borrower?.view = view($0.domid, id)
+                return borrower
             }
             for spec in region?.borrowers ?? [] {
                 guard case .found(let domain) = domains.resolve(spec.domain) else {
@@ -84,11 +99,13 @@ package struct StatusReport: Sendable {
                     }
                     return nil
                 }()
+            var owner = member(ownerID, fallback: region?.owner.domain, state: nil)
+            if let recorded = record?.owner { owner?.view = view(recorded, id) }
             return RegionStatus(
                 id: id.rawValue, condition: condition?.kind.rawValue ?? "Unknown",
                 reason: condition?.reason.rawValue ?? "",
                 message: condition?.message ?? "", source: region?.source ?? record?.source ?? condition?.source,
-                owner: member(ownerID, fallback: region?.owner.domain, state: nil), borrowers: borrowers,
+                owner: owner, borrowers: borrowers,
                 pending: pending[id] ?? 0, since: stored[id]?.since)
         }
         let info = observation.hypervisor

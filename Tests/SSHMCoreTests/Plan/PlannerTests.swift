@@ -23,9 +23,9 @@ struct PlannerTests {
     }
 
     static func convergedActual(_ record: RegionRecord = convergedRecord()) -> ActualState {
-        var roles: [RoleNode: String] = [RoleNode(domid: record.owner ?? .dom0, id: record.id): "master"]
-        for domid in record.borrowers.keys { roles[RoleNode(domid: domid, id: record.id)] = "slave" }
-        return ActualState(records: [record.id: record], indexed: [record.id], roles: roles)
+        ActualState(
+            records: [record.id: record], indexed: [record.id], views: Build.views(of: record),
+            recordPermissions: [record.id: "n0"])
     }
 
     static func planFor(

@@ -6,8 +6,9 @@ import Testing
 
 /// The batched reader against the plainest reading there is: one call per node, in the order a person would read.
 struct RecordReaderTests {
-    /// 150 records (three pages of 64) in both dialects, with missing leaves, an entry without leaves, a missing
-    /// role node and a record without borrowers, plus declared ids that have no record.
+    /// 150 records (three pages of 64) in both dialects, with missing leaves, an entry without leaves, missing
+    /// views, views with a stray child or foreign permissions, and a record without borrowers, plus declared ids that
+    /// have no record.
     @Test func batchedReadingMatchesReadingNodeByNode() throws {
         let store = InMemoryXenStore()
         var ids: [RegionID] = []
@@ -30,22 +31,33 @@ struct RecordReaderTests {
                 try store.write(entry.appending("begin"), "0x2000000", in: nil)
                 if domid != 3 { try store.write(entry.appending("state"), "mapped", in: nil) }
                 if index % 11 != 0 {
-                    try store.write(
-                        XenStorePath(RecordPaths.role(domid: DomID(unchecked: UInt32(domid)), id: id)), "slave", in: nil
-                    )
+                    let view = XenStorePath(RecordPaths.roleDirectory(domid: DomID(unchecked: UInt32(domid)), id: id))
+                    try store.write(view.appending("role"), "slave", in: nil)
+                    try store.write(view.appending("state"), "mapped", in: nil)
+                    if domid == 3 { try store.write(view.appending("stray"), "", in: nil) }
+                    if index.isMultiple(of: 3) {
+                        try store.setPermissions(
+                            view.appending("state"),
+                            [XenStorePermission(domid: 0, access: .none), XenStorePermission(domid: 7, access: .read)],
+                            in: nil)
+                    }
                 }
             }
             if index.isMultiple(of: 13) { try store.mkdir(entries.appending(9), in: nil) }
         }
         let absent = try #require(RegionID("declared-only"))
 
-        let (records, roles) = try RecordReader(store: store, logger: .quiet).readRecords(ids + [absent])
-        let (expectedRecords, expectedRoles) = try readNodeByNode(ids + [absent], from: store)
+        let read = try RecordReader(store: store, logger: .quiet).readRecords(ids + [absent])
+        let expected = try readNodeByNode(ids + [absent], from: store)
 
-        #expect(records.count == 150)
-        #expect(records == expectedRecords)
-        #expect(roles == expectedRoles)
-        #expect(roles.count > 150)
+        #expect(read.records.count == 150)
+        #expect(read.records == expected.records)
+        #expect(read.views == expected.views)
+        #expect(read.views.count > 150)
+        #expect(read.views.values.contains { $0.children.contains("stray") })
+        #expect(read.views.values.contains { $0.permissions["state"] == "n0,r7" })
+        #expect(read.permissions == expected.permissions)
+        #expect(read.permissions.count == 150)
     }
 
     /// The index is every id in every shard.
@@ -56,14 +68,15 @@ struct RecordReaderTests {
         #expect(try RecordReader(store: store, logger: .quiet).readIndex() == Set(ids))
     }
 
-    private func readNodeByNode(
-        _ ids: [RegionID], from store: any XenStore
-    ) throws -> ([RegionID: RegionRecord], [RoleNode: String]) {
-        var records: [RegionID: RegionRecord] = [:]
-        var roles: [RoleNode: String] = [:]
+    private func readNodeByNode(_ ids: [RegionID], from store: any XenStore) throws -> RecordReader.Records {
+        var result = RecordReader.Records()
+        func text(_ permissions: [XenStorePermission]?) -> String? {
+            permissions?.map(\.description).joined(separator: ",")
+        }
         for id in ids {
             let base = XenStorePath(RecordPaths.record(id))
             guard let children = try store.directory(base, in: nil) else { continue }
+            result.permissions[id] = text(try store.permissions(base, in: nil))
             var raw = RawRecord()
             for name in RecordCodec.headerFields where children.contains(name) {
                 raw.fields[name] = try store.read(base.appending(name), in: nil)
@@ -79,12 +92,19 @@ struct RecordReaderTests {
                 }
             }
             let record = RecordCodec.decode(id: id, raw)
-            records[id] = record
+            result.records[id] = record
             for domid in [record.owner].compactMap({ $0 }) + Array(record.borrowers.keys) {
-                let node = RoleNode(domid: domid, id: id)
-                roles[node] = try store.read(XenStorePath(RecordPaths.role(domid: domid, id: id)), in: nil)
+                let directory = XenStorePath(RecordPaths.roleDirectory(domid: domid, id: id))
+                guard let children = try store.directory(directory, in: nil) else { continue }
+                var view = ObservedView(children: children)
+                view.permissions[ObservedView.directoryKey] = text(try store.permissions(directory, in: nil))
+                for leaf in GuestView.leafNames {
+                    view.values[leaf] = try store.read(directory.appending(leaf), in: nil)
+                    view.permissions[leaf] = text(try store.permissions(directory.appending(leaf), in: nil))
+                }
+                result.views[RoleNode(domid: domid, id: id)] = view
             }
         }
-        return (records, roles)
+        return result
     }
 }

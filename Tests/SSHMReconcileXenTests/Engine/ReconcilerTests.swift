@@ -13,13 +13,15 @@ struct ReconcilerTests {
     struct World {
         var owner: TestDomain
         var borrower: TestDomain
+        /// The borrowers named by `borrowers:`, in order.
+        var extra: [TestDomain] = []
         var region: Region
         var desired: DesiredState
 
         init(_ harness: EngineHarness, pages: UInt64 = 512, borrowers extra: [String] = []) throws {
             owner = try TestDomains.create("sensor-vm", in: harness.store)
             borrower = try TestDomains.create("logger-vm", in: harness.store)
-            for name in extra { try TestDomains.create(name, in: harness.store) }
+            for name in extra { self.extra.append(try TestDomains.create(name, in: harness.store)) }
             region = Build.region(
                 "telemetry", owner: "sensor-vm", size: pages * 4096,
                 borrowers: [("logger-vm", 0x10_0000_0000)] + extra.map { ($0, 0x20_0000_0000) },
