@@ -130,9 +130,11 @@ package final class Executor {
         var requests = 0
         while end < runs.count, end - start < batchRegions, runs[end].plan.hasOnlyUpdates {
             let update = runs[end].pendingUpdate
-            // At most what the region adds to the batch's two transactions: 18 requests for the record itself, 8 per
-            // borrower to map, 2 per other edit (docs/scale.md).
-            requests += 18 + 8 * update.maps.count + 2 * update.edits.count
+            // At most what the region adds to the batch's two transactions: 12 requests for its reads, `usercnt`
+            // and the owner's `peer` and `state`, 24 per edit (the header and the owner's view, or a view or entry
+            // rewritten whole: a view is nine nodes, each with its permissions set), 26 per borrower to map (its
+            // entry and view, then its outcome) (docs/scale.md).
+            requests += 12 + 24 * update.edits.count + 26 * update.maps.count
             if end > start, requests > Self.batchRequests { break }
             end += 1
         }
