@@ -16,6 +16,11 @@ struct RecordWriter {
 
     func manager() throws -> String? { try store.read(base.appending("manager"), in: tx) }
 
+    /// The recorded owner, read inside the transaction.
+    func owner() throws -> DomID? {
+        try store.read(base.appending(dialect.ownerKey), in: tx).flatMap(DomID.init(decimal:))
+    }
+
     /// Writes the header leaves, then makes the record dom0-only (`n0`) as the series did; and the owner's view.
     func writeHeader(_ owner: OwnerTarget) throws {
         let nodes = RecordCodec.headerNodes(

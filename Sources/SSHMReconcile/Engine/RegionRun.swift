@@ -75,6 +75,13 @@ struct RegionRun {
 
     // MARK: Part 1: teardown (unmap and forget)
 
+    /// The owner whose view the teardown's transactions update: the plan's, unless the record names another (the
+    /// region moves to a new owner, whose view the intent transaction writes whole).
+    private func teardownViewOwner(_ record: RecordWriter) throws -> DomID? {
+        guard let owner = plan.viewOwner, try record.owner() == owner else { return nil }
+        return owner
+    }
+
     private mutating func teardown() throws {
         let targets = pending(plan.unmaps)
         let forgotten = pending(plan.forgets).map(\.item)
@@ -82,6 +89,7 @@ struct RegionRun {
         if !targets.isEmpty {
             try transaction { record in
                 // Reads first, so that the writes go out together with the commit.
+                let owner = try teardownViewOwner(record)
                 let present = try record.entryDomids()
                 let unmapping = targets.map(\.item.domid).filter(present.contains)
                 var states = try record.states(present.subtracting(unmapping))
@@ -91,7 +99,7 @@ struct RegionRun {
                     states[domid] = .some(BorrowerState.unmapping.rawValue)
                 }
                 try record.writeUsercnt(usercnt)
-                try record.writeOwnerSummary(plan.viewOwner, states)
+                try record.writeOwnerSummary(owner, states)
             }
         }
         var unmapped: [DomID] = []
@@ -107,10 +115,11 @@ struct RegionRun {
         try transaction { record in
             let remaining = try record.exists() ? try record.entryDomids().subtracting(unmapped + forgotten) : nil
             let states = try remaining.map { try record.states($0) }
+            let owner = try remaining.flatMap { _ in try teardownViewOwner(record) }
             for domid in unmapped + forgotten { try record.removeEntry(domid) }
             if let states {
                 try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
-                try record.writeOwnerSummary(plan.viewOwner, states)
+                try record.writeOwnerSummary(owner, states)
             }
         }
         for domid in unmapped {

@@ -139,6 +139,31 @@ struct GuestViewTests {
     }
 
     @Test(arguments: backends)
+    func theViewMovesWithTheRegionToANewOwner(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            var world = try ReconcilerTests.World(harness, borrowers: ["camera-vm"])
+            try harness.pass(world.desired)
+            let old = try #require(try Self.view(harness, world.owner.domid, world.region.id))
+            let camera = world.extra[0].domid
+            world.region.owner.domain = .name("camera-vm")
+            world.region.borrowers.removeLast()
+            world.desired = Build.desired([world.region], file: harness.source())
+            #expect(try harness.pass(world.desired).execution.failures.isEmpty)
+
+            #expect(try Self.view(harness, world.owner.domid, world.region.id) == nil)
+            var moved = old
+            moved["peer"] = "\(world.borrower.domid)"
+            for (name, value) in moved where name.hasSuffix("permissions") {
+                moved[name] = value.replacing("r\(world.owner.domid)", with: "r\(camera)")
+            }
+            #expect(try Self.view(harness, camera, world.region.id) == moved)
+            #expect(try Self.view(harness, world.borrower.domid, world.region.id)?["peer"] == "\(camera)")
+            #expect(try harness.inconsistencies() == [])
+            #expect(try harness.plan(world.desired).isEmpty)
+        }
+    }
+
+    @Test(arguments: backends)
     func theViewGoesWithADepartedMemberAndWithAPrunedRegion(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
             var world = try ReconcilerTests.World(harness, borrowers: ["audit-vm"])
