@@ -43,6 +43,40 @@ static inline unsigned shard(const char *id)
 	return hash & 0xff;
 }
 
+/* The leaves of a member's guest view (docs/guest-view.md), in the order sshm-reconcile writes them. */
+static const char *const view_leaves[] = { "role", "begin", "size", "offset", "prot", "cache_policy", "peer", "state",
+					   NULL };
+
+/*
+ * The values of region i's view for domain d, as sshm-reconcile leaves them once every borrower is mapped: the owner
+ * (d == owner) sees its own range and its borrowers; a borrower, its range and the owner. peer must hold 8 bytes per
+ * borrower.
+ */
+static inline void view_values(const char *values[8], char *begin, size_t begin_len, char *peer, size_t peer_len,
+			       int i, int d, int owner, int first, int borrowers)
+{
+	int is_owner = d == owner;
+
+	path(begin, begin_len, "0x%llx", ((is_owner ? 0x10000ULL : 0x100000ULL) + 16 * i) << 12);
+	if (is_owner) {
+		size_t at = 0;
+
+		peer[0] = 0;
+		for (int b = 0; b < borrowers && at < peer_len; b++)
+			at += snprintf(peer + at, peer_len - at, b ? " %d" : "%d", first + b);
+	} else {
+		path(peer, peer_len, "%d", owner);
+	}
+	values[0] = is_owner ? "master" : "slave";
+	values[1] = begin;
+	values[2] = "0x10000";
+	values[3] = "0x0";
+	values[4] = "rw";
+	values[5] = "x86_normal";
+	values[6] = peer;
+	values[7] = is_owner ? "ready" : "mapped";
+}
+
 static inline double now(void)
 {
 	struct timespec ts;

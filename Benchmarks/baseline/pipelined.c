@@ -9,8 +9,9 @@
  * write: per region, XS_TRANSACTION_START (one wait), then every write and the permission set back to back, every
  *        reply checked (an error ends the program), then XS_TRANSACTION_END (one wait); EAGAIN there starts the
  *        region over. Three waits per region.
- * read:  the index listing; the shard listings; every record's and borrower list's listing; every leaf and
- *        borrower role; every owner role (its path needs the owner read before): five stages, each pipelined.
+ * read:  the index listing; the shard listings; every record's and borrower list's listing; every leaf, the
+ *        record's permissions and the borrowers' guest views; the owners' views (their paths need the owner read
+ *        before): five stages, each pipelined. A view is its listing and each node's value and permissions.
  */
 #include "common.h"
 #include <sys/socket.h>
@@ -117,6 +118,56 @@ static void set(struct req *r, uint32_t type, const char *path, const char *valu
 	r->body = NULL;
 }
 
+/* XS_SET_PERMS of path to n0,r<domid>: the list's entries are NUL-terminated, the last one too. */
+static void set_view_perms(struct req *r, const char *path, int domid)
+{
+	char perms[32];
+	size_t p = strlen(path) + 1;
+	int v = snprintf(perms, sizeof(perms), "n0%cr%d", 0, domid) + 1;
+
+	r->type = XS_SET_PERMS;
+	r->payload = malloc(p + v);
+	if (!r->payload)
+		die("malloc");
+	memcpy(r->payload, path, p);
+	memcpy(r->payload + p, perms, v);
+	r->len = p + v;
+	r->body = NULL;
+}
+
+/* Queues the writes of region i's guest view for domain d at r; returns how many. */
+static int set_view(struct req *r, int i, int d, int owner, int first, int borrowers)
+{
+	const char *values[8];
+	char p[256], dir[128], begin[32], peer[1024];
+	int n = 0, l;
+
+	view_values(values, begin, sizeof(begin), peer, sizeof(peer), i, d, owner, first, borrowers);
+	path(dir, sizeof(dir), "/local/domain/%d/static_shm/r%d", d, i);
+	for (l = 0; view_leaves[l]; l++)
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), values[l]);
+	set_view_perms(&r[n++], dir, d);
+	for (l = 0; view_leaves[l]; l++)
+		set_view_perms(&r[n++], path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), d);
+	return n;
+}
+
+/* Queues the reads of a member's guest view at r; returns how many. */
+static int get_view(struct req *r, const char *domid, const char *id)
+{
+	char p[256], dir[160];
+	int n = 0;
+
+	path(dir, sizeof(dir), "/local/domain/%s/static_shm/%s", domid, id);
+	set(&r[n++], XS_DIRECTORY, dir, NULL);
+	set(&r[n++], XS_GET_PERMS, dir, NULL);
+	for (int l = 0; view_leaves[l]; l++) {
+		set(&r[n++], XS_READ, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), NULL);
+		set(&r[n++], XS_GET_PERMS, p, NULL);
+	}
+	return n;
+}
+
 static void release(struct req *r, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -142,7 +193,7 @@ static struct req one(uint32_t type, const char *payload, uint32_t tx)
 
 static int write_region(int i, int borrowers, int owner, int first, const char *source)
 {
-	struct req r[64];
+	struct req r[512];
 	char p[256], v[128], base[128], uuid[64], e[160];
 	int n = 0, b, ok;
 
@@ -167,7 +218,7 @@ static int write_region(int i, int borrowers, int owner, int first, const char *
 	set(&r[n], XS_SET_PERMS, base, "n0");
 	r[n++].len += 1; /* the permission list ends with a NUL too */
 	set(&r[n++], XS_WRITE, path(p, sizeof(p), "/tool/sshm-reconcile/index/%02x/r%d", shard(base + 18), i), "");
-	set(&r[n++], XS_WRITE, path(p, sizeof(p), "/local/domain/%d/static_shm/r%d/role", owner, i), "master");
+	n += set_view(&r[n], i, owner, owner, first, borrowers);
 	for (b = 0; b < borrowers; b++) {
 		int d = first + b;
 
@@ -180,7 +231,7 @@ static int write_region(int i, int borrowers, int owner, int first, const char *
 		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/prot", e), "rw");
 		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/uuid", e), uuid);
 		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/state", e), "mapped");
-		set(&r[n++], XS_WRITE, path(p, sizeof(p), "/local/domain/%d/static_shm/r%d/role", d, i), "slave");
+		n += set_view(&r[n], i, d, owner, first, borrowers);
 	}
 	snprintf(v, sizeof(v), "%d", 1 + borrowers);
 	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/usercnt", base), v);
@@ -242,8 +293,8 @@ static int read_all(void)
 	}
 	run(dirs, 2 * nids, 0);
 
-	/* Leaves and borrower roles; master's position per region, to build the owner roles after. */
-	int cap = nids * 64 + 1, nleaves = 0, *master = calloc(nids + 1, sizeof(int));
+	/* Leaves, permissions and borrower views; master's position per region, to build the owner views after. */
+	int cap = nids * (16 + 64 * 24) + 1, nleaves = 0, *master = calloc(nids + 1, sizeof(int));
 	struct req *leaf = calloc(cap, sizeof(*leaf));
 	for (i = 0; i < nids; i++) {
 		char *children[64], *entries[64];
@@ -258,22 +309,22 @@ static int read_all(void)
 					set(&leaf[nleaves++], XS_READ,
 					    path(p, sizeof(p), "/libxl/static_shm/%s/%s", ids[i], children[k]), NULL);
 				}
+		if (nc > 0)
+			set(&leaf[nleaves++], XS_GET_PERMS, path(p, sizeof(p), "/libxl/static_shm/%s", ids[i]), NULL);
 		for (k = 0; k < ne; k++) {
 			for (l = 0; leaves[l]; l++)
 				set(&leaf[nleaves++], XS_READ,
 				    path(p, sizeof(p), "/libxl/static_shm/%s/slaves/%s/%s", ids[i], entries[k], leaves[l]),
 				    NULL);
-			set(&leaf[nleaves++], XS_READ,
-			    path(p, sizeof(p), "/local/domain/%s/static_shm/%s/role", entries[k], ids[i]), NULL);
+			nleaves += get_view(&leaf[nleaves], entries[k], ids[i]);
 		}
 	}
 	run(leaf, nleaves, 0);
 
-	struct req *roles = calloc(nids + 1, sizeof(*roles));
+	struct req *roles = calloc(18 * nids + 1, sizeof(*roles));
 	for (i = 0, n = 0; i < nids; i++)
 		if (master[i] >= 0 && !failed(&leaf[master[i]]))
-			set(&roles[n++], XS_READ,
-			    path(p, sizeof(p), "/local/domain/%s/static_shm/%s/role", leaf[master[i]].body, ids[i]), NULL);
+			n += get_view(&roles[n], leaf[master[i]].body, ids[i]);
 	run(roles, n, 0);
 	reads = nleaves + n;
 
@@ -319,6 +370,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int n = atoi(argv[2]), borrowers = atoi(argv[3]), owner = atoi(argv[4]), first = atoi(argv[5]);
+	if (borrowers > 20) {
+		fprintf(stderr, "at most 20 borrowers: a region's requests must fit its buffer\n");
+		return 2;
+	}
 	for (int i = 0; i < n; i++)
 		while (!write_region(i, borrowers, owner, first, argv[6]))
 			;

@@ -2,8 +2,8 @@
  * baseline-reader
  *
  * Reads every managed record the way a no-op pass must: list the index shards, then for each id list the record,
- * read its header leaves, list its borrowers and read each borrower's leaves, and read the role node of every
- * member. Prints the count and the time.
+ * read its header leaves and its permissions, list its borrowers and read each borrower's leaves, and read every
+ * member's guest view (its listing, and each node's value and permissions). Prints the count and the time.
  */
 #include "common.h"
 
@@ -17,6 +17,24 @@ static int wanted(const char *name)
 		if (!strcmp(header[i], name))
 			return 1;
 	return 0;
+}
+
+/* Reads a member's guest view: its listing, and the value and permissions of each node. Returns the reads made. */
+static long read_view(struct xs_handle *h, const char *domid, const char *id)
+{
+	char dir[160], p[256];
+	unsigned int len;
+	long reads = 2;
+
+	path(dir, sizeof(dir), "/local/domain/%s/static_shm/%s", domid, id);
+	free(xs_directory(h, XBT_NULL, dir, &len));
+	free(xs_get_permissions(h, XBT_NULL, dir, &len));
+	for (int l = 0; view_leaves[l]; l++) {
+		free(xs_read(h, XBT_NULL, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), &len));
+		free(xs_get_permissions(h, XBT_NULL, p, &len));
+		reads += 2;
+	}
+	return reads;
 }
 
 int main(void)
@@ -59,14 +77,12 @@ int main(void)
 					reads++;
 				}
 			}
-			if (owner) {
-				free(xs_read(h, XBT_NULL, path(p, sizeof(p), "/local/domain/%s/static_shm/%s/role", owner, ids[j]), &len));
-				reads++;
-			}
-			for (k = 0; entries && k < nentries; k++) {
-				free(xs_read(h, XBT_NULL, path(p, sizeof(p), "/local/domain/%s/static_shm/%s/role", entries[k], ids[j]), &len));
-				reads++;
-			}
+			free(xs_get_permissions(h, XBT_NULL, base, &len));
+			reads++;
+			if (owner)
+				reads += read_view(h, owner, ids[j]);
+			for (k = 0; entries && k < nentries; k++)
+				reads += read_view(h, entries[k], ids[j]);
 			free(owner);
 			free(entries);
 			free(children);

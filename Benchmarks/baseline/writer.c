@@ -3,10 +3,31 @@
  *
  * Writes the final records of N regions "r<i>" (owner OWNER_DOMID, borrowers FIRST_BORROWER_DOMID + 0..BORROWERS-1)
  * exactly as sshm-reconcile leaves them after mapping, one transaction per region, retrying on EAGAIN: header
- * leaves, permissions n0, the index entry, role nodes and one entry per borrower. Region i sits at owner gfn
+ * leaves, permissions n0, the index entry, one entry per borrower and every member's guest view (its leaves, each
+ * node's permissions n0,r<domid> set explicitly). Region i sits at owner gfn
  * 0x10000 + 16*i and borrower gfn 0x100000 + 16*i, 16 pages, like the benchmark's manifests.
  */
 #include "common.h"
+
+/* Writes the guest view of region i for domain d in transaction t. */
+static void write_view(struct xs_handle *h, xs_transaction_t t, int i, int d, int owner, int first, int borrowers)
+{
+	struct xs_permissions perms[2] = { { .id = 0, .perms = XS_PERM_NONE }, { .id = d, .perms = XS_PERM_READ } };
+	const char *values[8];
+	char p[256], dir[128], begin[32], peer[1024];
+	int l;
+
+	view_values(values, begin, sizeof(begin), peer, sizeof(peer), i, d, owner, first, borrowers);
+	path(dir, sizeof(dir), "/local/domain/%d/static_shm/r%d", d, i);
+	for (l = 0; view_leaves[l]; l++)
+		if (!xs_write(h, t, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), values[l], strlen(values[l])))
+			die("xs_write view");
+	if (!xs_set_permissions(h, t, dir, perms, 2))
+		die("xs_set_permissions view");
+	for (l = 0; view_leaves[l]; l++)
+		if (!xs_set_permissions(h, t, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), perms, 2))
+			die("xs_set_permissions view");
+}
 
 int main(int argc, char **argv)
 {
@@ -56,9 +77,7 @@ int main(int argc, char **argv)
 			path(p, sizeof(p), "/tool/sshm-reconcile/index/%02x/r%d", shard(base + 18), i);
 			if (!xs_write(h, t, p, "", 0))
 				die("xs_write index");
-			path(p, sizeof(p), "/local/domain/%d/static_shm/r%d/role", owner, i);
-			if (!xs_write(h, t, p, "master", 6))
-				die("xs_write role");
+			write_view(h, t, i, owner, owner, first, borrowers);
 			for (b = 0; b < borrowers; b++) {
 				int d = first + b;
 				char e[160];
@@ -73,9 +92,7 @@ int main(int argc, char **argv)
 				    !xs_write(h, t, path(p, sizeof(p), "%s/uuid", e), uuid, strlen(uuid)) ||
 				    !xs_write(h, t, path(p, sizeof(p), "%s/state", e), "mapped", 6))
 					die("xs_write borrower");
-				path(p, sizeof(p), "/local/domain/%d/static_shm/r%d/role", d, i);
-				if (!xs_write(h, t, p, "slave", 5))
-					die("xs_write role");
+				write_view(h, t, i, d, owner, first, borrowers);
 			}
 			path(v, sizeof(v), "%d", 1 + borrowers);
 			if (!xs_write(h, t, path(p, sizeof(p), "%s/usercnt", base), v, strlen(v)))
