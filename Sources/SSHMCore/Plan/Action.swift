@@ -34,7 +34,7 @@ package struct BorrowerTarget: Hashable, Sendable {
 
     package init(
         domain: Domain, owner: DomID, begin: GuestAddress, size: ByteSize, offset: Offset, prot: Prot,
-        ownerFirstGFN: UInt64, cachePolicy: CachePolicy = .x86Normal
+        ownerFirstGFN: UInt64, cachePolicy: CachePolicy
     ) {
         self.domain = domain
         self.owner = owner
@@ -70,7 +70,7 @@ package enum Step: Hashable, Sendable {
     /// Intent (`state=mapping`) → map in chunks → `state=mapped` and `usercnt`; on failure unmap exactly what was
     /// mapped and drop the intent.
     case map(BorrowerTarget)
-    /// `state=unmapping` → unmap page by page (ENOENT = already unmapped) → remove the entry and its role node.
+    /// `state=unmapping` → unmap page by page (ENOENT = already unmapped) → remove the entry and its view.
     case unmap(UnmapTarget)
     /// Remove an entry whose domain is gone: nothing to unmap, the domain's memory went with it.
     case forget(DomID)
@@ -87,7 +87,7 @@ package enum Step: Hashable, Sendable {
     case writeIndex
     /// Remove the index entry only (no record behind it).
     case removeIndex
-    /// Remove the record, its index entry and the owner's role node (every borrower is already unmapped).
+    /// Remove the record, its index entry and the owner's view (every borrower is already unmapped).
     case removeRecord(owner: DomID?)
 }
 

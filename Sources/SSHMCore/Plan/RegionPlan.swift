@@ -28,7 +28,7 @@ package struct RegionPlan: Hashable, Sendable {
     package var edits: [Planned<Step>] = []
     /// 3. Borrowers to map (their intents go in the edits' transaction); 4. their outcome is recorded after.
     package var maps: [Planned<BorrowerTarget>] = []
-    /// 5. Records to remove once no entry is left, with the owner whose role node goes with them.
+    /// 5. Records to remove once no entry is left, with the owner whose view goes with them.
     package var removals: [Planned<DomID?>] = []
 
     /// Sorts the actions' steps into the parts, once. A new kind of step must say here which part it belongs to.

@@ -92,7 +92,7 @@ package struct RegionRecord: Hashable, Sendable {
     /// Written by this tool (or adopted by it).
     package var isManaged: Bool { manager == Self.managerName }
 
-    /// The domains with a role node for this region: the owner, then the borrowers in order.
+    /// The domains with a view of this region (docs/guest-view.md): the owner, then the borrowers in order.
     package var roleDomids: [DomID] { [owner].compactMap { $0 } + borrowers.keys.sorted() }
 
     /// What `usercnt` must say: the owner plus every borrower whose pages are all mapped.

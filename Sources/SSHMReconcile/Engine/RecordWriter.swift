@@ -106,11 +106,11 @@ struct RecordWriter {
     /// Removes an entry and the borrower's view.
     func removeEntry(_ domid: DomID) throws {
         try store.remove(entries.appending(domid), in: tx)
-        try removeRole(domid)
+        try removeView(domid)
     }
 
     /// Removes a member's view, its role node included.
-    func removeRole(_ domid: DomID) throws {
+    func removeView(_ domid: DomID) throws {
         try store.remove(view(of: domid), in: tx)
     }
 
@@ -138,10 +138,10 @@ struct RecordWriter {
         states.values.filter { $0 == nil || $0 == BorrowerState.mapped.rawValue }.count
     }
 
-    /// Removes the record, its index entry and the owner's role node.
+    /// Removes the record, its index entry and the owner's view.
     func removeRecord(owner: DomID?) throws {
         try store.remove(base, in: tx)
         try removeIndex()
-        if let owner { try removeRole(owner) }
+        if let owner { try removeView(owner) }
     }
 }

@@ -255,7 +255,7 @@ struct RegionRun {
         let refusedAll =
             created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count && outcome.allTerminal
         if refusedAll {
-            for domid in outcome.dropped { try record.removeRole(domid) }
+            for domid in outcome.dropped { try record.removeView(domid) }
             try record.removeRecord(owner: plan.writtenOwner)
             return
         }
@@ -276,7 +276,7 @@ struct RegionRun {
         case .writeOwner(let owner): try record.writeHeader(owner)
         case .rewriteBorrower(let target): try record.writeEntry(target, state: .mapped)
         case .writeView(let view): try record.repairView(view)
-        case .removeRole(let domid): try record.removeRole(domid)
+        case .removeRole(let domid): try record.removeView(domid)
         case .writeIndex: try record.writeIndex()
         case .removeIndex: try record.removeIndex()
         case .fixUsercnt: break  // every transaction that reaches here rewrites usercnt

@@ -52,7 +52,7 @@ struct PageMapperTests {
     static func target(pages: UInt64) -> BorrowerTarget {
         BorrowerTarget(
             domain: Build.domain("logger-vm", 5), owner: Build.domid(3), begin: Build.address(0x10_0000_0000),
-            size: Build.size(pages * 4096), offset: .zero, prot: .rw, ownerFirstGFN: 0x7FE00)
+            size: Build.size(pages * 4096), offset: .zero, prot: .rw, ownerFirstGFN: 0x7FE00, cachePolicy: .x86Normal)
     }
 
     static let borrowerGFN: UInt64 = 0x100_0000
