@@ -83,35 +83,42 @@ struct DaemonTests {
         }
     }
 
-    /// The view's `begin` and the permissions of the view and the record, as one comparable text.
+    /// The view's `begin` and `offset` and the permissions of the view and the record, as one comparable text.
     static func viewAndRecord(_ world: HostWorld, _ domain: TestDomain) throws -> String {
         let view = domain.path.appending("static_shm").appending("telemetry")
         let begin = try world.store.read(view.appending("begin"), in: nil) ?? "missing"
+        let offset = try world.store.read(view.appending("offset"), in: nil) ?? "missing"
         let permissions = try world.store.permissions(view, in: nil)?.map(\.description) ?? []
         let record = try world.store.permissions("/libxl/static_shm/telemetry", in: nil)?.map(\.description) ?? []
-        return "begin=\(begin) view=\(permissions.joined(separator: ",")) record=\(record.joined(separator: ","))"
+        return "begin=\(begin) offset=\(offset) view=\(permissions.joined(separator: ",")) "
+            + "record=\(record.joined(separator: ","))"
     }
 
-    /// What another dom0 tool might do: changes a value of the view, and the permissions of the view and the record.
+    /// What another dom0 tool might do to a view: change a value, delete another, change the permissions.
     static func tamper(_ world: HostWorld, _ domain: TestDomain) throws {
         let view = domain.path.appending("static_shm").appending("telemetry")
-        let everyone = [XenStorePermission(domid: 0, access: .read)]
         try world.store.write(view.appending("begin"), "0x0", in: nil)
-        try world.store.setPermissions(view, everyone, in: nil)
-        try world.store.setPermissions("/libxl/static_shm/telemetry", everyone, in: nil)
+        try world.store.remove(view.appending("offset"), in: nil)
+        try world.store.setPermissions(view, [XenStorePermission(domid: 0, access: .read)], in: nil)
     }
 
     /// On a real host nothing wakes the daemon when a dom0 tool changes a view (it does not watch `/local/domain`):
-    /// its resync reads every view and record permission back and repairs them.
+    /// its resync reads every view back and repairs it. A record's permissions changed wake it through its watch.
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func theResyncRepairsAViewAndARecordChangedByHand(_ daemon: XenstoredSandbox.Daemon) async throws {
         try await HostWorld.with(daemon) { world in
             let logger = try Self.telemetry(in: world)
-            let converged = "begin=0x1000000000 view=n0,r\(logger.domid) record=n0"
+            let converged = "begin=0x1000000000 offset=0x0 view=n0,r\(logger.domid) record=n0"
             let status = try await DaemonProcess.with(world, ["--no-local-domain-watch", "--resync", "1s"]) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.viewAndRecord(world, logger) == converged })
+                let resyncs = daemon.count("read=full")
                 try Self.tamper(world, logger)
                 #expect(try Self.viewAndRecord(world, logger) != converged)
+                #expect(try await poll(within: .seconds(10)) { try Self.viewAndRecord(world, logger) == converged })
+                let resynced = try await poll(within: .seconds(10)) { daemon.count("read=full") > resyncs }
+                #expect(resynced, "repaired by a resync: \(daemon.log)")
+                try world.store.setPermissions(
+                    "/libxl/static_shm/telemetry", [XenStorePermission(domid: 0, access: .read)], in: nil)
                 #expect(try await poll(within: .seconds(10)) { try Self.viewAndRecord(world, logger) == converged })
                 #expect(try world.inconsistencies() == [])
             }
