@@ -23,8 +23,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(
         name: [.customShort("o"), .long],
         help: """
-            table; wide (adds each region's reason, the time its condition last changed and its manifest); json \
-            (docs/status.schema.json: conditions as a list, domids and names).
+            table; wide (adds each region's reason, the time its condition last changed, its manifest and whether \
+            each member's guest view is in place); json (docs/status.schema.json: conditions as a list, domids and \
+            names, each member's view).
             """)
     var output: StatusFormat = .table
 
