@@ -123,6 +123,7 @@ static int wait_region(struct xs_handle *xs, unsigned domid, const char *id, dou
     if (!xs_watch(xs, path, "sshm")) return failed(path, "watch");
     double deadline = now() + timeout;
     const char *last = "no view yet";
+    int announced = 0;
     for (;;) {
         struct sshm_view view;
         const char *why = NULL;
@@ -134,6 +135,10 @@ static int wait_region(struct xs_handle *xs, unsigned domid, const char *id, dou
             last = sshm_state_name(view.state);
         } else if (errno == EACCES) {
             return failed(path, NULL);
+        }
+        if (!announced) {
+            fprintf(stderr, "sshm-guest: waiting for region %s of dom%u (state: %s)\n", parsed, domid, last);
+            announced = 1;
         }
         double left = deadline - now();
         if (left <= 0) break;
