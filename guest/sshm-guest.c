@@ -43,12 +43,17 @@ static int own_domid(struct xs_handle *xs, unsigned *domid)
 
 static void print_view(const struct sshm_view *v)
 {
-    printf("%s: %s, begin 0x%llx, size 0x%llx (%llu pages), offset 0x%llx, %s, %s, peer", v->id,
-           sshm_role_name(v->role), (unsigned long long)v->begin, (unsigned long long)v->size,
-           (unsigned long long)(v->size / 4096), (unsigned long long)v->offset, sshm_prot_name(v->prot),
-           v->cache_policy);
-    for (size_t i = 0; i < v->npeers; i++) printf(" %u", v->peers[i]);
-    printf(", %s\n", sshm_state_name(v->state));
+    if (v->role == SSHM_ROLE_BORROWER) {
+        printf("%s: borrower from dom%u", v->id, v->peers[0]);
+    } else if (v->npeers == 0) {
+        printf("%s: owner (no borrower yet)", v->id);
+    } else {
+        printf("%s: owner for", v->id);
+        for (size_t i = 0; i < v->npeers; i++) printf(" dom%u", v->peers[i]);
+    }
+    printf(", begin 0x%llx, size 0x%llx (%llu pages), offset 0x%llx, %s, %s, %s\n", (unsigned long long)v->begin,
+           (unsigned long long)v->size, (unsigned long long)(v->size / 4096), (unsigned long long)v->offset,
+           sshm_prot_name(v->prot), v->cache_policy, sshm_state_name(v->state));
 }
 
 static int failed(const char *what, const char *why)

@@ -54,7 +54,10 @@ int sshm_parse_domid(const char *s, size_t len, uint16_t *out)
 int sshm_parse_peers(const char *s, size_t len, uint16_t *out, size_t cap, size_t *n)
 {
     size_t count = 0, start = 0;
-    if (len == 0) return invalid();
+    if (len == 0) { /* an owner whose borrowers have not started yet */
+        *n = 0;
+        return 0;
+    }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && s[i] != ' ') continue;
         uint16_t domid;

@@ -40,7 +40,8 @@ struct sshm_view {
  * NUL is needed, and an embedded NUL is an error. */
 int sshm_parse_hex(const char *s, size_t len, uint64_t *out);          /* 0x + 1..16 hex digits */
 int sshm_parse_domid(const char *s, size_t len, uint16_t *out);        /* decimal, no sign, no leading zero */
-int sshm_parse_peers(const char *s, size_t len, uint16_t *out, size_t cap, size_t *n); /* ascending, one space */
+/* ascending, one space apart; empty: none */
+int sshm_parse_peers(const char *s, size_t len, uint16_t *out, size_t cap, size_t *n);
 int sshm_parse_id(const char *s, size_t len, char out[SSHM_ID_MAX + 1]);
 
 /* Sets the view's field `name` from its value; -1 with errno EINVAL for a bad value, ENOENT for an unknown name.

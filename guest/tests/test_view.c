@@ -52,6 +52,8 @@ static void peers(void)
     uint16_t out[4];
     size_t n = 0;
     CHECK(sshm_parse_peers("1", 1, out, 4, &n) == 0 && n == 1 && out[0] == 1);
+    CHECK(sshm_parse_peers("", 0, out, 4, &n) == 0 && n == 0); /* an owner none of whose borrowers runs yet */
+    CHECK(sshm_parse_peers(" ", 1, out, 4, &n) == -1);
     CHECK(sshm_parse_peers("2 5 9", 5, out, 4, &n) == 0 && n == 3 && out[2] == 9);
     CHECK(sshm_parse_peers("5 2", 3, out, 4, &n) == -1);        /* not ascending */
     CHECK(sshm_parse_peers("5 5", 3, out, 4, &n) == -1);        /* repeated */
@@ -114,6 +116,8 @@ static void views(void)
     w = v;
     CHECK(set(&w, "peer", "1 2") == 0);
     CHECK(sshm_view_complete(&w, seen, &why) == -1); /* a borrower with two owners */
+    CHECK(set(&w, "peer", "") == 0);
+    CHECK(sshm_view_complete(&w, seen, &why) == -1); /* a borrower with none */
     w = v;
     CHECK(set(&w, "begin", "0x1001") == 0);
     CHECK(sshm_view_complete(&w, seen, &why) == -1); /* not page-aligned */
