@@ -39,4 +39,15 @@ enum ExitStatus {
         if plan.outlook.values.contains(where: { $0.kind == .failed }) { return failure }
         return plan.isEmpty ? success : changes
     }
+
+    /// The status of `wait`: 0 in place, 1 a region Failed, 75 timed out, 64 unknown, 65 Frozen.
+    static func afterWait(_ outcome: ReadinessVerdict.Outcome) -> Int32 {
+        switch outcome {
+        case .ready: success
+        case .failed: failure
+        case .waiting: temporary
+        case .unknown: usage
+        case .frozen: dataError
+        }
+    }
 }

@@ -22,7 +22,8 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             """,
         version: Version.current,
         subcommands: [
-            Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, DaemonCommand.self, ImportXL.self,
+            Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, WaitCommand.self,
+            DaemonCommand.self, ImportXL.self,
             ExportCommand.self, SelftestCommand.self,
         ]
     )

@@ -3,7 +3,7 @@
 against its schema and summarises it from the structured fields, never from the text meant for people (`text`,
 `message`). Used by Tests/sshm-reconcileTests/JSONOutputTests.swift.
 
-    consume.py SCHEMA_DIR KIND=FILE...      (KIND: plan, status or validate)
+    consume.py SCHEMA_DIR KIND=FILE...      (KIND: plan, status, validate or wait)
 """
 import json
 import sys
@@ -52,6 +52,12 @@ def validate(doc):
         yield "%s line %s" % (d["severity"], d["line"])
 
 
+def wait(doc):
+    yield "wait %s" % doc["outcome"]
+    for p in doc["parts"]:
+        yield "part %s %s %s in_place=%s" % (p["region"], p["role"], domain(p["domain"]), p["in_place"])
+
+
 def main():
     schemas, documents = sys.argv[1], sys.argv[2:]
     for argument in documents:
@@ -64,7 +70,7 @@ def main():
             print("INVALID %s at %s: %s" % (kind, "/".join(map(str, error.path)), error.message))
         if errors:
             sys.exit(1)
-        for line in {"plan": plan, "status": status, "validate": validate}[kind](doc):
+        for line in {"plan": plan, "status": status, "validate": validate, "wait": wait}[kind](doc):
             print(line)
 
 

@@ -262,7 +262,7 @@ struct RegionPlanner {
 }
 
 /// A short, stable digest of everything a region's mapping depends on.
-enum Fingerprint {
+package enum Fingerprint {
     static func of(region: Region, owner: Domain, targets: [DomID: BorrowerTarget], mapSpace: String) -> String {
         var text = "\(region.id)|\(owner.domid)|\(owner.uuid)|\(region.owner.begin)|\(region.owner.size)|\(mapSpace)"
         for target in targets.values.sorted(by: { $0.domain.domid < $1.domain.domid }) {
@@ -274,5 +274,24 @@ enum Fingerprint {
             hash = hash &* 0x0000_0100_0000_01B3
         }
         return String(hash, radix: 16)
+    }
+}
+
+extension Fingerprint {
+    /// The fingerprint a pass would give `region` with the domains running now, as ``RegionPlanner`` resolves them;
+    /// `nil` while its owner does not run (such a region is not planned, so it has none).
+    package static func of(region: Region, domains: DomainTable, mapSpace: String) -> String? {
+        guard case .found(let owner) = domains.resolve(region.owner.domain) else { return nil }
+        var targets: [DomID: BorrowerTarget] = [:]
+        for spec in region.borrowers {
+            guard case .found(let domain) = domains.resolve(spec.domain), domain.domid != owner.domid,
+                targets[domain.domid] == nil
+            else { continue }
+            targets[domain.domid] = BorrowerTarget(
+                domain: domain, owner: owner.domid, begin: spec.begin, size: spec.size, offset: spec.offset,
+                prot: spec.prot, ownerFirstGFN: region.owner.begin.gfn + spec.offset.pages,
+                cachePolicy: region.owner.cachePolicy)
+        }
+        return of(region: region, owner: owner, targets: targets, mapSpace: mapSpace)
     }
 }

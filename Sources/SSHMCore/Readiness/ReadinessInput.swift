@@ -1,0 +1,122 @@
+/// What `sshm-reconcile wait` waits for: the own part of each domain named, and whole regions.
+package struct ReadinessRequest: Hashable, Sendable {
+    package var domains: [DomainRef]
+    package var regions: [RegionID]
+
+    package init(domains: [DomainRef] = [], regions: [RegionID] = []) {
+        self.domains = domains
+        self.regions = regions
+    }
+}
+
+/// The value of a guest view's `state` node, `/local/domain/<domid>/static_shm/<id>/state`.
+package enum ViewState: String, Hashable, Sendable {
+    /// Borrower: written with the intent, before the first page is mapped.
+    case mapping
+    /// Borrower: written with the outcome, after every page is mapped.
+    case mapped
+    /// Borrower: written before the first page is unmapped.
+    case unmapping
+    /// Owner: some borrower is not mapped yet.
+    case waiting
+    /// Owner: every borrower is mapped.
+    case ready
+
+    /// Longest value read as a state: anything longer is not one, whatever it starts with.
+    static let maxLength = 16
+
+    /// Parses a node's value strictly; `nil` for anything but the five words.
+    package init?(node value: String) {
+        guard value.utf8.count <= Self.maxLength else { return nil }
+        self.init(rawValue: value)
+    }
+}
+
+/// What the host holds now, as far as a wait needs it.
+package struct ReadinessObservation: Hashable, Sendable {
+    package var domains: DomainTable
+    /// The records of the regions in scope that exist.
+    package var records: [RegionID: RegionRecord]
+    /// The view `state` nodes of the parts in scope that exist, as read (bounded by ``ViewState/init(node:)``).
+    package var views: [RoleNode: String]
+    /// The conditions file of the state dir.
+    package var conditions: [RegionID: RegionCondition]
+    /// The map spaces a pass may have planned with (every `--map-space` spelling): a `Failed` condition counts only
+    /// when its fingerprint is that of the domains running now with one of them; otherwise it is about domains that
+    /// are gone, and the next pass tries again.
+    package var mapSpaces: [String]
+
+    package init(
+        domains: DomainTable, records: [RegionID: RegionRecord] = [:], views: [RoleNode: String] = [:],
+        conditions: [RegionID: RegionCondition] = [:], mapSpaces: [String] = ["auto", "share", "foreign"]
+    ) {
+        self.domains = domains
+        self.records = records
+        self.views = views
+        self.conditions = conditions
+        self.mapSpaces = mapSpaces
+    }
+}
+
+/// One member domain's own part of a region.
+package struct ReadinessPart: Hashable, Comparable, Sendable {
+    package enum Role: String, Hashable, Sendable {
+        case owner
+        case borrower
+    }
+
+    package var region: RegionID
+    package var domain: Domain
+    package var role: Role
+
+    package init(region: RegionID, domain: Domain, role: Role) {
+        self.region = region
+        self.domain = domain
+        self.role = role
+    }
+
+    /// Its view node, `/local/domain/<domid>/static_shm/<id>`.
+    package var view: RoleNode { RoleNode(domid: domain.domid, id: region) }
+
+    package var description: String { "\(region): \(role.rawValue) \(domain.label)" }
+
+    package static func < (lhs: ReadinessPart, rhs: ReadinessPart) -> Bool {
+        (lhs.region, lhs.domain.domid, lhs.role.rawValue) < (rhs.region, rhs.domain.domid, rhs.role.rawValue)
+    }
+}
+
+/// How a wait stands, first that applies: something named is unknown (exit 64) or frozen (65); every part is in
+/// place (0); a region a missing part belongs to is `Failed` (1); else it goes on waiting (75 at the timeout).
+package struct ReadinessVerdict: Hashable, Sendable {
+    package enum Outcome: String, Hashable, Sendable {
+        case unknown
+        case frozen
+        case ready
+        case failed
+        case waiting
+    }
+
+    /// One part in scope: `gap` says why it is not in place (`nil`: it is).
+    package struct PartStatus: Hashable, Sendable {
+        package var part: ReadinessPart
+        package var gap: String?
+
+        package init(part: ReadinessPart, gap: String?) {
+            self.part = part
+            self.gap = gap
+        }
+    }
+
+    package var outcome: Outcome
+    /// Every part in scope (none for `unknown` and `frozen`).
+    package var parts: [PartStatus]
+    /// For people, one phrase or sentence each: the names unknown, the regions frozen, the parts in place, the
+    /// `Failed` regions (`id: message`), or what is missing.
+    package var messages: [String]
+
+    package init(_ outcome: Outcome, parts: [PartStatus] = [], messages: [String]) {
+        self.outcome = outcome
+        self.parts = parts
+        self.messages = messages
+    }
+}
