@@ -14,7 +14,7 @@
 #                                       runtime linked in by scripts/build-static, so the host needs no Swift libraries)
 #   --help-dir DIR                      man pages and completions already made by `scripts/gen-help DIR`
 #
-# Installed: the binary, sshm-reconcile.service, sshm-reconcile-once.{service,timer}, the tmpfiles.d entry for
+# Installed: the binary, deploy/sshm-xl-create (xl create -p, wait, unpause), sshm-reconcile.service, sshm-reconcile-once.{service,timer}, the tmpfiles.d entry for
 # /run/sshm-reconcile, man pages (sections 8 and 5), bash/zsh/fish completions, the manifests' JSON Schema
 # (PREFIX/share/sshm-reconcile/sshm.schema.json), docs with the cron example, and two files
 # under SYSCONFDIR that are only written when absent: default/sshm-reconcile (unit options) and
@@ -222,6 +222,8 @@ do_install() {
     [ -d "$help_dir/completions" ] || die "no completions in $help_dir: make it with scripts/gen-help $help_dir"
 
     put 0755 "$binary" "$sbindir/sshm-reconcile"
+    substitute "$root/deploy/sshm-xl-create" >"$work/sshm-xl-create"
+    put 0755 "$work/sshm-xl-create" "$sbindir/sshm-xl-create"
     local unit
     for unit in "${units[@]}"; do
         substitute "$root/deploy/$unit" >"$work/$unit"

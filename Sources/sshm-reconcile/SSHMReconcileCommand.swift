@@ -18,7 +18,9 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
             Exit codes, the first that applies: 64 usage error; 69 xenstore or the hypervisor unavailable; \
             75 temporary (the lock is held or xenstore retries ran out: try again); 65 a manifest is invalid \
             (the valid ones are still applied); 1 a region is Failed or Degraded; 2 changes pending \
-            (plan --detailed-exitcode); 0 otherwise. Pending regions (waiting for a domain) are not failures.
+            (plan --detailed-exitcode); 0 otherwise. Pending regions (waiting for a domain) are not failures. \
+            `wait` exits 0 when in place, 1 for a Failed region, 75 at its timeout, 64 for an unknown name, 65 for a \
+            Frozen region.
             """,
         version: Version.current,
         subcommands: [
