@@ -18,7 +18,7 @@ package enum WaitJSON {
         var domain: JSONDomain
         var inPlace: Bool
         /// Why it is not in place, for people.
-        @NullWhenAbsent var missing: String?
+        @NullWhenAbsent var message: String?
     }
 
     package static func render(_ verdict: ReadinessVerdict) throws -> String {
@@ -29,7 +29,7 @@ package enum WaitJSON {
                     Part(
                         region: status.part.region.rawValue, role: status.part.role.rawValue,
                         domain: JSONDomain(domid: status.part.domain.domid.rawValue, name: status.part.domain.name),
-                        inPlace: status.gap == nil, missing: status.gap)
+                        inPlace: status.gap == nil, message: status.gap)
                 },
                 messages: verdict.messages))
     }
