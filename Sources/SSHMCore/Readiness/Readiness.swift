@@ -36,7 +36,8 @@ package enum Readiness {
         var parts: Set<ReadinessPart> = []
 
         for reference in request.domains {
-            let found: Domain? = if case .found(let domain) = domains.resolve(reference) { domain } else { nil }
+            let resolution = domains.resolve(reference)
+            let found: Domain? = if case .found(let domain) = resolution { domain } else { nil }
             var mentioned = false
             for region in desired.regions {
                 let roles = roles(of: reference, found: found, in: region, domains: domains)
@@ -55,6 +56,9 @@ package enum Readiness {
             }
             if !mentioned {
                 scope.unknown.append("domain \(reference)")
+            } else if case .ambiguous(let ids) = resolution {
+                scope.absent.append(
+                    "domain \(reference) is ambiguous (\(ids.count) domains carry that name: give its domid)")
             } else if found == nil {
                 scope.absent.append("domain \(reference) is not running")
             }

@@ -122,10 +122,14 @@ struct ReadinessTests {
                 == .unknown(["domain stranger", "domain domid 42", "region nope"]))
     }
 
-    @Test func aDomainAManifestMentionsWaitsWhileItDoesNotRun() {
+    @Test func aDomainAManifestMentionsWaitsWhileItDoesNotRunOrItsNameIsAmbiguous() {
         #expect(
             Self.verdict(Self.waitForLogger, Self.observe(record: nil, domains: [Self.sensor]))
                 == .waiting(["domain logger-vm is not running"]))
+        let twin = Build.domain("logger-vm", 6)
+        #expect(
+            Self.verdict(Self.waitForLogger, Self.observe(domains: [Self.sensor, Self.logger, twin]))
+                == .waiting(["domain logger-vm is ambiguous (2 domains carry that name: give its domid)"]))
     }
 
     @Test func aRegionIsReadyWhenEveryMemberIsInPlaceAndWaitsForAMemberThatDoesNotRun() {

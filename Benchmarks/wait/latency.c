@@ -1,0 +1,163 @@
+/*
+ * latency ROUNDS REGION FIRST_DOMID WAIT-COMMAND...
+ *
+ * Measures how long `sshm-reconcile wait` takes to exit once the daemon has mapped the domain it waits for. Each
+ * round: starts WAIT-COMMAND (which must log at debug level, -vv, on stderr) and reads its stderr until its first
+ * verdict ("wait: waiting"), so that its watches are armed; builds a borrower domain "borrower-vm" as a toolstack
+ * does (a new domid from FIRST_DOMID up, a new UUID) and introduces it, which is the daemon's cue; watches the
+ * domain's guest view /local/domain/<domid>/static_shm/REGION/state until it says "mapped" (t1, seen through a watch
+ * of this process's own, notified by xenstored with wait's); then reaps the wait (t2, its exit status must be 0).
+ * Prints every round's t2 - t1 and its median, quartiles, min and max in milliseconds. The domain is destroyed and
+ * its record entry garbage-collected before the next round. One round more than ROUNDS runs first and is not
+ * counted (the daemon's start-up pass).
+ */
+#include "../baseline/common.h"
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void wait_for(struct xs_handle *h, const char *path, const char *want)
+{
+	unsigned len, n;
+
+	for (;;) {
+		char *v = xs_read(h, XBT_NULL, path, &len);
+		int done = want ? v && !strcmp(v, want) : !v;
+
+		free(v);
+		if (done)
+			return;
+		struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+		if (poll(&p, 1, 10000) <= 0) {
+			fprintf(stderr, "timeout waiting for %s\n", path);
+			exit(1);
+		}
+		free(xs_read_watch(h, &n));
+	}
+}
+
+/* Starts the wait with its stderr on a pipe and returns once it logged its first verdict. */
+static pid_t start_wait(char **argv, int *err)
+{
+	int fds[2];
+	char buf[4096];
+	size_t used = 0;
+	pid_t pid;
+
+	if (pipe(fds))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], buf + used, sizeof(buf) - 1 - used);
+
+		if (n <= 0) {
+			fprintf(stderr, "the wait ended before its first verdict: %.*s\n", (int)used, buf);
+			exit(1);
+		}
+		used += n;
+		buf[used] = 0;
+		if (strstr(buf, "wait: waiting"))
+			break;
+		if (used > sizeof(buf) / 2) { /* keep the tail: the marker may straddle reads */
+			memmove(buf, buf + used - 64, 64);
+			used = 64;
+		}
+	}
+	*err = fds[0];
+	return pid;
+}
+
+int main(int argc, char **argv)
+{
+	struct xs_handle *h, *w;
+	struct xs_permissions perms[2] = { { .id = 0, .perms = XS_PERM_NONE }, { .perms = XS_PERM_READ } };
+	char p[256], v[64], uuid[40], view[192], entry[192];
+	int rounds, first, i, status, err;
+	double *ms;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: %s ROUNDS REGION FIRST_DOMID WAIT-COMMAND...\n", argv[0]);
+		return 2;
+	}
+	rounds = atoi(argv[1]);
+	first = atoi(argv[3]);
+	ms = calloc(rounds, sizeof(*ms));
+	h = xs_open(0);
+	w = xs_open(0);
+	if (!h || !w || !ms)
+		die("xs_open");
+	for (i = -1; i < rounds; i++) {
+		int domid = first + 1 + i;
+		xs_transaction_t t;
+		double t1, t2;
+		pid_t pid;
+
+		pid = start_wait(argv + 4, &err);
+		snprintf(uuid, sizeof(uuid), "11111111-2222-4333-8444-%012d", domid);
+		snprintf(view, sizeof(view), "/local/domain/%d/static_shm/%s/state", domid, argv[2]);
+		if (!xs_watch(w, view, "v"))
+			die("xs_watch");
+		free(xs_read_watch(w, (unsigned[]){ 0 }));
+		do {
+			t = xs_transaction_start(h);
+			perms[1].id = domid;
+			path(p, sizeof(p), "/local/domain/%d", domid);
+			xs_mkdir(h, t, p);
+			xs_set_permissions(h, t, p, perms, 2);
+			xs_write(h, t, path(p, sizeof(p), "/local/domain/%d/name", domid), "borrower-vm", 11);
+			path(v, sizeof(v), "%d", domid);
+			xs_write(h, t, path(p, sizeof(p), "/local/domain/%d/domid", domid), v, strlen(v));
+			path(v, sizeof(v), "/vm/%s", uuid);
+			xs_write(h, t, path(p, sizeof(p), "/local/domain/%d/vm", domid), v, strlen(v));
+			xs_write(h, t, path(p, sizeof(p), "/vm/%s/uuid", uuid), uuid, strlen(uuid));
+		} while (!xs_transaction_end(h, t, false) && errno == EAGAIN);
+		if (!xs_introduce_domain(h, domid, 1, 1))
+			die("xs_introduce_domain");
+		wait_for(w, view, "mapped");
+		t1 = now();
+		if (waitpid(pid, &status, 0) != pid)
+			die("waitpid");
+		t2 = now();
+		close(err);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "round %d: the wait did not exit 0 (status %#x)\n", i, status);
+			return 1;
+		}
+		if (i >= 0) {
+			ms[i] = (t2 - t1) * 1000;
+			printf("round %d: %.2f ms\n", i + 1, ms[i]);
+		}
+		xs_unwatch(w, view, "v");
+		xs_rm(h, XBT_NULL, path(p, sizeof(p), "/local/domain/%d", domid));
+		xs_rm(h, XBT_NULL, path(p, sizeof(p), "/vm/%s", uuid));
+		if (!xs_release_domain(h, domid))
+			die("xs_release_domain");
+		snprintf(entry, sizeof(entry), "/libxl/static_shm/%s/slaves/%d", argv[2], domid);
+		if (!xs_watch(w, entry, "g"))
+			die("xs_watch");
+		wait_for(w, entry, NULL);
+		xs_unwatch(w, entry, "g");
+	}
+	qsort(ms, rounds, sizeof(*ms), cmp);
+	printf("view mapped -> wait exited over %d rounds: median %.2f ms, quartiles %.2f-%.2f ms, min %.2f ms, "
+	       "max %.2f ms\n",
+	       rounds, ms[rounds / 2], ms[rounds / 4], ms[rounds * 3 / 4], ms[0], ms[rounds - 1]);
+	return 0;
+}
