@@ -11,15 +11,16 @@ struct OptionsTests {
         return run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    @Test func statusOffersNoOptionThatChangesOrPlansChanges() async throws {
-        let help = try await Self.help("status")
+    @Test(arguments: ["status", "wait"])
+    func readingCommandsOfferNoOptionThatChangesOrPlansChanges(_ command: String) async throws {
+        let help = try await Self.help(command)
         for option in ["--allow-empty", "--adopt", "--txn-attempts", "--record-names", "--sim-policy", "--state-file"] {
-            #expect(!help.contains(option), "status --help lists \(option)")
+            #expect(!help.contains(option), "\(command) --help lists \(option)")
         }
         #expect(help.contains("--config-dir"))
     }
 
-    @Test(arguments: ["plan", "apply", "daemon", "status"])
+    @Test(arguments: ["plan", "apply", "daemon", "status", "wait"])
     func testOnlyOptionsAreHiddenEverywhere(_ command: String) async throws {
         let help = try await Self.help(command)
         #expect(!help.contains("--sim-policy"))
@@ -41,6 +42,22 @@ struct OptionsTests {
         let daemon = try await Self.help("daemon")
         #expect(daemon.contains("default: 5min)"))
         #expect(daemon.contains("default: 30s)"))
+        #expect(try await Self.help("wait").contains("--timeout <duration> Give up after this long, exit 75"))
+    }
+
+    @Test func waitTakesItsTimeoutInSystemdSpelling() async throws {
+        let wrong = try await BuiltTool.run(["wait", "--domain", "vm", "--timeout", "soon"])
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("'soon' is not a duration: write a number with a unit"), "\(wrong.stderr)")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try await BuiltTool.run(
+            [
+                "wait", "--domain", "vm", "--timeout", "1m30s", "--hypervisor", "simulated", "--config-dir",
+                directory.path,
+            ],
+            environment: ["XENSTORED_PATH": directory.path + "/no-socket"])
+        #expect(run.status == 69, "\(run.stderr)")
     }
 
     @Test(arguments: ["--resync", "--xenstore-wait"])
