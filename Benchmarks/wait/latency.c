@@ -11,37 +11,9 @@
  * its record entry garbage-collected before the next round. One round more than ROUNDS runs first and is not
  * counted (the daemon's start-up pass).
  */
-#include "../baseline/common.h"
-#include <poll.h>
+#include "../baseline/toolstack.h"
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void wait_for(struct xs_handle *h, const char *path, const char *want)
-{
-	unsigned len, n;
-
-	for (;;) {
-		char *v = xs_read(h, XBT_NULL, path, &len);
-		int done = want ? v && !strcmp(v, want) : !v;
-
-		free(v);
-		if (done)
-			return;
-		struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
-		if (poll(&p, 1, 10000) <= 0) {
-			fprintf(stderr, "timeout waiting for %s\n", path);
-			exit(1);
-		}
-		free(xs_read_watch(h, &n));
-	}
-}
 
 /* Starts the wait with its stderr on a pipe and returns once it logged its first verdict. */
 static pid_t start_wait(char **argv, int *err)
@@ -87,8 +59,7 @@ static pid_t start_wait(char **argv, int *err)
 int main(int argc, char **argv)
 {
 	struct xs_handle *h, *w;
-	struct xs_permissions perms[2] = { { .id = 0, .perms = XS_PERM_NONE }, { .perms = XS_PERM_READ } };
-	char p[256], v[64], uuid[40], view[192], entry[192];
+	char uuid[40], view[192];
 	int rounds, first, i, status, err;
 	double *ms;
 
@@ -105,7 +76,6 @@ int main(int argc, char **argv)
 		die("xs_open");
 	for (i = -1; i < rounds; i++) {
 		int domid = first + 1 + i;
-		xs_transaction_t t;
 		double t1, t2;
 		pid_t pid;
 
@@ -115,19 +85,7 @@ int main(int argc, char **argv)
 		if (!xs_watch(w, view, "v"))
 			die("xs_watch");
 		free(xs_read_watch(w, (unsigned[]){ 0 }));
-		do {
-			t = xs_transaction_start(h);
-			perms[1].id = domid;
-			path(p, sizeof(p), "/local/domain/%d", domid);
-			xs_mkdir(h, t, p);
-			xs_set_permissions(h, t, p, perms, 2);
-			xs_write(h, t, path(p, sizeof(p), "/local/domain/%d/name", domid), "borrower-vm", 11);
-			path(v, sizeof(v), "%d", domid);
-			xs_write(h, t, path(p, sizeof(p), "/local/domain/%d/domid", domid), v, strlen(v));
-			path(v, sizeof(v), "/vm/%s", uuid);
-			xs_write(h, t, path(p, sizeof(p), "/local/domain/%d/vm", domid), v, strlen(v));
-			xs_write(h, t, path(p, sizeof(p), "/vm/%s/uuid", uuid), uuid, strlen(uuid));
-		} while (!xs_transaction_end(h, t, false) && errno == EAGAIN);
+		build_domain(h, domid, "borrower-vm", uuid);
 		if (!xs_introduce_domain(h, domid, 1, 1))
 			die("xs_introduce_domain");
 		wait_for(w, view, "mapped");
@@ -145,17 +103,9 @@ int main(int argc, char **argv)
 			printf("round %d: %.2f ms\n", i + 1, ms[i]);
 		}
 		xs_unwatch(w, view, "v");
-		xs_rm(h, XBT_NULL, path(p, sizeof(p), "/local/domain/%d", domid));
-		xs_rm(h, XBT_NULL, path(p, sizeof(p), "/vm/%s", uuid));
-		if (!xs_release_domain(h, domid))
-			die("xs_release_domain");
-		snprintf(entry, sizeof(entry), "/libxl/static_shm/%s/slaves/%d", argv[2], domid);
-		if (!xs_watch(w, entry, "g"))
-			die("xs_watch");
-		wait_for(w, entry, NULL);
-		xs_unwatch(w, entry, "g");
+		destroy_domain(h, w, domid, uuid, argv[2]);
 	}
-	qsort(ms, rounds, sizeof(*ms), cmp);
+	qsort(ms, rounds, sizeof(*ms), cmp_double);
 	printf("view mapped -> wait exited over %d rounds: median %.2f ms, quartiles %.2f-%.2f ms, min %.2f ms, "
 	       "max %.2f ms\n",
 	       rounds, ms[rounds / 2], ms[rounds / 4], ms[rounds * 3 / 4], ms[0], ms[rounds - 1]);
