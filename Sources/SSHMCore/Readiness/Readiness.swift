@@ -159,7 +159,8 @@ package enum Readiness {
         }
     }
 
-    /// The regions and member domains `reference` names (`found`: the domain it resolves to now, if any).
+    /// The roles `reference` has in `region` (`found`: the domain it resolves to now, if any), matching a name to a
+    /// domid through the domain table.
     private static func roles(
         of reference: DomainRef, found: Domain?, in region: Region, domains: DomainTable
     ) -> [ReadinessPart.Role] {

@@ -29,9 +29,25 @@ package struct ReadinessWaiter: Sendable {
     static let token = "sshm-wait"
 
     /// Waits until the verdict is anything but `waiting`, or `timeout` passes (then returns the last `waiting` one,
-    /// naming what is missing).
+    /// naming what is missing). Removes its watches before it returns.
     package func wait(
         _ request: ReadinessRequest, desired: DesiredState, timeout: Duration
+    ) async throws -> ReadinessVerdict {
+        let watches = Watches()
+        let result: Result<ReadinessVerdict, any Error>
+        do {
+            result = .success(try await wait(request, desired: desired, timeout: timeout, watches: watches))
+        } catch {
+            result = .failure(error)
+        }
+        try? await blocking.run { [store] in
+            for path in watches.armed.withLock({ $0 }) { try? store.unwatch(path, token: Self.token) }
+        }
+        return try result.get()
+    }
+
+    private func wait(
+        _ request: ReadinessRequest, desired: DesiredState, timeout: Duration, watches: Watches
     ) async throws -> ReadinessVerdict {
         let deadline = ContinuousClock.now + timeout
         let signals = WaitSignals()
@@ -50,11 +66,9 @@ package struct ReadinessWaiter: Sendable {
             pump.cancel()
             timer.cancel()
         }
-        var armed: Set<XenStorePath> = []
-        defer { unwatch(armed) }
 
         // Every watch is armed before what it covers is read: a change in between wakes the loop again.
-        armed = try await arm(["@introduceDomain", "@releaseDomain"], armed)
+        try await arm(["@introduceDomain", "@releaseDomain"], watches)
         var domains = try await blocking.run { [hypervisor, store] in
             try DomainDirectory.read(hypervisor: hypervisor, store: store)
         }
@@ -62,7 +76,7 @@ package struct ReadinessWaiter: Sendable {
         let frozen = try await frozenRecords(desired)
         while true {
             let scope = Readiness.scope(request, desired: desired, domains: domains, records: frozen)
-            armed = try await arm(Self.paths(scope), armed)
+            try await arm(Self.paths(scope), watches)
             var observation = try await observe(scope, domains: domains, conditions: conditions)
             observation.records.merge(frozen) { read, _ in read }
             let verdict = Readiness.verdict(request, desired: desired, observation: observation)
@@ -90,17 +104,16 @@ package struct ReadinessWaiter: Sendable {
         XenStorePath(RecordPaths.roleDirectory(domid: node.domid, id: node.id)).appending("state")
     }
 
-    private func arm(_ paths: [XenStorePath], _ armed: Set<XenStorePath>) async throws -> Set<XenStorePath> {
-        let new = paths.filter { !armed.contains($0) }
-        guard !new.isEmpty else { return armed }
+    /// Watches `paths` not watched yet.
+    private func arm(_ paths: [XenStorePath], _ watches: Watches) async throws {
+        let new = watches.armed.withLock { armed in paths.filter { !armed.contains($0) } }
+        guard !new.isEmpty else { return }
         try await blocking.run { [store] in
-            for path in new { try store.watch(path, token: Self.token) }
+            for path in new {
+                try store.watch(path, token: Self.token)
+                watches.armed.withLock { _ = $0.insert(path) }
+            }
         }
-        return armed.union(new)
-    }
-
-    private func unwatch(_ armed: Set<XenStorePath>) {
-        for path in armed { try? store.unwatch(path, token: Self.token) }
     }
 
     /// The records and view states of `scope`, in two batches.
@@ -142,6 +155,11 @@ package struct ReadinessWaiter: Sendable {
             return nil
         }
     }
+}
+
+/// The paths a wait watches, to remove them when it ends.
+final class Watches: Sendable {
+    let armed = Mutex<Set<XenStorePath>>([])
 }
 
 /// What woke a wait, merged: bursts of events become one look.
