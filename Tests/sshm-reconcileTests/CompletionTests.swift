@@ -46,4 +46,11 @@ struct CompletionTests {
         let offered = try await Self.complete(["apply", "--s"])
         #expect(offered == ["--state-dir"])
     }
+
+    @Test func waitOffersItsOptionsAndFoldersForItsStateDir() async throws {
+        #expect(try await Self.complete(["wait", "--t"]) == ["--timeout"])
+        #expect(try await Self.complete(["wait", "--d"]) == ["--domain"])
+        #expect(try await Self.complete(["wait", "--r"]) == ["--region"])
+        #expect(try await Self.complete(["wait", "--state-dir", ""]) == ["sub"])
+    }
 }
