@@ -101,15 +101,29 @@ struct WaitCommandTests {
         }
     }
 
-    @Test func exitsOneAfterOnceForARefusedRegionButZeroForThePartThatIsInPlace() async throws {
+    @Test func exitsOneAfterOnceForARefusedPartButZeroForThePartsInPlaceBesideIt() async throws {
         try await HostWorld.with { world in
-            let (sensor, _) = try await Self.applied(world, policy: "stock")
+            // Stock Xen maps into dom0 and refuses logger-vm: the region is Failed, dom0's part stays mapped.
+            let sensor = try TestDomains.create("sensor-vm", in: world.store)
+            try TestDomains.create("logger-vm", in: world.store)
+            try world.manifest(
+                "10-telemetry.yaml",
+                Self.telemetry + "      - domain: Domain-0\n        begin: 0x2000000000\n")
+            #expect(try await world.run(["apply", "--sim-policy", "stock"]).status == 1)
             let refused = try await world.run(["wait", "--domain", "logger-vm", "--timeout", "20s"])
             #expect(refused.status == 1, "\(refused.stderr)")
             #expect(refused.stderr.contains("refused to map"), "\(refused.stderr)")
-            let owner = try await world.run(["wait", "--domain", "sensor-vm", "--timeout", "20s"])
-            #expect(owner.status == 0, "\(owner.stderr)")
-            #expect(owner.stdout == "telemetry: owner sensor-vm (dom\(sensor.domid)) recorded\n")
+            let region = try await world.run(["wait", "--region", "telemetry", "--timeout", "20s"])
+            #expect(region.status == 1, "\(region.stderr)")
+            let inPlace = try await world.run(
+                ["wait", "--domain", "Domain-0", "--domain", "sensor-vm", "--timeout", "20s"])
+            #expect(inPlace.status == 0, "\(inPlace.stderr)")
+            #expect(
+                inPlace.stdout == """
+                    telemetry: borrower Domain-0 (dom0) mapped
+                    telemetry: owner sensor-vm (dom\(sensor.domid)) recorded
+
+                    """)
         }
     }
 
