@@ -7,20 +7,44 @@
  * does (a new domid from FIRST_DOMID up, a new UUID) and introduces it, which is the daemon's cue; watches the
  * domain's guest view /local/domain/<domid>/static_shm/REGION/state until it says "mapped" (t1, seen through a watch
  * of this process's own, notified by xenstored with wait's); then reaps the wait (t2, its exit status must be 0).
- * Prints every round's t2 - t1 and its median, quartiles, min and max in milliseconds. The domain is destroyed and
+ * Prints every round's t2 - t1, and the time to its "wait: ready" log line (its decision, before its output and
+ * exit), with medians, quartiles, min and max in milliseconds. The domain is destroyed and
  * its record entry garbage-collected before the next round. One round more than ROUNDS runs first and is not
  * counted (the daemon's start-up pass).
  */
 #include "../baseline/toolstack.h"
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Starts the wait with its stderr on a pipe and returns once it logged its first verdict. */
+/* Reads FD until MARKER has been written to it; ends the program at end of file. */
+static void read_until(int fd, const char *marker)
+{
+	char buf[4096];
+	size_t used = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + used, sizeof(buf) - 1 - used);
+
+		if (n <= 0) {
+			fprintf(stderr, "the wait ended before it logged \"%s\": %.*s\n", marker, (int)used, buf);
+			exit(1);
+		}
+		used += n;
+		buf[used] = 0;
+		if (strstr(buf, marker))
+			return;
+		if (used > sizeof(buf) / 2) { /* keep the tail: the marker may straddle reads */
+			memmove(buf, buf + used - 64, 64);
+			used = 64;
+		}
+	}
+}
+
+/* Starts the wait, its stdout to /dev/null and its stderr on a pipe; returns once it logged its first verdict. */
 static pid_t start_wait(char **argv, int *err)
 {
 	int fds[2];
-	char buf[4096];
-	size_t used = 0;
 	pid_t pid;
 
 	if (pipe(fds))
@@ -29,31 +53,26 @@ static pid_t start_wait(char **argv, int *err)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		dup2(fds[1], 2);
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, 1) < 0 || dup2(fds[1], 2) < 0)
+			_exit(126);
 		close(fds[0]);
 		close(fds[1]);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);
-	for (;;) {
-		ssize_t n = read(fds[0], buf + used, sizeof(buf) - 1 - used);
-
-		if (n <= 0) {
-			fprintf(stderr, "the wait ended before its first verdict: %.*s\n", (int)used, buf);
-			exit(1);
-		}
-		used += n;
-		buf[used] = 0;
-		if (strstr(buf, "wait: waiting"))
-			break;
-		if (used > sizeof(buf) / 2) { /* keep the tail: the marker may straddle reads */
-			memmove(buf, buf + used - 64, 64);
-			used = 64;
-		}
-	}
+	read_until(fds[0], "wait: waiting");
 	*err = fds[0];
 	return pid;
+}
+
+static void report(const char *what, double *ms, int rounds)
+{
+	qsort(ms, rounds, sizeof(*ms), cmp_double);
+	printf("%s over %d rounds: median %.2f ms, quartiles %.2f-%.2f ms, min %.2f ms, max %.2f ms\n", what, rounds,
+	       ms[rounds / 2], ms[rounds / 4], ms[rounds * 3 / 4], ms[0], ms[rounds - 1]);
 }
 
 int main(int argc, char **argv)
@@ -61,7 +80,7 @@ int main(int argc, char **argv)
 	struct xs_handle *h, *w;
 	char uuid[40], view[192];
 	int rounds, first, i, status, err;
-	double *ms;
+	double *ms, *decided;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: %s ROUNDS REGION FIRST_DOMID WAIT-COMMAND...\n", argv[0]);
@@ -70,13 +89,14 @@ int main(int argc, char **argv)
 	rounds = atoi(argv[1]);
 	first = atoi(argv[3]);
 	ms = calloc(rounds, sizeof(*ms));
+	decided = calloc(rounds, sizeof(*decided));
 	h = xs_open(0);
 	w = xs_open(0);
-	if (!h || !w || !ms)
+	if (!h || !w || !ms || !decided)
 		die("xs_open");
 	for (i = -1; i < rounds; i++) {
 		int domid = first + 1 + i;
-		double t1, t2;
+		double t1, td, t2;
 		pid_t pid;
 
 		pid = start_wait(argv + 4, &err);
@@ -90,6 +110,8 @@ int main(int argc, char **argv)
 			die("xs_introduce_domain");
 		wait_for(w, view, "mapped");
 		t1 = now();
+		read_until(err, "wait: ready");
+		td = now();
 		if (waitpid(pid, &status, 0) != pid)
 			die("waitpid");
 		t2 = now();
@@ -100,14 +122,13 @@ int main(int argc, char **argv)
 		}
 		if (i >= 0) {
 			ms[i] = (t2 - t1) * 1000;
-			printf("round %d: %.2f ms\n", i + 1, ms[i]);
+			decided[i] = (td - t1) * 1000;
+			printf("round %d: ready logged after %.2f ms, exited after %.2f ms\n", i + 1, decided[i], ms[i]);
 		}
 		xs_unwatch(w, view, "v");
 		destroy_domain(h, w, domid, uuid, argv[2]);
 	}
-	qsort(ms, rounds, sizeof(*ms), cmp_double);
-	printf("view mapped -> wait exited over %d rounds: median %.2f ms, quartiles %.2f-%.2f ms, min %.2f ms, "
-	       "max %.2f ms\n",
-	       rounds, ms[rounds / 2], ms[rounds / 4], ms[rounds * 3 / 4], ms[0], ms[rounds - 1]);
+	report("view mapped -> wait logged ready", decided, rounds);
+	report("view mapped -> wait exited", ms, rounds);
 	return 0;
 }
