@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 export PREFIX DESTDIR SYSCONFDIR UNITDIR CONFIGURATION
 
-.PHONY: install uninstall check-deploy
+.PHONY: install uninstall check-deploy deb
 
 install:
 	scripts/install.sh
@@ -36,3 +36,8 @@ uninstall:
 
 check-deploy:
 	scripts/check-deploy
+
+# The Debian package, into dist/ (scripts/build-deb; its tests: scripts/deb-test, run by `make test`).
+deb:
+	scripts/setup --packaging
+	scripts/build-deb
