@@ -216,11 +216,9 @@ do_install() {
     if [ -z "$help_dir" ]; then
         help_dir=$work/help
         # The man pages come from swift-argument-parser's plugin, which builds the package its own way (`swift
-        # package` takes no --static-swift-stdlib): a second build, in .build/<configuration>. The pages are the
-        # same from either configuration: reuse the debug build that `make build` and `make test` leave, if any.
-        local help_configuration=$configuration
-        [ -d "$root/.build/debug" ] && help_configuration=debug
-        "$root/scripts/gen-help" --binary "$binary" --configuration "$help_configuration" "$help_dir"
+        # package` takes no --static-swift-stdlib): a second build, in .build/debug. The pages are the same from
+        # either configuration, and debug compiles fastest and is the build `make build` and `make test` leave.
+        "$root/scripts/gen-help" --binary "$binary" --configuration debug "$help_dir"
     fi
     [ -d "$help_dir/completions" ] || die "no completions in $help_dir: make it with scripts/gen-help $help_dir"
 
