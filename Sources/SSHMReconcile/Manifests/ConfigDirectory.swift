@@ -97,7 +97,8 @@ package enum ManifestFiles {
     package static func load(
         _ paths: [String], arch: Arch, archIsKnown: Bool = false, requireSecureOwnership: Bool
     ) -> DesiredState {
-        let reader = ManifestFileReader(requireTrust: requireSecureOwnership)
+        var reader = ManifestFileReader(requireTrust: requireSecureOwnership)
+        reader.namedByUser = true
         var seen: Set<String> = []
         let ordered = paths.filter { seen.insert($0).inserted }.sorted { lhs, rhs in
             let (left, right) = (baseName(lhs), baseName(rhs))

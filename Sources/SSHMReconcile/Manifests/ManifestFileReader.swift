@@ -10,6 +10,9 @@ package struct ManifestFileReader: Sendable {
     package var maxFileSize: Int
     /// Refuse (error) instead of warn when a file is not owned by root or is writable by group or others.
     package var requireTrust: Bool
+    /// The paths were named on the command line (`validate FILE…`), not found in a config dir: a directory among
+    /// them is then one to check with `--config-dir`, not an entry to rename.
+    package var namedByUser = false
 
     package init(requireTrust: Bool, maxFileSize: Int = ManifestDecoder.maxFileSize) {
         self.requireTrust = requireTrust
@@ -29,6 +32,9 @@ package struct ManifestFileReader: Sendable {
             return refused(path, "cannot inspect the file: \(SystemErrno(errno))")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
+            if namedByUser, info.st_mode & S_IFMT == S_IFDIR {
+                return refused(path, "a directory, not a manifest; check the manifests in it with --config-dir \(path)")
+            }
             return refused(path, "not a regular file; remove it or rename it so that it does not end in .yaml")
         }
         let trust = FileTrust.check(

@@ -94,6 +94,16 @@ import Testing
         #expect(state.diagnostics.first?.message.hasPrefix("not a regular file") == true)
     }
 
+    @Test func aDirectoryNamedOnTheCommandLineIsPointedAtConfigDir() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let state = ManifestFiles.load([directory.path], arch: .x86_64, requireSecureOwnership: false)
+        #expect(state.frozenSources == [directory.path])
+        #expect(
+            state.diagnostics.first?.message
+                == "a directory, not a manifest; check the manifests in it with --config-dir \(directory.path)")
+    }
+
     @Test func refusesAFileLargerThanTheLimit() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
