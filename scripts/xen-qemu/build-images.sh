@@ -99,9 +99,10 @@ mkcpio() {  # mkcpio ROOT OUT: newc cpio, gzip'ed when OUT ends in .gz
     esac
 }
 
-log "compiling owner-page and peek"
+log "compiling owner-page, view-probe and peek"
 mkdir -p "$WORK/bin"
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/owner-page" "$HERE/owner-page.c"
+gcc -O2 -Wall -Wextra -static -o "$WORK/bin/view-probe" "$HERE/view-probe.c" -lxenstore -lxentoolcore -lpthread
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/peek" "$HERE/peek.c"
 
 # ---------------------------------------------------------------- domU initrd
@@ -112,6 +113,7 @@ busybox_root "$DR"
 copy_with_libs "$DR" /usr/bin/xenstore
 for c in read write ls rm; do ln -s xenstore "$DR/usr/bin/xenstore-$c"; done
 install -m755 "$WORK/bin/owner-page" "$DR/usr/local/bin/owner-page"
+install -m755 "$WORK/bin/view-probe" "$DR/usr/local/bin/view-probe"
 install -m755 "$HERE/domU-init" "$DR/init"
 mkcpio "$DR" "$WORK/img/domU-initrd.gz"
 

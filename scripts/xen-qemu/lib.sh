@@ -58,21 +58,23 @@ region_field() {
 # condition_of JSON ID: "condition reason" of one region in `status --json` output.
 condition_of() { echo "$(region_field "$1" "$2" condition) $(region_field "$1" "$2" reason)"; }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or the deadline passes.
+# now_s: dom0's uptime in whole seconds. Under TCG the guest's clock follows the host's, so a deadline measured with it
+# holds however loaded the host is; counting polls does not (one poll can cost seconds at a load of 15 on 2 cores).
+now_s() { cut -d. -f1 /proc/uptime; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds or SECONDS of dom0's clock have passed.
 wait_for() {
-    limit=$(($1 * 10))
+    deadline=$(($(now_s) + $1))
     shift
-    i=0
-    while [ $i -lt $limit ]; do
-        "$@" > /dev/null 2>&1 && return 0
-        sleep 0.1
-        i=$((i + 1))
+    until "$@" > /dev/null 2>&1; do
+        [ "$(now_s)" -ge "$deadline" ] && return 1
+        sleep 0.2
     done
-    return 1
 }
 
-# domu_start NAME TYPE [EXTRA]: xl create of a 128 MiB busybox domU of TYPE (pv|pvh); prints its domid.
-domu_start() {
+# domu_config NAME TYPE [EXTRA]: /tmp/NAME.cfg, a 128 MiB busybox domU of TYPE (pv|pvh); EXTRA goes on its kernel
+# command line. A crash destroys it (the retry in domu_up starts it again).
+domu_config() {
     cat > "/tmp/$1.cfg" << CFG
 name = "$1"
 type = "$2"
@@ -86,35 +88,65 @@ on_crash = "destroy"
 on_reboot = "destroy"
 on_poweroff = "destroy"
 CFG
-    xl create "/tmp/$1.cfg" >&2 || return 1
-    xl domid "$1"
 }
 
 domu_ready() { xenstore-read "/local/domain/$1/data/ready"; }
 
-# domu_alive NAME DOMID: the domain NAME still runs as DOMID (not destroyed after a crash or a triple fault).
-domu_alive() { [ "$(xl domid "$1" 2> /dev/null)" = "$2" ]; }
+# domu_alive NAME DOMID: NAME still runs as DOMID: not destroyed, crashed, shut down or dying (xl list's state).
+domu_alive() {
+    xl list "$1" 2> /dev/null | awk -v d="$2" 'NR == 2 && $2 == d && $5 !~ /[csd]/ {ok = 1} END {exit !ok}'
+}
 
-# domu_up NAME TYPE TIMEOUT [EXTRA]: starts a domU and waits until its /init ran. PVH guests triple-fault now and
-# then under TCG (nested SVM); they are configured to be destroyed then, and are started again, up to three times.
-# Prints the domid.
+# domu_paused NAME: xl list shows NAME paused.
+domu_paused() { xl list "$1" 2> /dev/null | awk 'NR == 2 && $5 ~ /p/ {ok = 1} END {exit !ok}'; }
+
+# domu_up NAME TYPE TIMEOUT [EXTRA [REGION [FIRST]]]: starts a domU the race-free way and waits until its /init ran:
+#   1. xl create -p: the domain is built, paused;
+#   2. FIRST DOMID, once (checks that need the built domain before anything is mapped into or out of it);
+#   3. with REGION: `sshm-reconcile apply`, then `sshm-reconcile wait --region REGION`, while the domain is paused;
+#   4. xl unpause, then data/ready within TIMEOUT seconds.
+# PVH guests triple-fault now and then under TCG (nested SVM) and are destroyed then (on_crash); xl itself can fail.
+# Either way the attempt is destroyed and all of 1, 3 and 4 run again, in that order, up to three times.
+# Sets DOMID; with REGION also WAIT_RC (wait's exit status on the attempt that came up), /tmp/NAME-wait.out (its
+# output) and /tmp/NAME-paused.json (`status --json` while the domain was still paused).
 domu_up() {
+    first_done=
+    DOMID=
     for attempt in 1 2 3; do
-        d=$(domu_start "$1" "$2" "${4:-}") || return 1
-        i=0
-        while [ $i -lt $(($3 * 10)) ]; do
+        xl destroy "$1" > /dev/null 2>&1
+        domu_config "$1" "$2" "${4:-}"
+        if ! xl create -p "/tmp/$1.cfg" >&2 || ! d=$(xl domid "$1" 2> /dev/null); then
+            echo "SSHM-WARN xl create -p $1 failed (attempt $attempt)" >&2
+            continue
+        fi
+        mark "$1-created-paused domid=$d attempt=$attempt" >&2
+        if [ -n "${6:-}" ] && [ -z "$first_done" ]; then
+            "$6" "$d"
+            first_done=1
+        fi
+        if [ -n "${5:-}" ]; then
+            sr apply
+            sr wait --region "$5" --timeout 120s
+            WAIT_RC=$SR_RC
+            cat /tmp/sr.out /tmp/sr.err > "/tmp/$1-wait.out"
+            mark "$1-wait-returned rc=$WAIT_RC" >&2
+            /opt/sshm/sshm-reconcile status --json --config-dir /etc/sshm.d --state-dir /run/sshm-reconcile \
+                > "/tmp/$1-paused.json" 2> /dev/null
+            domu_paused "$1" || echo "SSHM-WARN $1 (dom$d) is not paused before the unpause" >&2
+        fi
+        xl unpause "$1" || { echo "SSHM-WARN xl unpause $1 failed (attempt $attempt)" >&2; continue; }
+        mark "$1-unpaused domid=$d" >&2
+        deadline=$(($(now_s) + $3))
+        while [ "$(now_s)" -lt "$deadline" ] && domu_alive "$1" "$d"; do
             if domu_ready "$d" > /dev/null 2>&1; then
                 mark "$1-ready domid=$d attempt=$attempt" >&2
-                echo "$d"
+                DOMID=$d
                 return 0
             fi
-            if [ $((i % 10)) = 9 ] && ! domu_alive "$1" "$d"; then break; fi
-            sleep 0.1
-            i=$((i + 1))
+            sleep 0.2
         done
         echo "SSHM-WARN $1 (dom$d) did not come up (attempt $attempt); its last console lines:" >&2
         tail -n 5 "/var/log/xen/console/guest-$1.log" >&2 2> /dev/null
-        xl destroy "$1" > /dev/null 2>&1
     done
     return 1
 }

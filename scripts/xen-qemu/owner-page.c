@@ -1,16 +1,19 @@
 /*
  * owner-page: runs in a domU and gives the system test a page of this domain's RAM with known contents.
  *
- * Allocates and locks one page, writes "SSHM owner dom<domid> <nonce>" at its start, finds its guest frame number in
- * /proc/self/pagemap (in a PVH or HVM guest that is the gfn the hypervisor maps from), and publishes both in xenstore
- * as data/shm-gfn and data/shm-pattern. Then it watches offset 2048 of the page: whatever a borrower writes there
- * through its mapping is published as data/shm-seen. It runs until the domain is destroyed.
+ *   owner-page GFN
+ *
+ * The page is the frame GFN, fixed before the domain was built, so that dom0 can map it while the domain is still
+ * paused. The domU's kernel command line keeps it out of Linux's hands (memmap=4K$<address>: reserved, so /dev/mem
+ * may map it under CONFIG_STRICT_DEVMEM). owner-page maps it through /dev/mem, writes "SSHM owner dom<domid> <nonce>"
+ * at its start and publishes the text and the gfn in xenstore as data/shm-pattern and data/shm-gfn. Then it watches
+ * offset 2048 of the page: whatever a borrower writes there through its mapping is published as data/shm-seen. It
+ * runs until the domain is destroyed.
  *
  * Build: gcc -O2 -static -o owner-page owner-page.c
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +33,14 @@ static int publish(const char *key, const char *value)
     return rc;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    char *end = NULL;
+    unsigned long long frame = argc == 2 ? strtoull(argv[1], &end, 0) : 0;
+    if (argc != 2 || end == argv[1] || *end != 0) {
+        fprintf(stderr, "usage: owner-page GFN\n");
+        return 64;
+    }
     char domid[32] = "?";
     FILE *p = popen("xenstore-read domid", "r");
     if (p) {
@@ -39,9 +48,10 @@ int main(void)
         domid[strcspn(domid, "\n")] = 0;
         pclose(p);
     }
-    volatile char *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (page == MAP_FAILED) { perror("owner-page: mmap"); return 1; }
-    if (mlock((void *)page, PAGE) != 0) { perror("owner-page: mlock"); return 1; }
+    int mem = open("/dev/mem", O_RDWR);
+    if (mem < 0) { perror("owner-page: /dev/mem"); return 1; }
+    volatile char *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mem, (off_t)(frame * PAGE));
+    if (page == MAP_FAILED) { perror("owner-page: mmap of /dev/mem"); return 1; }
 
     unsigned nonce = 0;
     int fd = open("/dev/urandom", O_RDONLY);
@@ -52,19 +62,8 @@ int main(void)
     memset((void *)page, 0, PAGE);
     memcpy((void *)page, pattern, strlen(pattern));
 
-    uint64_t entry = 0;
-    fd = open("/proc/self/pagemap", O_RDONLY);
-    if (fd < 0 || pread(fd, &entry, sizeof entry, (off_t)((uintptr_t)page / PAGE) * 8) != sizeof entry) {
-        perror("owner-page: /proc/self/pagemap");
-        return 1;
-    }
-    close(fd);
-    if (!(entry >> 63 & 1) || (entry & ((UINT64_C(1) << 55) - 1)) == 0) {
-        fprintf(stderr, "owner-page: page not present or PFN hidden (entry 0x%" PRIx64 ")\n", entry);
-        return 1;
-    }
     char gfn[32];
-    snprintf(gfn, sizeof gfn, "0x%" PRIx64, (uint64_t)(entry & ((1ULL << 55) - 1)));
+    snprintf(gfn, sizeof gfn, "0x%llx", frame);
     printf("owner-page: gfn %s pattern '%s'\n", gfn, pattern);
     fflush(stdout);
     if (publish("shm-pattern", pattern) || publish("shm-gfn", gfn)) return 1;

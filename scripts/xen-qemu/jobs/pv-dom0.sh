@@ -9,14 +9,16 @@ mkdir -p /etc/sshm.d /run/sshm-reconcile
 chmod 755 /etc/sshm.d
 
 mark domus-create
-if ! a=$(domu_start pv-a pv) || ! b=$(domu_start pv-b pv); then
-    fail "start two PV domUs" "xl create failed"
+if ! domu_up pv-a pv 600; then
+    fail "start two PV domUs" "pv-a did not reach /init"
     exit 1
 fi
-if ! wait_for 120 domu_ready "$a" || ! wait_for 60 domu_ready "$b"; then
-    fail "start two PV domUs" "pv-a (dom$a) or pv-b (dom$b) did not reach /init"
+a=$DOMID
+if ! domu_up pv-b pv 600; then
+    fail "start two PV domUs" "pv-b did not reach /init"
     exit 1
 fi
+b=$DOMID
 mark domus-ready
 grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each guest's /init ran (its uptime)
 pass "start two PV domUs" "pv-a dom$a, pv-b dom$b"

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Boot 2: PVH dom0 (dom0=pvh, q35 with an emulated AMD IOMMU) and one PVH domU that owns a page with known contents.
 # The one mapping stock Xen allows on x86 is gmfn_foreign into a translated hardware domain, so dom0 borrows here.
-# Checks the contract, the refusal of --map-space share (even for dom0), the default (auto: dom0 maps with foreign,
-# the PVH domU borrowing from dom0 is refused), a real mapping seen from both sides, repair, and garbage collection
-# when the owner is destroyed.
+# The domU is started without a race: created paused with its page at a fixed gfn, mapped into dom0, `wait`, and only
+# then unpaused (domu_up). Checks the refusal of --map-space share (even for dom0) while it is paused, the guest view
+# as the domU itself reads it (and cannot write, nor read dom0's), the contract, the default (auto: dom0 maps with
+# foreign, the PVH domU borrowing from dom0 is refused), a real mapping seen from both sides, repair, and garbage
+# collection when the owner is destroyed.
 # A second domU would cost a minute here: building a domain from a PVH dom0 maps and unmaps every page of its
 # kernel one hypercall at a time under TCG.
 # shellcheck source=/dev/null  # lib.sh is installed in the dom0 image; shellcheck checks it on its own
@@ -11,33 +13,17 @@
 mkdir -p /etc/sshm.d /run/sshm-reconcile
 chmod 755 /etc/sshm.d
 WINDOW=0x1000000000   # dom0's borrower range: 64 GiB, far above its RAM and the PCI hole
-
-mark domus-create
-echo "dom0 guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
-o=$(domu_up pvh-owner pvh 120 sshm.owner=1) || { fail "start the PVH domU" "pvh-owner never reached /init"; exit 1; }
-if ! wait_for 30 xenstore-read "/local/domain/$o/data/shm-gfn"; then
-    fail "start the PVH domU" "owner-page published nothing"
-    exit 1
-fi
-gfn=$(xenstore-read "/local/domain/$o/data/shm-gfn")
-pattern=$(xenstore-read "/local/domain/$o/data/shm-pattern")
-pass "start the PVH domU" "pvh-owner dom$o, its page at gfn $gfn holds '$pattern'"
-free -m
-mark domus-ready
-grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each guest's /init ran (its uptime)
-
-# ---- the Hypervisor contract on libxenctrl
-contract pvh-dom0 --owner-gfn "$gfn" --probe Domain-0:pvh-owner:foreign --probe Domain-0:pvh-owner:share:pages=EINVAL \
-    --probe pvh-owner:Domain-0:foreign:pages=EPERM --probe pvh-owner:Domain-0:share:pages=EINVAL \
-    --unmap-probe Domain-0 --unmap-probe pvh-owner
-check "pvh-dom0 domains and UUIDs match xl list -v" "" domains_match_xl
-mark contract-done
+# pvh-owner's shared page is fixed before the domain is built, so that dom0 can map it while the domain is paused.
+# The domU's kernel keeps it out of its allocator (memmap=...$...: reserved) and owner-page reaches it via /dev/mem.
+OWNER_GFN=0x7000
+OWNER_BEGIN=$(printf '0x%x' $((OWNER_GFN << 12)))
+PROBE_GFN=0x1000100   # the contract's probes map here, beside telemetry's live mapping at WINDOW
 
 cat > /etc/sshm.d/10-telemetry.yaml << YAML
 version: 1
 regions:
   - id: telemetry
-    owner: { domain: pvh-owner, begin: $(printf '0x%x' $((gfn << 12))), size: 4KiB }
+    owner: { domain: pvh-owner, begin: $OWNER_BEGIN, size: 4KiB, prot: rw, cache_policy: x86_normal }
     borrowers:
       - { domain: Domain-0, begin: $WINDOW }
 YAML
@@ -51,30 +37,84 @@ regions:
 YAML
 chmod 644 /etc/sshm.d/*.yaml
 
-# ---- --map-space share on stock Xen: every page EINVAL, dom0 included
-sr apply --map-space share
-check "pvh-dom0 apply with share exits 1" "exit $SR_RC" test "$SR_RC" = 1
-sr status --json --map-space share
-cp /tmp/sr.out /tmp/status-share.json
-evidence pvh-dom0-status-share.json /tmp/status-share.json
-for id in telemetry domu-refused; do
-    cr=$(condition_of /tmp/status-share.json $id)
-    check "pvh-dom0 share refused for $id: Failed RefusedByHypervisor" "$cr" \
-        test "$cr" = "Failed RefusedByHypervisor"
-done
-m=$(region_field /tmp/status-share.json telemetry message)
-want=$(refusal_message "$o" 0 share "Invalid argument (EINVAL, errno 22)" pvh)
-check "pvh-dom0 share refusal message is exact (Xen version, borrower type, per-page EINVAL, what works)" "$m" \
-    test "$m" = "$want"
-check "pvh-dom0 share refusal leaves no residue (telemetry)" "" no_residue telemetry 0 "$o"
-check "pvh-dom0 share refusal leaves no residue (domu-refused)" "" no_residue domu-refused 0 "$o"
-sr apply --map-space share
-check "pvh-dom0 second apply with share does not retry" "exit $SR_RC, $(tail -n 1 /tmp/sr.out)" \
-    sh -c "test $SR_RC = 1 && grep -q 'No changes were needed' /tmp/sr.out && ! test -s /tmp/sr.err"
+# share_refusals DOMID: --map-space share on stock Xen, every page EINVAL, dom0 included. It runs once, while
+# pvh-owner is built and paused and nothing is mapped yet.
+share_refusals() {
+    sr apply --map-space share
+    check "pvh-dom0 apply with share exits 1" "exit $SR_RC" test "$SR_RC" = 1
+    sr status --json --map-space share
+    cp /tmp/sr.out /tmp/status-share.json
+    evidence pvh-dom0-status-share.json /tmp/status-share.json
+    for id in telemetry domu-refused; do
+        cr=$(condition_of /tmp/status-share.json $id)
+        check "pvh-dom0 share refused for $id: Failed RefusedByHypervisor" "$cr" \
+            test "$cr" = "Failed RefusedByHypervisor"
+    done
+    m=$(region_field /tmp/status-share.json telemetry message)
+    want=$(refusal_message "$1" 0 share "Invalid argument (EINVAL, errno 22)" pvh)
+    check "pvh-dom0 share refusal message is exact (Xen version, borrower type, per-page EINVAL, what works)" "$m" \
+        test "$m" = "$want"
+    check "pvh-dom0 share refusal leaves no residue (telemetry)" "" no_residue telemetry 0 "$1"
+    check "pvh-dom0 share refusal leaves no residue (domu-refused)" "" no_residue domu-refused 0 "$1"
+    sr apply --map-space share
+    check "pvh-dom0 second apply with share does not retry" "exit $SR_RC, $(tail -n 1 /tmp/sr.out)" \
+        sh -c "test $SR_RC = 1 && grep -q 'No changes were needed' /tmp/sr.out && ! test -s /tmp/sr.err"
+}
 
-# ---- the default, --map-space auto: dom0 maps with gmfn_foreign, the PVH domU borrower gets share and EINVAL
-sr apply
-check "pvh-dom0 apply with the default (auto) exits 1 (the domU borrower is refused)" "exit $SR_RC" test "$SR_RC" = 1
+mark domus-create
+echo "dom0 guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
+# Created paused; share_refusals; apply (the default, auto: dom0 maps with gmfn_foreign); wait; unpause.
+if ! domu_up pvh-owner pvh 600 "sshm.owner_gfn=$OWNER_GFN sshm.view=telemetry memmap=4K\$$OWNER_BEGIN" \
+    telemetry share_refusals; then
+    fail "start the PVH domU" "pvh-owner never reached /init"
+    exit 1
+fi
+o=$DOMID
+cr=$(condition_of /tmp/pvh-owner-paused.json telemetry)
+check "pvh-dom0 telemetry is Ready while pvh-owner is still paused" "$cr" test "$cr" = "Ready Converged"
+check "pvh-dom0 wait --region telemetry returns 0 before pvh-owner is unpaused" "exit $WAIT_RC" \
+    sh -c "cat /tmp/pvh-owner-wait.out; test $WAIT_RC = 0"
+if ! wait_for 120 xenstore-read "/local/domain/$o/data/shm-gfn"; then
+    fail "start the PVH domU" "owner-page published nothing"
+    exit 1
+fi
+gfn=$(xenstore-read "/local/domain/$o/data/shm-gfn")
+pattern=$(xenstore-read "/local/domain/$o/data/shm-pattern")
+check "start the PVH domU" "pvh-owner dom$o, its page at the fixed gfn $gfn holds '$pattern'" \
+    test "$gfn" = "$OWNER_GFN"
+free -m
+mark domus-ready
+grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each guest's /init ran (its uptime)
+
+# ---- the guest view, from inside pvh-owner: view-probe's SSHM-VIEW lines on its console
+GUEST_LOG=/var/log/xen/console/guest-pvh-owner.log
+wait_for 120 grep -q 'SSHM-VIEW done' "$GUEST_LOG" || echo "SSHM-WARN view-probe did not finish in pvh-owner"
+grep -a 'SSHM-VIEW' "$GUEST_LOG" | tr -d '\r' > /tmp/view.txt
+evidence pvh-dom0-guest-view.txt /tmp/view.txt
+# view_line OP KEY: view-probe's outcome of one operation ("ok VALUE" or "error ENAME text").
+view_line() { awk -v op="$1" -v key="$2" '$2 == op && $3 == key {sub(/^SSHM-VIEW [^ ]+ [^ ]+ /, ""); print; exit}' /tmp/view.txt; }
+for kv in role=master begin=$OWNER_BEGIN size=0x1000 offset=0x0 prot=rw cache_policy=x86_normal peer=0 state=ready; do
+    got=$(view_line read "${kv%%=*}")
+    check "pvh-dom0 inside pvh-owner, its view's ${kv%%=*} reads ${kv#*=}" "${got:-no answer}" \
+        test "$got" = "ok ${kv#*=}"
+done
+got=$(view_line write state)
+check "pvh-dom0 inside pvh-owner, writing its own view fails with EACCES" "${got:-no answer}" \
+    sh -c "echo '$got' | grep -q '^error EACCES '"
+got=$(view_line read-dom0 begin)
+check "pvh-dom0 inside pvh-owner, reading dom0's view fails with EACCES" "${got:-no answer}" \
+    sh -c "echo '$got' | grep -q '^error EACCES '"
+
+# ---- the Hypervisor contract on libxenctrl
+contract pvh-dom0 --owner-gfn "$gfn" --borrower-gfn "$PROBE_GFN" \
+    --probe Domain-0:pvh-owner:foreign --probe Domain-0:pvh-owner:share:pages=EINVAL \
+    --probe pvh-owner:Domain-0:foreign:pages=EPERM --probe pvh-owner:Domain-0:share:pages=EINVAL \
+    --unmap-probe Domain-0 --unmap-probe pvh-owner
+check "pvh-dom0 domains and UUIDs match xl list -v" "" domains_match_xl
+mark contract-done
+
+# ---- the default, --map-space auto (domu_up's apply): dom0 maps with gmfn_foreign, the PVH domU borrower gets share
+# and EINVAL
 sr status --json
 cp /tmp/sr.out /tmp/status-auto.json
 evidence pvh-dom0-status-auto.json /tmp/status-auto.json
