@@ -25,7 +25,10 @@ rm -f "$OUT/payload.cpio"
 
 # -cpu max without SMAP (Xen's SMAP handling crashes the PV dom0 under QEMU 7.2 TCG) and without RDTSCP (TCG's SVM
 # reports it as RDTSC and PVH guests then spin); bootscrub=false spares scrubbing free RAM under emulation.
-XEN_ARGS="console=com1 com1=115200,8n1 bootscrub=false dom0_mem=512M,max:512M dom0_max_vcpus=2"
+# spec-ctrl=eager-fpu: on this AMD-like CPU Xen would switch FPU state lazily (CR0.TS and the #NM intercept), which
+# TCG's nested SVM does not emulate faithfully: once a PVH domU runs beside the PVH dom0, programs in dom0 run on
+# another vCPU's registers and crash (xl in libgcc_s, busybox sh). See docs/system-test.md, "Why these options".
+XEN_ARGS="console=com1 com1=115200,8n1 bootscrub=false spec-ctrl=eager-fpu dom0_mem=512M,max:512M dom0_max_vcpus=2"
 XEN_ARGS="$XEN_ARGS loglvl=all guest_loglvl=all"
 MACHINE=(-machine pc)
 if [ "$MODE" = pvh ]; then

@@ -151,6 +151,10 @@ domu_up() {
     return 1
 }
 
+# no_crash_in_dom0: the kernel killed no program in dom0 for a fault (its "segfault at" or "trap" lines, shown on a
+# FAIL): a fault in dom0 under TCG (see spec-ctrl=eager-fpu in boot.sh) shows as itself, not as a later symptom.
+no_crash_in_dom0() { ! dmesg | grep -E 'segfault at|traps: '; }
+
 # domains_match_xl: the domid/UUID pairs `sshm-reconcile selftest domains` lists equal the ones `xl list -v` shows.
 domains_match_xl() {
     /opt/sshm/sshm-reconcile selftest domains | awk '{print $1, $2}' | sort > /tmp/domains.tool

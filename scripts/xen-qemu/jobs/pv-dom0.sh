@@ -110,4 +110,5 @@ r=$(region_field /tmp/sr.out waiting reason)
 check "pv-dom0 region of a destroyed owner waits for it" "$c $r" test "$c $r" = "Pending WaitingForOwner"
 
 xl destroy pv-b
+check "pv-dom0 no program in dom0 was killed by a fault" "" no_crash_in_dom0
 mark job-done

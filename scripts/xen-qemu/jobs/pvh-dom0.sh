@@ -92,7 +92,9 @@ wait_for 120 grep -q 'SSHM-VIEW done' "$GUEST_LOG" || echo "SSHM-WARN view-probe
 grep -a 'SSHM-VIEW' "$GUEST_LOG" | tr -d '\r' > /tmp/view.txt
 evidence pvh-dom0-guest-view.txt /tmp/view.txt
 # view_line OP KEY: view-probe's outcome of one operation ("ok VALUE" or "error ENAME text").
-view_line() { awk -v op="$1" -v key="$2" '$2 == op && $3 == key {sub(/^SSHM-VIEW [^ ]+ [^ ]+ /, ""); print; exit}' /tmp/view.txt; }
+view_line() {
+    awk -v op="$1" -v key="$2" '$2 == op && $3 == key {sub(/^SSHM-VIEW [^ ]+ [^ ]+ /, ""); print; exit}' /tmp/view.txt
+}
 for kv in role=master begin=$OWNER_BEGIN size=0x1000 offset=0x0 prot=rw cache_policy=x86_normal peer=0 state=ready; do
     got=$(view_line read "${kv%%=*}")
     check "pvh-dom0 inside pvh-owner, its view's ${kv%%=*} reads ${kv#*=}" "${got:-no answer}" \
@@ -192,4 +194,5 @@ sr status --json --map-space foreign
 cr=$(condition_of /tmp/sr.out telemetry)
 check "pvh-dom0 region of a destroyed owner waits for it" "$cr" test "$cr" = "Pending WaitingForOwner"
 
+check "pvh-dom0 no program in dom0 was killed by a fault" "" no_crash_in_dom0
 mark job-done
