@@ -108,7 +108,8 @@ domu_paused() { xl list "$1" 2> /dev/null | awk 'NR == 2 && $5 ~ /p/ {ok = 1} EN
 # PVH guests triple-fault now and then under TCG (nested SVM) and are destroyed then (on_crash); xl itself can fail.
 # Either way the attempt is destroyed and all of 1, 3 and 4 run again, in that order, up to three times.
 # Sets DOMID; with REGION also WAIT_RC (wait's exit status on the attempt that came up), /tmp/NAME-wait.out (its
-# output) and /tmp/NAME-paused.json (`status --json` while the domain was still paused).
+# output), /tmp/NAME-paused.json (`status --json` just before the unpause) and PAUSED (yes: xl list still showed the
+# domain paused after that).
 domu_up() {
     first_done=
     DOMID=
@@ -132,7 +133,7 @@ domu_up() {
             mark "$1-wait-returned rc=$WAIT_RC" >&2
             /opt/sshm/sshm-reconcile status --json --config-dir /etc/sshm.d --state-dir /run/sshm-reconcile \
                 > "/tmp/$1-paused.json" 2> /dev/null
-            domu_paused "$1" || echo "SSHM-WARN $1 (dom$d) is not paused before the unpause" >&2
+            if domu_paused "$1"; then PAUSED=yes; else PAUSED=no; fi
         fi
         xl unpause "$1" || { echo "SSHM-WARN xl unpause $1 failed (attempt $attempt)" >&2; continue; }
         mark "$1-unpaused domid=$d" >&2

@@ -71,7 +71,8 @@ if ! domu_up pvh-owner pvh 600 "sshm.owner_gfn=$OWNER_GFN sshm.view=telemetry me
 fi
 o=$DOMID
 cr=$(condition_of /tmp/pvh-owner-paused.json telemetry)
-check "pvh-dom0 telemetry is Ready while pvh-owner is still paused" "$cr" test "$cr" = "Ready Converged"
+check "pvh-dom0 telemetry is Ready while pvh-owner is still paused" "$cr, paused: $PAUSED" \
+    test "$cr $PAUSED" = "Ready Converged yes"
 check "pvh-dom0 wait --region telemetry returns 0 before pvh-owner is unpaused" "exit $WAIT_RC" \
     sh -c "cat /tmp/pvh-owner-wait.out; test $WAIT_RC = 0"
 if ! wait_for 120 xenstore-read "/local/domain/$o/data/shm-gfn"; then
