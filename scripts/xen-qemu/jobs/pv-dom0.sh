@@ -101,7 +101,7 @@ evidence pv-dom0-status.txt /tmp/sr.out
 
 # ---- garbage collection when the owner is destroyed
 xl destroy pv-a
-wait_for 20 sh -c "! xl domid pv-a" || echo "SSHM-WARN pv-a still listed"
+wait_for 300 sh -c "! xl domid pv-a" || echo "SSHM-WARN pv-a still listed"
 sr apply --map-space foreign
 check "pv-dom0 record of a destroyed owner is garbage-collected" "exit $SR_RC" no_residue waiting "$a"
 sr status --json --map-space foreign

@@ -75,7 +75,7 @@ check "pvh-dom0 telemetry is Ready while pvh-owner is still paused" "$cr, paused
     test "$cr $PAUSED" = "Ready Converged yes"
 check "pvh-dom0 wait --region telemetry returns 0 before pvh-owner is unpaused" "exit $WAIT_RC" \
     sh -c "cat /tmp/pvh-owner-wait.out; test $WAIT_RC = 0"
-if ! wait_for 120 xenstore-read "/local/domain/$o/data/shm-gfn"; then
+if ! wait_for 300 xenstore-read "/local/domain/$o/data/shm-gfn"; then
     fail "start the PVH domU" "owner-page published nothing"
     exit 1
 fi
@@ -89,7 +89,7 @@ grep -h SSHM-DOMU /var/log/xen/console/guest-*.log 2> /dev/null   # when each gu
 
 # ---- the guest view, from inside pvh-owner: view-probe's SSHM-VIEW lines on its console
 GUEST_LOG=/var/log/xen/console/guest-pvh-owner.log
-wait_for 120 grep -q 'SSHM-VIEW done' "$GUEST_LOG" || echo "SSHM-WARN view-probe did not finish in pvh-owner"
+wait_for 300 grep -q 'SSHM-VIEW done' "$GUEST_LOG" || echo "SSHM-WARN view-probe did not finish in pvh-owner"
 grep -a 'SSHM-VIEW' "$GUEST_LOG" | tr -d '\r' > /tmp/view.txt
 evidence pvh-dom0-guest-view.txt /tmp/view.txt
 # view_line OP KEY: view-probe's outcome of one operation ("ok VALUE" or "error ENAME text").
@@ -163,7 +163,7 @@ check "pvh-dom0 dom0 reads the owner's page through the mapping" "dom0 sees '$se
     test "$seen" = "$pattern"
 reply="SSHM borrower dom0 $(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 peek write $((WINDOW + 2048)) "$reply"
-wait_for 10 sh -c "test \"\$(xenstore-read /local/domain/$o/data/shm-seen)\" = \"$reply\""
+wait_for 300 sh -c "test \"\$(xenstore-read /local/domain/$o/data/shm-seen)\" = \"$reply\""
 check "pvh-dom0 the owner sees what dom0 wrote through the mapping" \
     "owner saw '$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)'" \
     test "$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)" = "$reply"
@@ -190,7 +190,7 @@ check "pvh-dom0 record of a destroyed owner is garbage-collected" "exit $SR_RC" 
 check "pvh-dom0 dom0's frame is unmapped" "$(grep unmap-of-unmapped /tmp/probe.out)" \
     grep -q '^PASS unmap-of-unmapped-frame-answers-not-mapped dom0' /tmp/probe.out
 check "pvh-dom0 the destroyed owner is gone once unmapped" "" \
-    wait_for 20 sh -c "! /opt/sshm/sshm-reconcile selftest domains | grep -q '^$o '"
+    wait_for 300 sh -c "! /opt/sshm/sshm-reconcile selftest domains | grep -q '^$o '"
 sr status --json --map-space foreign
 cr=$(condition_of /tmp/sr.out telemetry)
 check "pvh-dom0 region of a destroyed owner waits for it" "$cr" test "$cr" = "Pending WaitingForOwner"
