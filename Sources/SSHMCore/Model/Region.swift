@@ -42,13 +42,19 @@ package struct BorrowerSpec: Hashable, Sendable {
     package var offset: Offset
     package var size: ByteSize
     package var prot: Prot
+    /// Whether this borrower and the owner get a doorbell (an event channel they meet through their views): the
+    /// borrower's `doorbell:` if written, else the region's.
+    package var doorbell: Bool
 
-    package init(domain: DomainRef, begin: GuestAddress, offset: Offset, size: ByteSize, prot: Prot) {
+    package init(
+        domain: DomainRef, begin: GuestAddress, offset: Offset, size: ByteSize, prot: Prot, doorbell: Bool = false
+    ) {
         self.domain = domain
         self.begin = begin
         self.offset = offset
         self.size = size
         self.prot = prot
+        self.doorbell = doorbell
     }
 }
 

@@ -31,10 +31,12 @@ package struct BorrowerTarget: Hashable, Sendable {
     package var ownerFirstGFN: UInt64
     /// The region's, for the borrower's view (the record keeps it in the header only).
     package var cachePolicy: CachePolicy
+    /// The pair has a doorbell (docs/guest-view.md); it changes nothing about the mapping.
+    package var doorbell: Bool
 
     package init(
         domain: Domain, owner: DomID, begin: GuestAddress, size: ByteSize, offset: Offset, prot: Prot,
-        ownerFirstGFN: UInt64, cachePolicy: CachePolicy
+        ownerFirstGFN: UInt64, cachePolicy: CachePolicy, doorbell: Bool = false
     ) {
         self.domain = domain
         self.owner = owner
@@ -44,6 +46,7 @@ package struct BorrowerTarget: Hashable, Sendable {
         self.prot = prot
         self.ownerFirstGFN = ownerFirstGFN
         self.cachePolicy = cachePolicy
+        self.doorbell = doorbell
     }
 
     package var frames: Range<UInt64> { begin.gfn..<(begin.gfn + size.pages) }

@@ -43,7 +43,7 @@ struct RegionPlanner {
                 targets[domain.domid] = BorrowerTarget(
                     domain: domain, owner: owner.domid, begin: spec.begin, size: spec.size, offset: spec.offset,
                     prot: spec.prot, ownerFirstGFN: region.owner.begin.gfn + spec.offset.pages,
-                    cachePolicy: region.owner.cachePolicy)
+                    cachePolicy: region.owner.cachePolicy, doorbell: spec.doorbell)
             case .missing:
                 waiting.append("\(spec.domain)")
             case .ambiguous(let ids):

@@ -127,3 +127,22 @@ extension Hypervisor {
         try listDomains().first { $0.domid == domid }?.kind
     }
 }
+
+/// What `xc_evtchn_status` says about one domain's event-channel port (docs/guest-view.md, "Doorbell").
+package enum EventChannelStatus: Hashable, Sendable {
+    case closed
+    /// Allocated for `remote` to bind, not bound yet.
+    case unbound(remote: DomID)
+    /// Bound: the other end is `remote`'s port `remotePort`.
+    case interdomain(remote: DomID, remotePort: UInt32)
+    /// A channel of another kind: `pirq`, `virq` or `ipi`.
+    case other(String)
+}
+
+/// The event-channel view a doorbell needs: dom0 only reads the state of a guest's port; the guests allocate, bind
+/// and close their own (dom0 cannot close another domain's port).
+package protocol EventChannels: AnyObject, Sendable {
+    /// `xc_evtchn_status` of `port` in `domain`. Blocks.
+    /// - Throws: ``HypervisorError``: EINVAL for a port the domain does not have, ESRCH for a domain that is gone.
+    func eventChannelStatus(domain: DomID, port: UInt32) throws -> EventChannelStatus
+}
