@@ -15,7 +15,7 @@ import Testing
           - id: rtos-mailbox
             owner: {domain: rtos, begin: 0x7fe00000, size: 1MiB}
             borrowers:
-              - {domain: linux-gw, begin: 0x1000000000}
+              - {domain: linux-gw, begin: 0x1000000000, doorbell: true}
           - id: rtos-log
             owner: {domain: rtos, begin: 0x7ff00000, size: 1MiB}
             borrowers:
@@ -88,16 +88,19 @@ import Testing
             _Static_assert(SSHM_RTOS_MAILBOX_SIZE == 0x100000, "size");
             _Static_assert(SSHM_RTOS_MAILBOX_OFFSET == 0, "offset");
             _Static_assert(SSHM_RTOS_MAILBOX_PROT == 0x3, "prot");
+            _Static_assert(SSHM_RTOS_MAILBOX_DOORBELL == 1, "doorbell");
             _Static_assert(__builtin_strcmp(SSHM_RTOS_MAILBOX_ID, "rtos-mailbox") == 0, "id");
             _Static_assert(SSHM_RTOS_LOG_BASE == 0x1000100000ULL, "base");
             _Static_assert(SSHM_RTOS_LOG_SIZE == 0x80000, "size");
             _Static_assert(SSHM_RTOS_LOG_OFFSET == 0x80000, "offset");
             _Static_assert(SSHM_RTOS_LOG_PROT == 0x1, "prot");
+            _Static_assert(SSHM_RTOS_LOG_DOORBELL == 0, "doorbell");
             _Static_assert(__builtin_strcmp(SSHM_RTOS_LOG_ID, "rtos-log") == 0, "id");
             _Static_assert(SSHM_TELEMETRY_BASE == 0x2000000000ULL, "base");
             _Static_assert(SSHM_TELEMETRY_SIZE == 0x200000, "size");
             _Static_assert(SSHM_TELEMETRY_OFFSET == 0, "offset");
             _Static_assert(SSHM_TELEMETRY_PROT == 0x1, "prot");
+            _Static_assert(SSHM_TELEMETRY_DOORBELL == 0, "doorbell");
             _Static_assert(__builtin_strcmp(SSHM_TELEMETRY_ID, "telemetry") == 0, "id");
             _Static_assert(sizeof(SSHM_TELEMETRY_BASE) == 8 && sizeof(SSHM_TELEMETRY_ID) == 10, "types");
 
@@ -114,7 +117,7 @@ import Testing
     @Test func jsonMatchesItsGoldenDocument() async throws {
         let directory = try Self.configDir(["10-guests.yaml": Self.guests])
         defer { directory.remove() }
-        let run = try await Self.export("rtos", "json", directory, ["--region", "rtos-log"])
+        let run = try await Self.export("rtos", "json", directory, ["--region", "rtos-mailbox"])
         #expect(run.status == 0)
         let dir = directory.path + "/sshm.d"
         #expect(
@@ -128,8 +131,15 @@ import Testing
                   "format_version" : 1,
                   "regions" : [
                     {
-                      "address" : 2146435072,
-                      "id" : "rtos-log",
+                      "address" : 2145386496,
+                      "doorbell" : true,
+                      "doorbell_peers" : [
+                        {
+                          "domid" : null,
+                          "name" : "linux-gw"
+                        }
+                      ],
+                      "id" : "rtos-mailbox",
                       "offset" : 0,
                       "owner" : {
                         "domid" : null,
@@ -141,7 +151,7 @@ import Testing
                       "size" : 1048576,
                       "source" : {
                         "file" : "\(dir)/10-guests.yaml",
-                        "line" : 7
+                        "line" : 3
                       }
                     }
                   ]

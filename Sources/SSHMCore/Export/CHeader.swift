@@ -1,5 +1,5 @@
 /// A C header for the guest's own build: an include guard and, per region, `SSHM_<ID>_BASE`, `_SIZE`, `_OFFSET`,
-/// `_PROT` and `_ID`, where `<ID>` is the region id in upper case with `-` as `_`.
+/// `_PROT`, `_DOORBELL` (1 or 0) and `_ID`, where `<ID>` is the region id in upper case with `-` as `_`.
 package enum CHeader {
     package static func render(_ description: GuestDescription) -> Result<String, ExportRefusal> {
         let collisions = self.collisions(description.regions)
@@ -23,11 +23,13 @@ package enum CHeader {
             lines += [
                 "",
                 "/* \(region.id.rawValue): \(region.role.rawValue), "
-                    + "\(ExportText.comment(region.location.file)):\(region.location.line) */",
+                    + "\(ExportText.comment(region.location.file)):\(region.location.line)"
+                    + (ExportText.doorbell(region).map { "; \($0)" } ?? "") + " */",
                 "#define \(prefix)_BASE \(NumberFormat.hex(region.address.rawValue))ULL",
                 "#define \(prefix)_SIZE \(NumberFormat.hex(region.size.rawValue))ULL",
                 "#define \(prefix)_OFFSET \(NumberFormat.hex(region.offset.rawValue))ULL",
                 "#define \(prefix)_PROT \(prot(region.prot))",
+                "#define \(prefix)_DOORBELL \(region.hasDoorbell ? 1 : 0)",
                 "#define \(prefix)_ID \"\(region.id.rawValue)\"",
             ]
         }

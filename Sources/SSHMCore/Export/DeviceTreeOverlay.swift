@@ -2,6 +2,8 @@
 /// `xen/common/device-tree/static-shmem.c`, `make_resv_memory_node` and `make_shm_resv_memory_node`): a
 /// `/reserved-memory` node with `ranges` and 2/2 cells, and per region a `xen-shmem@<gpa>` child with `compatible`,
 /// `reg`, `xen,id` and `xen,offset`. Nothing else: a guest driver written for Xen's nodes reads these unchanged.
+/// A doorbell is only named in the node's comment: Xen has no binding for one (`xen,notification` was proposed and
+/// never merged), and its port is known only at run time, from the guest view.
 package enum DeviceTreeOverlay {
     /// Longest `xen,id`: Xen keeps it in `char shm_id[MAX_SHM_ID_LENGTH]` with `MAX_SHM_ID_LENGTH` 16, NUL included.
     package static let maxIDLength = RegionID.deviceTreeMaxLength
@@ -60,6 +62,7 @@ package enum DeviceTreeOverlay {
         let size = region.size.rawValue
         return [
             "\t\t/* \(region.role.rawValue), \(region.prot.rawValue), "
+                + (ExportText.doorbell(region).map { "\($0), " } ?? "")
                 + "\(ExportText.comment(region.location.file)):\(region.location.line) */",
             "\t\txen-shmem@\(String(address, radix: 16)) {",
             "\t\t\tcompatible = \"xen,shared-memory-v1\";",

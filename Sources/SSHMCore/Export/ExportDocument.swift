@@ -45,7 +45,16 @@ package struct ExportDocument: Encodable, Hashable, Sendable {
         package var offset: UInt64
         package var prot: String
         package var owner: DomainIdentity
+        /// Whether this domain has a doorbell in this region: `doorbellPeers` is not empty.
+        package var doorbell: Bool
+        /// Who this domain shares a doorbell with here, as the manifest names them.
+        package var doorbellPeers: [DomainIdentity]
         package var source: Source
+
+        private enum CodingKeys: String, CodingKey {
+            case id, role, address, size, pages, offset, prot, owner, doorbell, source
+            case doorbellPeers = "doorbell_peers"
+        }
     }
 
     package var formatVersion = Self.formatVersion
@@ -67,7 +76,8 @@ package struct ExportDocument: Encodable, Hashable, Sendable {
             Entry(
                 id: region.id.rawValue, role: region.role.rawValue, address: region.address.rawValue,
                 size: region.size.rawValue, pages: region.size.pages, offset: region.offset.rawValue,
-                prot: region.prot.rawValue, owner: DomainIdentity(region.owner),
+                prot: region.prot.rawValue, owner: DomainIdentity(region.owner), doorbell: region.hasDoorbell,
+                doorbellPeers: region.doorbellPeers.map { DomainIdentity($0) },
                 source: Source(file: region.location.file, line: region.location.line))
         }
     }

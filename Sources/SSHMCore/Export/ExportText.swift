@@ -15,6 +15,12 @@ enum ExportText {
         }
     }
 
+    /// `doorbell with linux-gw, 7` for a comment, or `nil` when the domain has no doorbell in the region.
+    static func doorbell(_ region: GuestRegion) -> String? {
+        guard region.hasDoorbell else { return nil }
+        return comment("doorbell with " + region.doorbellPeers.map(\.description).joined(separator: ", "))
+    }
+
     /// `text` safe inside a C or dts comment: printable ASCII, and no `*/` to end the comment early.
     static func comment(_ text: String) -> String {
         var out = ""

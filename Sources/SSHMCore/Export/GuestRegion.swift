@@ -12,12 +12,15 @@ package struct GuestRegion: Hashable, Sendable {
     package var prot: Prot
     /// The owner as the manifest names it.
     package var owner: DomainRef
+    /// The domains this one shares a doorbell with in this region, as the manifest names them: for the owner, each
+    /// borrower with `doorbell: true`; for a borrower with one, its owner. Each pair meets through the guest views.
+    package var doorbellPeers: [DomainRef]
     /// Where the region's `id` was written.
     package var location: SourceLocation
 
     package init(
         id: RegionID, role: Role, address: GuestAddress, size: ByteSize, offset: Offset, prot: Prot,
-        owner: DomainRef, location: SourceLocation
+        owner: DomainRef, doorbellPeers: [DomainRef] = [], location: SourceLocation
     ) {
         self.id = id
         self.role = role
@@ -26,6 +29,7 @@ package struct GuestRegion: Hashable, Sendable {
         self.offset = offset
         self.prot = prot
         self.owner = owner
+        self.doorbellPeers = doorbellPeers
         self.location = location
     }
 
@@ -33,15 +37,20 @@ package struct GuestRegion: Hashable, Sendable {
     package init(owning region: Region) {
         self.init(
             id: region.id, role: .owner, address: region.owner.begin, size: region.owner.size, offset: .zero,
-            prot: region.owner.prot, owner: region.owner.domain, location: region.location)
+            prot: region.owner.prot, owner: region.owner.domain,
+            doorbellPeers: region.borrowers.filter(\.doorbell).map(\.domain), location: region.location)
     }
 
     /// A borrower's view of `region`.
     package init(borrowing region: Region, as borrower: BorrowerSpec) {
         self.init(
             id: region.id, role: .borrower, address: borrower.begin, size: borrower.size, offset: borrower.offset,
-            prot: borrower.prot, owner: region.owner.domain, location: region.location)
+            prot: borrower.prot, owner: region.owner.domain,
+            doorbellPeers: borrower.doorbell ? [region.owner.domain] : [], location: region.location)
     }
+
+    /// Whether this domain has a doorbell in this region, with at least one peer.
+    package var hasDoorbell: Bool { !doorbellPeers.isEmpty }
 }
 
 /// What an export describes: one domain's regions, and how the domain was named and resolved.

@@ -7,6 +7,14 @@ import Testing
         try ExportFixture.expectGolden(rendered, "linux-gw.h")
     }
 
+    @Test func everyRegionDefinesDoorbellAndTheOwnersCommentNamesItsPeers() throws {
+        let owner = try CHeader.render(try ExportFixture.description("rtos")).get()
+        #expect(owner.contains("/* rtos-mailbox: owner, /etc/sshm.d/10-guests.yaml:4; doorbell with linux-gw */\n"))
+        #expect(owner.contains("#define SSHM_RTOS_MAILBOX_DOORBELL 1\n"))
+        #expect(owner.contains("/* rtos-log: owner, /etc/sshm.d/10-guests.yaml:8 */\n"))
+        #expect(owner.contains("#define SSHM_RTOS_LOG_DOORBELL 0\n"))
+    }
+
     @Test func macroNamesAreTheIDInUpperCaseWithUnderscores() throws {
         #expect(CHeader.macroPrefix(try #require(RegionID("rtos-log_2"))) == "SSHM_RTOS_LOG_2")
     }

@@ -10,6 +10,7 @@ struct BorrowerSeed: Sendable {
     var sizePages: UInt64
     var readOnly: Bool
     var jitterPages: UInt64
+    var doorbell: Bool
 }
 
 struct RegionSeed: Sendable {
@@ -29,8 +30,11 @@ enum GeneratedManifest {
     ]
 
     static let borrower = zip(
-        Gen.int(in: 0...5), Gen.uint64(in: 0...1023), Gen.uint64(in: 0...1024), Gen.bool(0.3), Gen.uint64(in: 0...4095)
-    ).map { BorrowerSeed(domain: $0, offsetPages: $1, sizePages: $2, readOnly: $3, jitterPages: $4) }
+        Gen.int(in: 0...5), Gen.uint64(in: 0...1023), Gen.uint64(in: 0...1024), Gen.bool(0.3), Gen.uint64(in: 0...4095),
+        Gen.bool(0.3)
+    ).map {
+        BorrowerSeed(domain: $0, offsetPages: $1, sizePages: $2, readOnly: $3, jitterPages: $4, doorbell: $5)
+    }
 
     static let region = zip(
         Gen.int(in: 0...5), Gen.uint64(in: 1...1024), Gen.bool(0.2), Gen.bool, Gen.uint64(in: 0...4095),
@@ -68,7 +72,7 @@ enum GeneratedManifest {
                         domain: domain,
                         begin: GuestAddress(gfn: (window(region: index, slot: slot + 1) >> 12) + choice.jitterPages),
                         offset: Build.offset(offset << 12), size: Build.size(pages << 12),
-                        prot: ownerProt == .ro || choice.readOnly ? .ro : .rw))
+                        prot: ownerProt == .ro || choice.readOnly ? .ro : .rw, doorbell: choice.doorbell))
             }
             return Region(
                 id: Build.id("region-\(index)"), owner: owner, borrowers: borrowers,

@@ -30,6 +30,17 @@ import Testing
         #expect(!yaml.contains("master"))
     }
 
+    @Test func importedRegionsHaveNoDoorbellAndTheManifestValidates() throws {
+        let result = XLImporter.convert(
+            try Self.configs("series-vm1.cfg", "series-vm2.cfg", "fixed-vm3.cfg"), arch: .x86_64)
+        let yaml = try #require(result.yaml)
+        #expect(!yaml.contains("doorbell"))
+        let state = validate([("imported.yaml", yaml)])
+        #expect(!state.hasErrors)
+        #expect(!state.regions.isEmpty)
+        #expect(state.regions.flatMap(\.borrowers).allSatisfy { !$0.doorbell })
+    }
+
     @Test func theSeriesOwnExampleIsInvalidAndTheFindingPointsAtTheXLEntry() throws {
         let result = XLImporter.convert(
             try Self.configs("series-vm1.cfg", "series-vm2.cfg", "series-vm3.cfg"), arch: .x86_64)

@@ -10,7 +10,8 @@ struct FieldSet {
 
     static let document = FieldSet(name: "the document", keys: ["version", "regions"], aliases: [:], misplaced: [:])
     static let region = FieldSet(
-        name: "a region", keys: ["id", "owner", "borrowers"], aliases: ["master": "owner", "slaves": "borrowers"],
+        name: "a region", keys: ["id", "owner", "borrowers", "doorbell"],
+        aliases: ["master": "owner", "slaves": "borrowers"],
         misplaced: [
             "slave": "'slave' is not a key; list borrowers under 'borrowers:'",
             "borrower": "'borrower' is not a key; list borrowers under 'borrowers:'",
@@ -19,10 +20,11 @@ struct FieldSet {
         name: "the owner", keys: ["domain", "begin", "size", "prot", "cache_policy"], aliases: [:],
         misplaced: [
             "offset": "'offset' applies to borrowers only; remove it from the owner, whose region starts at "
-                + "its 'begin'"
+                + "its 'begin'",
+            "doorbell": "'doorbell' belongs to the region (for all its borrowers) or to one borrower; move it there",
         ])
     static let borrower = FieldSet(
-        name: "a borrower", keys: ["domain", "begin", "offset", "size", "prot"], aliases: [:],
+        name: "a borrower", keys: ["domain", "begin", "offset", "size", "prot", "doorbell"], aliases: [:],
         misplaced: ["cache_policy": "'cache_policy' applies to the owner only; move it to the owner"])
 }
 
@@ -138,6 +140,34 @@ extension ManifestDecoder {
         }
         return sequence
     }
+
+    /// A boolean: plain `true` or `false` and nothing else. YAML 1.1's `yes`, `on`, `1` and their kin, other
+    /// spellings YAML 1.2 allows (`True`) and the string `"true"` are errors, so a manifest means the same to
+    /// every YAML reader.
+    mutating func boolean(_ node: YAMLNode) -> Located<Bool>? {
+        guard let text = scalarText(node, expected: "true or false") else { return nil }
+        let quoted = MessageText.quote(text.value)
+        let meant = Self.booleans[text.value.lowercased()]
+        // `"true"`, `'true'` and `!!str true` are strings to every YAML reader.
+        guard case .scalar(let scalar) = node.content, scalar.isPlain, scalar.tag == nil else {
+            let fix = meant.map { "; write \($0) without quotes" } ?? ""
+            error("expected true or false, found the string \(quoted)\(fix)", at: text.location)
+            return nil
+        }
+        switch (text.value, meant) {
+        case ("true", _): return Located(true, at: text.location)
+        case ("false", _): return Located(false, at: text.location)
+        case (_, let meant?): error("expected true or false, found \(quoted); write \(meant)", at: text.location)
+        case (_, nil): error("expected true or false, found \(quoted)", at: text.location)
+        }
+        return nil
+    }
+
+    /// What other YAML readers take for a boolean, by its lower-case spelling, and the value they give it.
+    private static let booleans: [String: Bool] = [
+        "true": true, "false": false, "yes": true, "no": false, "on": true, "off": false, "y": true, "n": false,
+        "1": true, "0": false,
+    ]
 
     /// A number by our grammar; alignment is checked by the caller, which knows the field.
     mutating func number(_ node: YAMLNode, _ kind: NumberKind) -> Located<UInt64>? {

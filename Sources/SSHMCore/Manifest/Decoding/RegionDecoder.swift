@@ -14,6 +14,7 @@ struct DecodedBorrower {
     var offset: Located<Offset>?
     var size: Located<ByteSize>?
     var prot: Located<Prot>?
+    var doorbell: Located<Bool>?
 }
 
 /// Messages for required keys that are missing.
@@ -46,6 +47,8 @@ extension ManifestDecoder {
         } else {
             error("\(name) has no 'owner'; add an owner with domain, begin and size", at: node)
         }
+        var doorbell: Located<Bool>?
+        if let field = fields["doorbell"] { doorbell = boolean(field.value) }
         var borrowers: [DecodedBorrower] = []
         if let field = fields["borrowers"],
             let items = sequence(
@@ -57,7 +60,9 @@ extension ManifestDecoder {
             }
         }
         guard errorCount == errorsBefore, let id, let owner else { return }
-        if let region = applyRules(id: id, owner: owner, borrowers: borrowers), errorCount == errorsBefore {
+        if let region = applyRules(id: id, owner: owner, borrowers: borrowers, doorbell: doorbell),
+            errorCount == errorsBefore
+        {
             result.regions.append(region)
         }
     }
@@ -89,13 +94,16 @@ extension ManifestDecoder {
         var offset: Located<Offset>?
         var size: Located<ByteSize>?
         var prot: Located<Prot>?
+        var doorbell: Located<Bool>?
         if let node = value(of: fields["domain"], at: node, Missing.borrowerDomain) { domain = readDomain(node) }
         if let node = value(of: fields["begin"], at: node, Missing.borrowerBegin) { begin = readAddress(node) }
         if let field = fields["offset"] { offset = readOffset(field.value) }
         if let field = fields["size"] { size = readSize(field.value) }
         if let field = fields["prot"] { prot = readProt(field.value) }
+        if let field = fields["doorbell"] { doorbell = boolean(field.value) }
         guard errorCount == errorsBefore, let domain, let begin else { return nil }
-        return DecodedBorrower(domain: domain, begin: begin, offset: offset, size: size, prot: prot)
+        return DecodedBorrower(
+            domain: domain, begin: begin, offset: offset, size: size, prot: prot, doorbell: doorbell)
     }
 
     /// The field's value node, or an error saying it is missing.

@@ -41,7 +41,7 @@ package struct RegionDraft: Hashable, Sendable {
             borrowers: region.borrowers.map { borrower in
                 EndpointDraft(
                     domain: borrower.domain, begin: borrower.begin.rawValue, offset: borrower.offset.rawValue,
-                    size: borrower.size.rawValue, prot: borrower.prot.rawValue)
+                    size: borrower.size.rawValue, prot: borrower.prot.rawValue, doorbell: borrower.doorbell)
             })
     }
 }
@@ -54,6 +54,8 @@ package struct EndpointDraft: Hashable, Sendable {
     package var size: UInt64?
     package var prot: String?
     package var cachePolicy: String?
+    /// A borrower's only.
+    package var doorbell: Bool?
     package var origin: SourceLocation?
     /// A trailing comment on the entry's first line, such as where it came from.
     package var comment: String?
@@ -62,7 +64,7 @@ package struct EndpointDraft: Hashable, Sendable {
 
     package init(
         domain: DomainRef, begin: UInt64? = nil, offset: UInt64? = nil, size: UInt64? = nil, prot: String? = nil,
-        cachePolicy: String? = nil, origin: SourceLocation? = nil, comment: String? = nil
+        cachePolicy: String? = nil, doorbell: Bool? = nil, origin: SourceLocation? = nil, comment: String? = nil
     ) {
         self.domain = domain
         self.begin = begin
@@ -70,6 +72,7 @@ package struct EndpointDraft: Hashable, Sendable {
         self.size = size
         self.prot = prot
         self.cachePolicy = cachePolicy
+        self.doorbell = doorbell
         self.origin = origin
         self.comment = comment
     }

@@ -63,6 +63,9 @@ package enum ManifestEncoder {
         if let policy = endpoint.cachePolicy {
             writer.line("\(indent)cache_policy: \(scalar(policy))", origin: origins["cache_policy"])
         }
+        if let doorbell = endpoint.doorbell {
+            writer.line("\(indent)doorbell: \(doorbell)", origin: origins["doorbell"])
+        }
     }
 
     private static func trailing(_ comment: String?) -> String {

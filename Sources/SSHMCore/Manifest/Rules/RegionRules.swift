@@ -1,9 +1,9 @@
 /// The rules that relate the fields of one region: defaults, offsets within the owner, prot, who may borrow.
 extension ManifestDecoder {
     /// Applies defaults and the rules of docs/design.md ("Manifests") that need the whole region; `nil` when any of
-    /// them fails.
+    /// them fails. `doorbell` is the region's, the default of its borrowers.
     mutating func applyRules(
-        id: Located<RegionID>, owner: DecodedOwner, borrowers: [DecodedBorrower]
+        id: Located<RegionID>, owner: DecodedOwner, borrowers: [DecodedBorrower], doorbell: Located<Bool>?
     ) -> DecodedRegion? {
         let errorsBefore = errorCount
         let quotedID = MessageText.quote(id.value.rawValue)
@@ -36,7 +36,9 @@ extension ManifestDecoder {
                 continue
             }
             firstBorrowing[canonical] = domain
-            guard let spec = borrowerSpec(borrower, owner: ownerSpec) else { continue }
+            guard let spec = borrowerSpec(borrower, owner: ownerSpec, doorbell: doorbell?.value ?? false) else {
+                continue
+            }
             specs.append(spec)
             ranges.append(
                 GuestRange(
@@ -48,8 +50,11 @@ extension ManifestDecoder {
         return DecodedRegion(region: region, ranges: ranges)
     }
 
-    /// The borrower with defaults applied (`offset` 0, `size` what is left of the owner, `prot` the owner's).
-    private mutating func borrowerSpec(_ borrower: DecodedBorrower, owner: OwnerSpec) -> BorrowerSpec? {
+    /// The borrower with defaults applied (`offset` 0, `size` what is left of the owner, `prot` the owner's,
+    /// `doorbell` the region's).
+    private mutating func borrowerSpec(
+        _ borrower: DecodedBorrower, owner: OwnerSpec, doorbell regionDoorbell: Bool
+    ) -> BorrowerSpec? {
         let offset = borrower.offset?.value ?? .zero
         let ownerSize = owner.size.rawValue
         guard offset.rawValue < ownerSize else {
@@ -87,7 +92,8 @@ extension ManifestDecoder {
         }
         guard checkFits(begin: borrower.begin, size: size, role: "borrower") else { return nil }
         return BorrowerSpec(
-            domain: borrower.domain.value, begin: borrower.begin.value, offset: offset, size: size, prot: prot)
+            domain: borrower.domain.value, begin: borrower.begin.value, offset: offset, size: size, prot: prot,
+            doorbell: borrower.doorbell?.value ?? regionDoorbell)
     }
 
     /// `begin + size` must fit in 64 bits: the range's exclusive end is computed everywhere after this.

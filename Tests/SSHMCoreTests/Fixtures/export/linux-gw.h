@@ -9,11 +9,12 @@
 #define SSHM_PROT_READ 0x1u
 #define SSHM_PROT_WRITE 0x2u
 
-/* rtos-mailbox: borrower, /etc/sshm.d/10-guests.yaml:4 */
+/* rtos-mailbox: borrower, /etc/sshm.d/10-guests.yaml:4; doorbell with rtos */
 #define SSHM_RTOS_MAILBOX_BASE 0x1000000000ULL
 #define SSHM_RTOS_MAILBOX_SIZE 0x100000ULL
 #define SSHM_RTOS_MAILBOX_OFFSET 0x0ULL
 #define SSHM_RTOS_MAILBOX_PROT (SSHM_PROT_READ | SSHM_PROT_WRITE)
+#define SSHM_RTOS_MAILBOX_DOORBELL 1
 #define SSHM_RTOS_MAILBOX_ID "rtos-mailbox"
 
 /* rtos-log: borrower, /etc/sshm.d/10-guests.yaml:8 */
@@ -21,6 +22,7 @@
 #define SSHM_RTOS_LOG_SIZE 0x80000ULL
 #define SSHM_RTOS_LOG_OFFSET 0x80000ULL
 #define SSHM_RTOS_LOG_PROT SSHM_PROT_READ
+#define SSHM_RTOS_LOG_DOORBELL 0
 #define SSHM_RTOS_LOG_ID "rtos-log"
 
 /* telemetry: borrower, /etc/sshm.d/10-guests.yaml:12 */
@@ -28,6 +30,7 @@
 #define SSHM_TELEMETRY_SIZE 0x200000ULL
 #define SSHM_TELEMETRY_OFFSET 0x0ULL
 #define SSHM_TELEMETRY_PROT SSHM_PROT_READ
+#define SSHM_TELEMETRY_DOORBELL 0
 #define SSHM_TELEMETRY_ID "telemetry"
 
 #endif /* SSHM_LINUX_GW_H */

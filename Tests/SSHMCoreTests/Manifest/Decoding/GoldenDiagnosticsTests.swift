@@ -61,7 +61,7 @@ struct GoldenCase: Sendable, CustomTestStringConvertible {
             rule: "missing id",
             yaml: telemetry(replacingLine: 3, with: "  - owner_of: nothing"),
             expected: [
-                "m.yaml:3:5: error: unknown key 'owner_of' in a region; write id, owner and borrowers",
+                "m.yaml:3:5: error: unknown key 'owner_of' in a region; write id, owner, borrowers and doorbell",
                 "m.yaml:3:5: error: the region has no 'id'; add 'id: NAME' (letters, digits, '_' and '-')",
             ]),
         GoldenCase(

@@ -1,3 +1,4 @@
+import Foundation
 import SSHMCore
 import SSHMTestSupport
 import Testing
@@ -23,8 +24,18 @@ import Testing
                         offset: 0
                         size: 1MiB
                         prot: rw
+                        doorbell: false
 
                 """)
+    }
+
+    @Test func aRegionsDoorbellIsWrittenOnEachBorrowerAndReadsBackTheSame() throws {
+        let yaml = telemetryManifest.replacingOccurrences(
+            of: "  - id: telemetry\n", with: "  - id: telemetry\n    doorbell: true\n")
+        let region = try #require(validate([("m.yaml", yaml)]).regions.first)
+        let text = ManifestEncoder.encode([region])
+        #expect(text.contains("        prot: rw\n        doorbell: true\n"))
+        #expect(validate([("m.yaml", text)]).regions.first?.borrowers == region.borrowers)
     }
 
     @Test func writesNoRegionsExplicitly() {
