@@ -50,7 +50,7 @@ import Testing
         #expect(try #require(state.regions.first).borrowers.map(\.doorbell) == [value])
     }
 
-    @Test func theRegionsIsTheDefaultAndABorrowersOwnWins() throws {
+    @Test func aRegionsDoorbellIsTheDefaultAndABorrowersOwnWins() throws {
         let state = validate([("m.yaml", Self.twoBorrowers)])
         #expect(state.diagnostics.isEmpty)
         #expect(state.regions.map { $0.borrowers.map(\.doorbell) } == [[true, false], [false, true]])
