@@ -331,6 +331,7 @@ static int sync_owner(struct doorbell *d)
     unsigned int num = 0;
     char **kids = xs_directory(d->xs, XBT_NULL, d->dir, &num);
     if (!kids && errno != ENOENT && errno != EACCES) return fail(d, 69, d->dir);
+    bool present = kids != NULL;
     unsigned peers[SSHM_PEERS_MAX];
     size_t n = 0;
     for (unsigned i = 0; kids && i < num; i++) {
@@ -351,8 +352,7 @@ static int sync_owner(struct doorbell *d)
             i++;
             continue;
         }
-        fprintf(stderr, "sshm-guest: the doorbell with dom%u was removed: port %u closed\n", d->pairs[i].peer,
-                d->pairs[i].local);
+        fprintf(stderr, "sshm-guest: the doorbell with dom%u was removed; its port is closed\n", d->pairs[i].peer);
         close_pair(d, &d->pairs[i], false);
         d->pairs[i] = d->pairs[--d->npairs];
     }
@@ -362,7 +362,7 @@ static int sync_owner(struct doorbell *d)
         if (!known && !add_pair(d, peers[i])) return -1;
     }
     for (size_t i = 0; i < d->npairs && !d->fatal; i++) owner_step(d, &d->pairs[i]);
-    return d->fatal ? -1 : kids != NULL;
+    return d->fatal ? -1 : present;
 }
 
 /* Reads the view once: the role, and for a borrower its owner (its only pair). 1 when read, 0 not there yet. */
@@ -441,8 +441,21 @@ static const char *waiting_for(const struct doorbell *d)
     return d->owner ? "no borrower's port yet" : "no owner's port yet";
 }
 
+/* --ping's rounds: the ring in flight (on which port, when) and the round-trip times so far. */
+struct rounds {
+    long wanted, done;
+    double *rtt; /* µs, `wanted` of them */
+    double sent_at, rung_at; /* the round's first ring, and its latest */
+    unsigned port;           /* 0: no ring in flight */
+};
+
+/* A ring can be lost without an error: Xen drops one sent on a port whose peer is not bound (yet, or any more), and
+ * this side cannot tell a peer's port left from an earlier meeting from a new one of the same number. So a ring not
+ * answered within this many seconds is rung again; rings coalesce, and the round counts from its first ring. */
+#define RING_AGAIN 1.0
+
 /* An answer to a ring, or a ring to answer. Returns an exit code when the run ends, -1 otherwise. */
-static int on_event(struct doorbell *d, struct pair *ringing, long ping, double *rtt, long *done, double *sent_at)
+static int on_event(struct doorbell *d, struct pair *ringing, struct rounds *r)
 {
     int port = d->ev->pending(d->eh);
     if (port < 0) return stop(d, 69, "the event channel");
@@ -451,23 +464,24 @@ static int on_event(struct doorbell *d, struct pair *ringing, long ping, double 
         if (d->pairs[i].local == (unsigned)port) p = &d->pairs[i];
     if (!p) return -1; /* a ring on a port closed since */
     if (d->ev->unmask(d->eh, (unsigned)port) != 0) return stop(d, 69, "the event channel");
-    if (ping) {
-        if (p == ringing && *sent_at > 0) {
-            rtt[(*done)++] = (now() - *sent_at) * 1e6;
-            *sent_at = 0;
-            if (*done == ping) return report(d, ringing, rtt, ping);
+    if (r->wanted) {
+        if (p == ringing && r->port == p->local) {
+            r->rtt[r->done++] = (now() - r->sent_at) * 1e6;
+            r->port = 0;
+            if (r->done == r->wanted) return report(d, ringing, r->rtt, r->wanted);
         }
         return -1;
     }
-    if (p->connected && d->ev->notify(d->eh, p->local) != 0) return stop(d, 69, "answering a ring");
+    /* Answered even before this side has read the peer's port node: a ring can only come over a bound channel. */
+    if (d->ev->notify(d->eh, p->local) != 0) return stop(d, 69, "answering a ring");
     return -1;
 }
 
 static int run(struct doorbell *d, const struct sshm_doorbell_options *opt, double *rtt)
 {
-    double deadline = now() + opt->timeout, sent_at = 0;
+    double deadline = now() + opt->timeout;
     bool seen = false, dirty = true, ever = false;
-    long done = 0;
+    struct rounds r = {.wanted = opt->ping, .rtt = rtt};
     for (;;) {
         if (dirty) {
             dirty = false;
@@ -484,17 +498,23 @@ static int run(struct doorbell *d, const struct sshm_doorbell_options *opt, doub
         struct pair *ringing = opt->ping ? target(d, opt->peer, &rc) : NULL;
         if (rc >= 0) return rc;
         for (size_t i = 0; i < d->npairs; i++) ever = ever || d->pairs[i].connected;
-        if (ringing && ringing->connected && sent_at == 0) {
+        /* A ring lost to a reset (the pair's port changed) is rung again once the pair has met again. */
+        if (ringing && ringing->connected && r.port != ringing->local) {
+            r.sent_at = r.rung_at = now(); /* before the ring: the answer may come before notify returns */
             if (d->ev->notify(d->eh, ringing->local) != 0) return stop(d, 69, "ringing");
-            sent_at = now();
-            deadline = sent_at + opt->timeout;
-        } else if (ringing && !ringing->connected) {
-            sent_at = 0; /* a ring lost to a reset is rung again once the pair has met again */
+            r.port = ringing->local;
+            deadline = r.sent_at + opt->timeout;
+        } else if (ringing && r.port == ringing->local && r.port && now() - r.rung_at >= RING_AGAIN) {
+            if (d->ev->notify(d->eh, r.port) != 0) return stop(d, 69, "ringing");
+            r.rung_at = now();
         }
         bool bounded = opt->ping || !ever;
         double left = deadline - now();
+        double again = r.rung_at + RING_AGAIN - now();
+        double wait = r.port && again < left ? again : left;
+        if (wait < 0) wait = 0;
         if (bounded && left <= 0) {
-            if (sent_at > 0)
+            if (ringing && r.port == ringing->local && r.port)
                 fprintf(stderr, "sshm-guest: no answer from dom%u within %g s: is sshm-guest doorbell --serve "
                                 "running there?\n", ringing->peer, opt->timeout);
             else
@@ -505,7 +525,7 @@ static int run(struct doorbell *d, const struct sshm_doorbell_options *opt, doub
         struct pollfd fds[2] = {{.fd = xs_fileno(d->xs), .events = POLLIN},
                                 {.fd = d->ev->fd(d->eh), .events = POLLIN}};
         if (fds[0].fd < 0 || fds[1].fd < 0) return stop(d, 69, "a descriptor to wait on");
-        int ready = poll(fds, 2, bounded ? (int)ceil(left * 1000) : -1);
+        int ready = poll(fds, 2, bounded ? (int)ceil(wait * 1000) : -1);
         if (ready < 0 && errno != EINTR) return stop(d, 69, "poll");
         if (ready <= 0) continue;
         if (fds[0].revents) {
@@ -515,7 +535,7 @@ static int run(struct doorbell *d, const struct sshm_doorbell_options *opt, doub
             dirty = true;
         }
         if (fds[1].revents) {
-            rc = on_event(d, ringing, opt->ping, rtt, &done, &sent_at);
+            rc = on_event(d, ringing, &r);
             if (rc >= 0) return rc;
         }
     }
