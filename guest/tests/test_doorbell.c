@@ -3,20 +3,12 @@
  * is not detectable here (sshm_doorbell.h): the host resets such a pair. */
 #include "sshm_doorbell.h"
 
+#include "check.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                   \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
 
 /* Parses `s` (its strlen) and expects a failure with errno `err`; the output is left alone. */
 static void refused(const char *s, int err)
@@ -107,10 +99,5 @@ int main(void)
 {
     ports();
     paths();
-    if (failures) {
-        fprintf(stderr, "test_doorbell: %d checks failed\n", failures);
-        return 1;
-    }
-    printf("test_doorbell: all checks passed\n");
-    return 0;
+    return checks_done("test_doorbell");
 }
