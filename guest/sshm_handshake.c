@@ -8,7 +8,6 @@
 #include "sshm_doorbell.h"
 
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -525,7 +524,7 @@ static int run(struct doorbell *d, const struct sshm_doorbell_options *opt, doub
         struct pollfd fds[2] = {{.fd = xs_fileno(d->xs), .events = POLLIN},
                                 {.fd = d->ev->fd(d->eh), .events = POLLIN}};
         if (fds[0].fd < 0 || fds[1].fd < 0) return stop(d, 69, "a descriptor to wait on");
-        int ready = poll(fds, 2, bounded ? (int)ceil(wait * 1000) : -1);
+        int ready = poll(fds, 2, bounded ? (int)(wait * 1000) + 1 : -1);
         if (ready < 0 && errno != EINTR) return stop(d, 69, "poll");
         if (ready <= 0) continue;
         if (fds[0].revents) {
