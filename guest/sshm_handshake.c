@@ -128,7 +128,8 @@ static int write_port(struct doorbell *d, const char *path, unsigned port)
         int err = errno;
         free(old);
         if (!ok) {
-            xs_transaction_end(d->xs, t, true);
+            /* The write's error is the one to report; an abort that fails means the connection failed too. */
+            (void)xs_transaction_end(d->xs, t, true);
             errno = err;
             return -1;
         }

@@ -51,8 +51,7 @@ static int load(const struct fake *f, unsigned dom, unsigned port, unsigned *rem
     FILE *file = fopen(path, "r");
     if (!file) return -1;
     int n = fscanf(file, "%u %u", remote, remote_port);
-    fclose(file);
-    if (n != 2) {
+    if (fclose(file) != 0 || n != 2) {
         errno = EIO;
         return -1;
     }
