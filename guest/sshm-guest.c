@@ -5,9 +5,14 @@
  *   sshm-guest wait --region ID [--domid N] [--timeout SECONDS]
  *                                                    until the region is usable here: a borrower's pages mapped,
  *                                                    an owner's borrowers all mapped
+ *   sshm-guest doorbell --region ID [--ping N [--peer DOMID] | --serve] [--domid N] [--timeout SECONDS]
+ *                                                    the region's doorbell (sshm_handshake.c): meets the peer, then
+ *                                                    rings N times and prints the round-trip times, or answers
+ *                                                    every ring until the pair's nodes are removed
  *
- * Exit codes: 0 done; 1 a view is malformed; 64 usage; 69 xenstore unavailable, or the view is not readable here
- * (EACCES); 75 the wait timed out. */
+ * Exit codes: 0 done; 1 a view is malformed, or the doorbell was removed during --ping; 64 usage; 69 xenstore or the
+ * event channel device unavailable, or the view is not readable here (EACCES); 75 the wait timed out. */
+#include "sshm_doorbell.h"
 #include "sshm_view.h"
 
 #include <errno.h>
@@ -21,7 +26,9 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: sshm-guest info [--domid N]\n"
-                    "       sshm-guest wait --region ID [--domid N] [--timeout SECONDS]\n");
+                    "       sshm-guest wait --region ID [--domid N] [--timeout SECONDS]\n"
+                    "       sshm-guest doorbell --region ID [--ping N [--peer DOMID] | --serve] [--domid N]"
+                    " [--timeout SECONDS]\n");
     return 64;
 }
 
@@ -166,14 +173,22 @@ int main(int argc, char **argv)
 {
     if (argc < 2) return usage();
     const char *command = argv[1], *region = NULL;
-    long domid = -1;
+    long domid = -1, peer = -1, ping = 0;
+    int serve = 0;
     double timeout = 30;
     for (int i = 2; i < argc; i++) {
         char *end = NULL;
-        if (strcmp(argv[i], "--domid") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "--domid") == 0 || strcmp(argv[i], "--peer") == 0) && i + 1 < argc) {
+            long *which = argv[i][2] == 'd' ? &domid : &peer;
             errno = 0;
-            domid = strtol(argv[++i], &end, 10);
-            if (errno || *end || domid < 0 || domid > SSHM_DOMID_MAX) return usage();
+            *which = strtol(argv[++i], &end, 10);
+            if (errno || end == argv[i] || *end || *which < 0 || *which > SSHM_DOMID_MAX) return usage();
+        } else if (strcmp(argv[i], "--ping") == 0 && i + 1 < argc) {
+            errno = 0;
+            ping = strtol(argv[++i], &end, 10);
+            if (errno || end == argv[i] || *end || ping < 1 || ping > 10000000) return usage();
+        } else if (strcmp(argv[i], "--serve") == 0) {
+            serve = 1;
         } else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc) {
             region = argv[++i];
         } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
@@ -184,7 +199,10 @@ int main(int argc, char **argv)
             return usage();
         }
     }
-    if (strcmp(command, "info") != 0 && !(strcmp(command, "wait") == 0 && region)) return usage();
+    int doorbell = strcmp(command, "doorbell") == 0;
+    int known = strcmp(command, "info") == 0 || (strcmp(command, "wait") == 0 && region);
+    if (doorbell ? !region || !ping == !serve || (serve && peer >= 0) : !known || ping || serve || peer >= 0)
+        return usage();
 
     struct xs_handle *xs = xs_open(0);
     if (!xs) return failed("xenstore", "open");
@@ -197,7 +215,13 @@ int main(int argc, char **argv)
         xs_close(xs);
         return rc;
     }
-    rc = strcmp(command, "info") == 0 ? info(xs, self) : wait_region(xs, self, region, timeout);
+    if (doorbell) {
+        struct sshm_doorbell_options opt = {
+            .region = region, .self = self, .peer = peer, .ping = ping, .timeout = timeout};
+        rc = sshm_doorbell_run(xs, &sshm_evtchn_linked, &opt);
+    } else {
+        rc = strcmp(command, "info") == 0 ? info(xs, self) : wait_region(xs, self, region, timeout);
+    }
     xs_close(xs);
     return rc;
 }

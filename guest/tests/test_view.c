@@ -1,20 +1,12 @@
 /* Unit tests of the view's parsers: every value a view may hold, and hostile ones. `make -C guest check`. */
 #include "sshm_view.h"
 
+#include "check.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                   \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
 
 static int hex(const char *s, uint64_t *out) { return sshm_parse_hex(s, strlen(s), out); }
 static int set(struct sshm_view *v, const char *name, const char *value)
@@ -144,10 +136,5 @@ int main(void)
     peers();
     ids();
     views();
-    if (failures) {
-        fprintf(stderr, "test_view: %d checks failed\n", failures);
-        return 1;
-    }
-    printf("test_view: all checks passed\n");
-    return 0;
+    return checks_done("test_view");
 }
