@@ -23,6 +23,11 @@ package struct GuestView: Hashable, Sendable {
     package static let leafNames = ["role", "begin", "size", "offset", "prot", "cache_policy", "peer", "state"]
     /// The owner's leaves that only its record header decides; `peer` and `state` summarise the borrowers.
     package static let ownerStaticNames = Array(leafNames.prefix(6))
+    /// The doorbells' subtree, which the doorbell step keeps (``DoorbellTree``), never a record transaction.
+    package static let doorbellName = "doorbell"
+
+    /// A child a view may have: one of its leaves, or the doorbells' subtree.
+    package static func belongs(_ child: String) -> Bool { child == doorbellName || leafNames.contains(child) }
 
     package var domid: DomID
     /// In ``leafNames`` order; an owner's static view leaves out `peer` and `state`.
@@ -96,7 +101,7 @@ package struct ObservedView: Hashable, Sendable {
         let wanted = GuestView.permissions(of: expected.domid)
         let names = [Self.directoryKey] + expected.leaves.map(\.name)
         if names.contains(where: { permissions[$0] != wanted }) { drift.append("permissions") }
-        let unexpected = children.filter { !GuestView.leafNames.contains($0) }.sorted()
+        let unexpected = children.filter { !GuestView.belongs($0) }.sorted()
         drift += unexpected.map { "unexpected \($0)" }
         return drift
     }

@@ -44,6 +44,8 @@ package struct PassReport: Sendable {
     /// Every region's condition after the pass.
     package var conditions: [RegionID: RegionCondition]
     package var observation: Observation
+    /// The doorbells of the regions that have or had one, as this pass found them (docs/guest-view.md, "Doorbell").
+    package var doorbells: [RegionID: DoorbellStep.RegionDoorbells] = [:]
 }
 
 /// One reconcile pass: observe, plan (pure), execute, derive conditions. Blocking: run it on a
@@ -112,7 +114,14 @@ package final class Reconciler: Sendable {
         if let scope {
             conditions.merge(previous.filter { !scope.contains($0.key) }) { planned, _ in planned }
         }
-        return PassReport(plan: plan, execution: execution, conditions: conditions, observation: observation)
+        var report = PassReport(plan: plan, execution: execution, conditions: conditions, observation: observation)
+        if !shouldStop() {
+            var doorbells = DoorbellStep.candidates(desired, observation.actual)
+            if let scope { doorbells.formIntersection(scope) }
+            report.doorbells = try DoorbellStep(store: store, eventChannels: hypervisor, logger: logger)
+                .run(doorbells, desired: desired, domains: observation.domains, repair: true)
+        }
+        return report
     }
 
     /// The plan's outlook, overridden by what failed: a terminal failure makes the region `Failed` (remembering the

@@ -72,7 +72,7 @@ struct RecordWriter {
             view.leaves[index].value = state
         }
         let unexpected = (try store.directory(self.view(of: view.domid), in: tx) ?? []).filter {
-            !GuestView.leafNames.contains($0)
+            !GuestView.belongs($0)
         }
         for child in unexpected { try store.remove(self.view(of: view.domid).appending(child), in: tx) }
         try writeView(view)

@@ -1,5 +1,9 @@
 import SSHMCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A domain as the hypervisor lists it.
 package struct DomainInfo: Hashable, Sendable {
     package enum Kind: String, Sendable {
@@ -75,7 +79,7 @@ package struct HypervisorInfo: Hashable, Sendable {
 ///
 /// Every method **blocks**: call from a ``BlockingExecutor`` thread. libxenctrl cannot list a domain's foreign
 /// mappings, so the xenstore records are the only memory of what is mapped.
-package protocol Hypervisor: AnyObject, Sendable {
+package protocol Hypervisor: EventChannels {
     /// Xen version, architecture, and whether we are dom0.
     func info() throws -> HypervisorInfo
 
@@ -126,17 +130,11 @@ extension Hypervisor {
     package func domainKind(_ domid: DomID) throws -> DomainInfo.Kind? {
         try listDomains().first { $0.domid == domid }?.kind
     }
-}
 
-/// What `xc_evtchn_status` says about one domain's event-channel port (docs/guest-view.md, "Doorbell").
-package enum EventChannelStatus: Hashable, Sendable {
-    case closed
-    /// Allocated for `remote` to bind, not bound yet.
-    case unbound(remote: DomID)
-    /// Bound: the other end is `remote`'s port `remotePort`.
-    case interdomain(remote: DomID, remotePort: UInt32)
-    /// A channel of another kind: `pirq`, `virq` or `ipi`.
-    case other(String)
+    /// A hypervisor that cannot tell (a test's stand-in): every doorbell it is asked about is broken.
+    package func eventChannelStatus(domain: DomID, port: UInt32) throws -> EventChannelStatus {
+        throw HypervisorError(code: .unavailable, operation: "xc_evtchn_status", errno: ENOSYS, owner: domain)
+    }
 }
 
 /// The event-channel view a doorbell needs: dom0 only reads the state of a guest's port; the guests allocate, bind
