@@ -54,8 +54,13 @@ struct StatusCommand: AsyncParsableCommand {
                     store: host.store, hypervisor: host.hypervisor, settings: settings, logger: logger)
                 let observation = try reconciler.observe(declared: Set(desired.regions.map(\.id)))
                 let plan = reconciler.plan(desired, observation, previous: stored.mapValues(\.condition))
+                let doorbells = try DoorbellStep(store: host.store, eventChannels: host.hypervisor, logger: logger)
+                    .run(
+                        DoorbellStep.candidates(desired, observation.actual), desired: desired,
+                        domains: observation.domains, repair: false)
                 return StatusReport.build(
-                    desired: desired, observation: observation, plan: plan, stored: stored, space: settings.space)
+                    desired: desired, observation: observation, plan: plan, stored: stored, space: settings.space,
+                    doorbells: doorbells)
             }
         } catch {
             Output.error("\(error)")

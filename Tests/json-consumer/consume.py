@@ -39,7 +39,8 @@ def status(doc):
         assert ready["type"] == "Ready"
         current = next((c for c in r["conditions"] if c["status"] == "True"), ready)
         borrowers = ",".join(
-            "%s:%s%s" % (domain(b), b["state"], "" if b["view"] is None else "/view=" + b["view"])
+            "%s:%s%s%s" % (domain(b), b["state"], "" if b["view"] is None else "/view=" + b["view"],
+                           "" if b["doorbell"] is None else "/doorbell=" + b["doorbell"]["state"])
             for b in r["borrowers"])
         yield "region %s ready=%s %s/%s owner=%s view=%s borrowers=%s pending=%d" % (
             r["id"], ready["status"], current["type"], current["reason"], domain(r["owner"]), r["owner_view"],

@@ -1,3 +1,5 @@
+import SSHMCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -43,6 +45,15 @@ package enum StatusJSON {
         var state: String
         /// The borrower's guest view: `in_place`, `drifted`, `missing`; `null` when the record does not list it.
         @NullWhenAbsent var view: String?
+        /// The pair's doorbell, `null` without one (docs/guest-view.md, "Doorbell").
+        @NullWhenAbsent var doorbell: Doorbell?
+    }
+
+    struct Doorbell: Encodable {
+        /// `waiting_for_owner`, `waiting_for_borrower`, `connected`, `broken`.
+        var state: String
+        /// `waiting for owner`, …, `broken: <why>`.
+        var message: String
     }
 
     struct Condition: Encodable {
@@ -69,7 +80,9 @@ package enum StatusJSON {
             id: region.id, condition: region.condition, conditions: conditions(region), source: region.source,
             owner: region.owner.map { JSONDomain(domid: $0.domid, name: name($0)) }, ownerView: region.owner?.view,
             borrowers: region.borrowers.map {
-                Borrower(domid: $0.domid, name: name($0), state: $0.state ?? "mapped", view: $0.view)
+                Borrower(
+                    domid: $0.domid, name: name($0), state: $0.state ?? "mapped", view: $0.view,
+                    doorbell: $0.doorbell.map { Doorbell(state: $0.key, message: "\($0)") })
             },
             pendingChanges: region.pending)
     }

@@ -23,7 +23,9 @@ package enum StatusRenderer {
             let borrowers =
                 region.borrowers.isEmpty
                 ? "-"
-                : region.borrowers.map { "\(label($0))\($0.state.map { " \($0)" } ?? "")" }.joined(separator: ", ")
+                : region.borrowers.map {
+                    "\(label($0))\($0.state.map { " \($0)" } ?? "")\($0.doorbell.map { " [doorbell: \($0)]" } ?? "")"
+                }.joined(separator: ", ")
             var message = region.message
             if region.pending > 0 {
                 message +=

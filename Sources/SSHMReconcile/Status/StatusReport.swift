@@ -19,6 +19,8 @@ package struct StatusReport: Sendable {
         /// Whether the member's guest view (docs/guest-view.md) is in place: `in_place`, `drifted` (a plan would
         /// rewrite it) or `missing`; `nil` for a member the record does not list, which has no view to have.
         package var view: String? = nil
+        /// For a borrower with a doorbell whose record entry exists: its pair's state (docs/guest-view.md).
+        package var doorbell: DoorbellState? = nil
     }
 
     package struct RegionStatus: Sendable {
@@ -50,7 +52,7 @@ package struct StatusReport: Sendable {
     /// Builds the report from the stored conditions and a fresh observation and plan.
     package static func build(
         desired: DesiredState, observation: Observation, plan: Plan, stored: [RegionID: ConditionStore.Entry],
-        space: MapSpaceSetting
+        space: MapSpaceSetting, doorbells: [RegionID: DoorbellStep.RegionDoorbells] = [:]
     ) -> StatusReport {
         let declared = Dictionary(desired.regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var ids = Set(declared.keys).union(stored.keys)
@@ -80,6 +82,7 @@ package struct StatusReport: Sendable {
             var borrowers: [Member] = (record?.borrowers.values.sorted { $0.domid < $1.domid } ?? []).compactMap {
                 var borrower = member($0.domid, fallback: nil, state: $0.state?.rawValue ?? "mapped")
                 borrower?.view = view($0.domid, id)
+                borrower?.doorbell = doorbells[id]?.pairs[$0.domid]
                 return borrower
             }
             for spec in region?.borrowers ?? [] {
