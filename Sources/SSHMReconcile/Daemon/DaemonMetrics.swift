@@ -44,6 +44,15 @@ package struct DaemonMetrics: Sendable {
         if report.execution.failures.isEmpty { lastSuccess.record(Date().timeIntervalSince1970) }
     }
 
+    /// The doorbells by state (`sshm_reconcile_doorbells{state="connected"}`, …), and one more reset for each pair
+    /// that was found broken.
+    package func recordDoorbells(_ counts: [String: Int], resets: Int) {
+        for state in ["waiting_for_owner", "waiting_for_borrower", "connected", "broken"] {
+            Gauge(label: "sshm_reconcile_doorbells", dimensions: [("state", state)]).record(counts[state] ?? 0)
+        }
+        if resets > 0 { Counter(label: "sshm_reconcile_doorbell_resets_total").increment(by: resets) }
+    }
+
     /// Records a pass that could not run (xenstore or the hypervisor unreachable).
     package func recordFailedPass() {
         passes.increment()

@@ -11,6 +11,8 @@ package struct ObservationCache: Sendable {
         package static let tool = "tool"
         package static let domains = "domains"
         package static let localDomain = "local-domain"
+        /// The doorbells' rendezvous nodes (``DoorbellKeeper``).
+        package static let doorbell = "doorbell"
     }
 
     package private(set) var observation: Observation?

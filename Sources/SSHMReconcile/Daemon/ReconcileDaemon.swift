@@ -52,6 +52,7 @@ package final class ReconcileDaemon: Service {
     private let watcher: ConfigWatchSupervisor
     private let passes: DaemonPass
     private let loader: ConfigLoader
+    private let doorbells: DoorbellKeeper
 
     package init(
         store: any XenStore, hypervisor: any Hypervisor, settings: DaemonSettings, logger: Logger,
@@ -66,6 +67,9 @@ package final class ReconcileDaemon: Service {
         queue = WorkQueue(clock: clock, limits: settings.limits)
         watcher = ConfigWatchSupervisor(directory: settings.configDirectory, queue: queue, logger: logger)
         loader = ConfigLoader(load: settings.loadDesired) { [queue] in queue.add { $0.loaded = true } }
+        doorbells = DoorbellKeeper(
+            store: store, hypervisor: hypervisor, logger: logger, blocking: blocking, clock: clock, queue: queue,
+            metrics: metrics)
         passes = DaemonPass(
             store: store, hypervisor: hypervisor, settings: settings.reconcile, logger: logger, blocking: blocking,
             stopping: { [stopping] in stopping.isSet })
@@ -146,6 +150,9 @@ package final class ReconcileDaemon: Service {
                     logger.notice("watching xenstore and \(settings.configDirectory)")
                 }
             }
+            if !wake.doorbellRegions.isEmpty || wake.doorbells {
+                await doorbells.check(wake.doorbellRegions, desired: desired, domains: cache.observation?.domains)
+            }
             if let delay = writer.flush() { queue.add(after: delay) { $0.flush = true } }
             if let delay = trim.check() { queue.add(after: delay) { $0.trim = true } }
         }
@@ -175,6 +182,7 @@ package final class ReconcileDaemon: Service {
             if case .ended(let after) = queue.done(PassResult(report.execution)) {
                 logger.notice("xenstore is reachable again", metadata: ["after": "\(after)"])
             }
+            await doorbells.follow(report.doorbells, scope: report.scope)
             TransitionLog.log(from: writer.conditions, to: report.conditions, logger: logger)
             let changed = writer.update(report.conditions)
             // A full read (the first pass among them) recounts the per-condition gauges even when nothing changed.

@@ -46,6 +46,8 @@ package struct PassReport: Sendable {
     package var observation: Observation
     /// The doorbells of the regions that have or had one, as this pass found them (docs/guest-view.md, "Doorbell").
     package var doorbells: [RegionID: DoorbellStep.RegionDoorbells] = [:]
+    /// The regions the pass planned; `nil`: all of them.
+    package var scope: Set<RegionID>? = nil
 }
 
 /// One reconcile pass: observe, plan (pure), execute, derive conditions. Blocking: run it on a
@@ -114,7 +116,8 @@ package final class Reconciler: Sendable {
         if let scope {
             conditions.merge(previous.filter { !scope.contains($0.key) }) { planned, _ in planned }
         }
-        var report = PassReport(plan: plan, execution: execution, conditions: conditions, observation: observation)
+        var report = PassReport(
+            plan: plan, execution: execution, conditions: conditions, observation: observation, scope: scope)
         if !shouldStop() {
             var doorbells = DoorbellStep.candidates(desired, observation.actual)
             if let scope { doorbells.formIntersection(scope) }

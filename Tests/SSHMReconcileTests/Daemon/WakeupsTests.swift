@@ -1,3 +1,4 @@
+import SSHMCore
 import SSHMReconcile
 import Testing
 
@@ -12,5 +13,25 @@ import Testing
         loaded.loaded = true
         #expect(loaded.needsPass)
         #expect(loaded.plansEverything)
+    }
+}
+
+@Suite("Wakeups from doorbells")
+struct DoorbellWakeupsTests {
+    @Test func aGuestWritingItsDoorbellNamesTheRegionAndCallsForNoPass() {
+        var wakeups = Wakeups()
+        for index in 0..<10_000 {
+            wakeups.add(
+                path: "/local/domain/5/static_shm/telemetry/doorbell/7/port/child\(index)",
+                token: ObservationCache.Token.doorbell)
+            wakeups.add(
+                path: "/local/domain/5/static_shm/telemetry/doorbell/7/port/child\(index)",
+                token: ObservationCache.Token.localDomain)
+        }
+        #expect(wakeups.doorbellRegions == [RegionID("telemetry")!])
+        #expect(!wakeups.overflow)
+        #expect(!wakeups.needsPass)
+        wakeups.add(path: "/local/domain/5/static_shm/telemetry/state", token: ObservationCache.Token.localDomain)
+        #expect(wakeups.needsPass)
     }
 }
