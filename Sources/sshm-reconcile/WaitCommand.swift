@@ -38,6 +38,12 @@ struct WaitCommand: AsyncParsableCommand {
 
     static let timeoutDefault = DurationArgument(.seconds(30))
 
+    @Flag(
+        help: ArgumentHelp(
+            "Also wait until each part's doorbells are connected (docs/guest-view.md): a borrower's with its owner, an owner's with each borrower that has one."
+        ))
+    var doorbell = false
+
     @Flag(help: "Print the outcome as JSON (docs/wait.schema.json) instead of lines for people.")
     var json = false
 
@@ -49,7 +55,7 @@ struct WaitCommand: AsyncParsableCommand {
     }
 
     func request() throws -> ReadinessRequest {
-        var request = ReadinessRequest()
+        var request = ReadinessRequest(doorbell: doorbell)
         for text in domains {
             guard case .success(let reference) = DomainGrammar.parse(text) else {
                 throw ValidationError(

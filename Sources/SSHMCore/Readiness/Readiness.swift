@@ -103,13 +103,22 @@ package enum Readiness {
         var inPlace: [String] = []
         var missing = scope.absent
         var incomplete = scope.incomplete
-        let parts = scope.parts.map { ReadinessVerdict.PartStatus(part: $0, gap: gap($0, observation)) }
+        let parts = scope.parts.map { part in
+            ReadinessVerdict.PartStatus(
+                part: part,
+                gap: gap(part, observation)
+                    ?? (request.doorbell ? doorbellGap(part, desired: desired, observation: observation) : nil))
+        }
         for status in parts {
             if let gap = status.gap {
                 missing.append("\(status.part.description) \(gap)")
                 incomplete.insert(status.part.region)
             } else {
-                inPlace.append("\(status.part.description) \(status.part.role == .borrower ? "mapped" : "recorded")")
+                let done = status.part.role == .borrower ? "mapped" : "recorded"
+                let bell =
+                    request.doorbell
+                    && !doorbellPeers(status.part, desired: desired, domains: observation.domains).isEmpty
+                inPlace.append("\(status.part.description) \(done)\(bell ? ", doorbell connected" : "")")
             }
         }
         if missing.isEmpty { return ReadinessVerdict(.ready, parts: parts, messages: inPlace) }
@@ -140,6 +149,29 @@ package enum Readiness {
             guard view == .mapped else { return viewGap(observation.views[part.view]) }
             return nil
         }
+    }
+
+    /// The borrowers `part` must have a connected doorbell with: itself, for a borrower whose pair has one; each
+    /// running borrower with one, for an owner.
+    package static func doorbellPeers(_ part: ReadinessPart, desired: DesiredState, domains: DomainTable) -> [DomID] {
+        guard let region = desired.regionsByID[part.region] else { return [] }
+        return region.borrowers.filter(\.doorbell).compactMap { spec -> DomID? in
+            guard case .found(let domain) = domains.resolve(spec.domain) else { return nil }
+            return part.role == .owner || domain.domid == part.domain.domid ? domain.domid : nil
+        }.sorted()
+    }
+
+    /// Why `part`'s doorbells are not all connected, or `nil` when they are.
+    static func doorbellGap(
+        _ part: ReadinessPart, desired: DesiredState, observation: ReadinessObservation
+    ) -> String? {
+        let open = doorbellPeers(part, desired: desired, domains: observation.domains).compactMap { peer -> String? in
+            let state = observation.doorbells[part.region]?[peer]
+            guard state != .connected else { return nil }
+            let with = part.role == .owner ? " with dom\(peer)" : ""
+            return "has its doorbell\(with) \(state.map { "\($0)" } ?? "not set up yet")"
+        }
+        return open.isEmpty ? nil : open.joined(separator: "; ")
     }
 
     private static func viewGap(_ value: String?) -> String {

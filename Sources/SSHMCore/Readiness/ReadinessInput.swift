@@ -2,10 +2,14 @@
 package struct ReadinessRequest: Hashable, Sendable {
     package var domains: [DomainRef]
     package var regions: [RegionID]
+    /// Also wait for each part's doorbells to be connected (docs/guest-view.md, "Doorbell"): a borrower's with its
+    /// owner, an owner's with each of its borrowers that has one.
+    package var doorbell: Bool
 
-    package init(domains: [DomainRef] = [], regions: [RegionID] = []) {
+    package init(domains: [DomainRef] = [], regions: [RegionID] = [], doorbell: Bool = false) {
         self.domains = domains
         self.regions = regions
+        self.doorbell = doorbell
     }
 }
 
@@ -45,6 +49,8 @@ package struct ReadinessObservation: Hashable, Sendable {
     /// when its fingerprint is that of the domains running now with one of them; otherwise it is about domains that
     /// are gone, and the next pass tries again.
     package var mapSpaces: [String]
+    /// The doorbells of the regions in scope, by region and borrower, as ``DoorbellVerdict`` judges them.
+    package var doorbells: [RegionID: [DomID: DoorbellState]] = [:]
 
     package init(
         domains: DomainTable, records: [RegionID: RegionRecord] = [:], views: [RoleNode: String] = [:],

@@ -76,9 +76,10 @@ package struct ReadinessWaiter: Sendable {
         let frozen = try await frozenRecords(desired)
         while true {
             let scope = Readiness.scope(request, desired: desired, domains: domains, records: frozen)
-            try await arm(Self.paths(scope), watches)
+            try await arm(Self.paths(scope) + Self.doorbellPaths(request, scope, desired, domains), watches)
             var observation = try await observe(scope, domains: domains, conditions: conditions)
             observation.records.merge(frozen) { read, _ in read }
+            if request.doorbell { observation.doorbells = try await doorbells(scope, desired, domains) }
             let verdict = Readiness.verdict(request, desired: desired, observation: observation)
             logger.debug("wait: \(verdict.outcome)", metadata: ["messages": "\(verdict.messages)"])
             guard verdict.outcome == .waiting else { return verdict }
@@ -97,6 +98,32 @@ package struct ReadinessWaiter: Sendable {
     static func paths(_ scope: Readiness.Scope) -> [XenStorePath] {
         scope.regions.sorted().map { XenStorePath(RecordPaths.record($0)) }
             + scope.parts.map { XenStorePath(RecordPaths.roleDirectory(domid: $0.domain.domid, id: $0.region)) }
+    }
+
+    /// With `--doorbell`, the peers' `port` nodes (a part's own are below its view directory): an owner's doorbell
+    /// connects when its borrower writes its port, in the borrower's view.
+    static func doorbellPaths(
+        _ request: ReadinessRequest, _ scope: Readiness.Scope, _ desired: DesiredState, _ domains: DomainTable
+    ) -> [XenStorePath] {
+        guard request.doorbell else { return [] }
+        return scope.parts.flatMap { part -> [XenStorePath] in
+            guard part.role == .owner else { return [] }
+            return Readiness.doorbellPeers(part, desired: desired, domains: domains).map {
+                XenStorePath(DoorbellTree.port(part.region, of: $0, peer: part.domain.domid))
+            }
+        }
+    }
+
+    /// The doorbells of the regions in scope, read and judged, never repaired.
+    private func doorbells(
+        _ scope: Readiness.Scope, _ desired: DesiredState, _ domains: DomainTable
+    ) async throws -> [RegionID: [DomID: DoorbellState]] {
+        let regions = Set(scope.parts.map(\.region))
+        let found = try await blocking.run { [store, hypervisor, logger] in
+            try DoorbellStep(store: store, eventChannels: hypervisor, logger: logger)
+                .run(regions, desired: desired, domains: domains, repair: false)
+        }
+        return found.mapValues(\.pairs)
     }
 
     /// `/local/domain/<domid>/static_shm/<id>/state`.

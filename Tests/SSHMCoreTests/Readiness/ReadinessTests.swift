@@ -197,3 +197,53 @@ struct ReadinessTests {
                 == .unknown(["domain logger-vm"]))
     }
 }
+
+@Suite("Readiness with doorbells")
+struct DoorbellReadinessTests {
+    typealias R = ReadinessTests
+
+    static var desired: DesiredState {
+        var region = R.region
+        region.borrowers[0].doorbell = true
+        return Build.desired([region])
+    }
+
+    static func observe(_ state: DoorbellState?) -> ReadinessObservation {
+        var observation = R.observe()
+        if let state { observation.doorbells[R.id] = [R.logger.domid: state] }
+        return observation
+    }
+
+    @Test func aMappedPartWaitsForItsDoorbellOnlyWhenAskedTo() {
+        let both = ReadinessRequest(domains: [.name("logger-vm"), .name("sensor-vm")], doorbell: true)
+        #expect(
+            R.verdict(both, Self.observe(.waitingForBorrower), desired: Self.desired)
+                == .waiting([
+                    "telemetry: owner sensor-vm (dom3) has its doorbell with dom5 waiting for borrower",
+                    "telemetry: borrower logger-vm (dom5) has its doorbell waiting for borrower",
+                ]))
+        #expect(
+            R.verdict(both, Self.observe(nil), desired: Self.desired)
+                == .waiting([
+                    "telemetry: owner sensor-vm (dom3) has its doorbell with dom5 not set up yet",
+                    "telemetry: borrower logger-vm (dom5) has its doorbell not set up yet",
+                ]))
+        #expect(
+            R.verdict(both, Self.observe(.connected), desired: Self.desired)
+                == .ready([
+                    "telemetry: owner sensor-vm (dom3) recorded, doorbell connected",
+                    "telemetry: borrower logger-vm (dom5) mapped, doorbell connected",
+                ]))
+        #expect(
+            R.verdict(R.waitForLogger, Self.observe(.broken("x")), desired: Self.desired)
+                == .ready(["telemetry: borrower logger-vm (dom5) mapped"]))
+    }
+
+    @Test func aRegionWithoutDoorbellsIsReadyAsBefore() {
+        let request = ReadinessRequest(regions: [R.id], doorbell: true)
+        #expect(
+            R.verdict(request, R.observe())
+                == .ready(["telemetry: owner sensor-vm (dom3) recorded", "telemetry: borrower logger-vm (dom5) mapped"])
+        )
+    }
+}
