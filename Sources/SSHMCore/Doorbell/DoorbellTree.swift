@@ -28,11 +28,15 @@ package struct DoorbellTree: Hashable, Sendable {
     package var owner: DomID
     /// The borrowers with a doorbell whose views exist, i.e. whose entry the record holds.
     package var borrowers: [DomID]
+    /// The region wants a doorbell for some borrower: the owner keeps its `doorbell/` even while none of them runs,
+    /// so that a guest serving doorbells can tell "no borrower yet" from "no doorbell any more".
+    package var enabled: Bool
 
-    package init(id: RegionID, owner: DomID, borrowers: [DomID]) {
+    package init(id: RegionID, owner: DomID, borrowers: [DomID], enabled: Bool? = nil) {
         self.id = id
         self.owner = owner
         self.borrowers = borrowers.sorted()
+        self.enabled = enabled ?? !borrowers.isEmpty
     }
 
     /// `/local/domain/<domid>/static_shm/<id>/doorbell`.
@@ -63,7 +67,7 @@ package struct DoorbellTree: Hashable, Sendable {
 
     /// The peers each member has a doorbell with.
     package var peers: [DomID: [DomID]] {
-        guard !borrowers.isEmpty else { return [:] }
+        guard enabled else { return [:] }
         var peers = [owner: borrowers]
         for borrower in borrowers { peers[borrower] = [owner] }
         return peers

@@ -53,7 +53,8 @@ package struct DoorbellStep {
             else { continue }
             let members = Set(record.roleDomids.filter { records.views[RoleNode(domid: $0, id: id)] != nil })
             let borrowers = (wanted[id] ?? []).filter { $0 != owner && members.contains($0) }
-            trees.append((DoorbellTree(id: id, owner: owner, borrowers: Array(borrowers)), members))
+            let tree = DoorbellTree(id: id, owner: owner, borrowers: Array(borrowers), enabled: wanted[id] != nil)
+            trees.append((tree, members))
         }
         let observed = try read(trees.flatMap { $0.tree.nodesToRead(members: $0.members) })
         var result: [RegionID: RegionDoorbells] = [:]
@@ -67,14 +68,14 @@ package struct DoorbellStep {
         return result
     }
 
-    /// By region, the borrowers (running now) whose pair wants a doorbell.
+    /// By region that wants a doorbell for some borrower (and only those), its borrowers with one that run now.
     static func wantedBorrowers(_ desired: DesiredState, domains: DomainTable) -> [RegionID: Set<DomID>] {
         var wanted: [RegionID: Set<DomID>] = [:]
-        for region in desired.regions {
-            for spec in region.borrowers where spec.doorbell {
-                guard case .found(let domain) = domains.resolve(spec.domain) else { continue }
-                wanted[region.id, default: []].insert(domain.domid)
-            }
+        for region in desired.regions where region.borrowers.contains(where: \.doorbell) {
+            wanted[region.id] = Set(
+                region.borrowers.filter(\.doorbell).compactMap { spec -> DomID? in
+                    if case .found(let domain) = domains.resolve(spec.domain) { domain.domid } else { nil }
+                })
         }
         return wanted
     }

@@ -72,6 +72,13 @@ struct DoorbellTreeTests {
             ])
     }
 
+    @Test func theOwnerKeepsAnEmptyDirectoryWhileNoBorrowerWithADoorbellRuns() {
+        let waiting = DoorbellTree(id: Self.id, owner: Self.owner, borrowers: [], enabled: true)
+        var observed = Self.pristine()
+        observed[DoorbellTree.directory(Self.id, of: Self.owner)]?.children = []
+        #expect(waiting.plan(members: [Self.owner], observed: observed, statuses: [:]).changes.isEmpty)
+    }
+
     @Test func aRegionWithoutDoorbellsRemovesEverySubtreeLeft() {
         let none = DoorbellTree(id: Self.id, owner: Self.owner, borrowers: [])
         let (changes, states) = none.plan(

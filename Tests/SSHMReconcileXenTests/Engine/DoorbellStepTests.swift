@@ -220,6 +220,10 @@ struct DoorbellStepTests {
             try Self.pass(harness, world)
             try harness.other.write(world.ownerPort(), "5", in: nil)
             try TestDomains.destroy(world.base.borrower, in: harness.store)
+            try Self.pass(harness, world)
+            // The owner keeps its doorbell/ while no borrower runs: it tells "none yet" from "no doorbell any more".
+            let ownerDirectory = XenStorePath(DoorbellTree.directory(world.id, of: world.owner))
+            #expect(try harness.store.directory(ownerDirectory, in: nil) == [])
             let again = try TestDomains.create("logger-vm", in: harness.store)
             #expect(again.domid != world.borrower)
             let (report, _) = try Self.pass(harness, world)
