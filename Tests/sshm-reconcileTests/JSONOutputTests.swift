@@ -15,7 +15,7 @@ struct JSONOutputTests {
             owner: {domain: camera-vm, begin: 0x80000000, size: 16KiB}
             borrowers:
               - {domain: Domain-0, begin: 0x3000000000}
-              - {domain: preview-vm, begin: 0x2000000000, offset: 8KiB, size: 8KiB, prot: ro}
+              - {domain: preview-vm, begin: 0x2000000000, offset: 8KiB, size: 8KiB, prot: ro, doorbell: true}
               - {domain: spare-vm, begin: 0x2000000000}
         """
 
@@ -60,7 +60,8 @@ struct JSONOutputTests {
                     outlook frames Pending WaitingForBorrower
                     hypervisor simulated \(Arch.host.rawValue) dom0=True map_space=auto
                     region frames ready=False Pending/WaitingForBorrower owner=camera-vm(dom\(camera)) view=in_place \
-                    borrowers=Domain-0(dom0):mapped/view=in_place,preview-vm(dom\(preview)):mapped/view=in_place,\
+                    borrowers=Domain-0(dom0):mapped/view=in_place,\
+                    preview-vm(dom\(preview)):mapped/view=in_place/doorbell=waiting_for_owner,\
                     spare-vm:waiting pending=0
                     files 1 regions 1 errors 0 warnings 1
                     warning line 7
