@@ -12,6 +12,9 @@ final class DoorbellKeeper: Sendable {
         var watched: [RegionID: Set<String>] = [:]
         /// Each region's pairs as last checked, for the metrics.
         var states: [RegionID: [DomID: DoorbellState]] = [:]
+        /// When the queue comes back for the regions waiting their turn: one delayed wakeup at a time, however
+        /// many events a guest sends meanwhile.
+        var comeBackAt: ContinuousClock.Instant?
     }
 
     private let store: any XenStore
@@ -71,12 +74,35 @@ final class DoorbellKeeper: Sendable {
         }
     }
 
-    /// Checks the doorbells of the regions in `changed` that are due, and asks the queue to come back for the
-    /// others when their turn comes.
-    func check(_ changed: Set<RegionID>, desired: DesiredState, domains: DomainTable?) async {
+    /// Notes a watch event on a rendezvous node, on the watch pump's task: cheap, and it wakes the loop at most once
+    /// per turn (``DoorbellSchedule``), not once per event, however fast a guest writes.
+    func note(path: String) {
+        guard let id = DoorbellSchedule.region(of: path) else { return }
         let now = clock.now
-        let (due, next) = state.withLock { $0.schedule.changed(changed, now: now) }
-        if let next { queue.add(after: next) { $0.doorbells = true } }
+        let delay = state.withLock { state -> Duration? in
+            let wait = state.schedule.note(id, now: now)
+            guard state.comeBackAt.map({ now + wait < $0 }) ?? true else { return nil }
+            state.comeBackAt = now + wait
+            return wait
+        }
+        guard let delay else { return }
+        if delay <= .zero {
+            queue.add { $0.doorbells = true }
+        } else {
+            queue.add(after: delay) { $0.doorbells = true }
+        }
+    }
+
+    /// Checks the doorbells of the regions whose turn has come, and asks the queue to come back for the others.
+    func check(desired: DesiredState, domains: DomainTable?) async {
+        let now = clock.now
+        let (due, comeBack) = state.withLock { state -> (Set<RegionID>, Duration?) in
+            state.comeBackAt = nil
+            let (due, next) = state.schedule.changed([], now: now)
+            if let next { state.comeBackAt = now + next }
+            return (due, next)
+        }
+        if let comeBack { queue.add(after: comeBack) { $0.doorbells = true } }
         guard !due.isEmpty, let domains else { return }
         let (store, hypervisor, logger) = (self.store, self.hypervisor, self.logger)
         do {

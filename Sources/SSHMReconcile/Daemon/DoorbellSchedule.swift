@@ -21,6 +21,12 @@ package struct DoorbellSchedule: Sendable {
         return RegionID(String(components[5]))
     }
 
+    /// Notes that `id` changed; returns how long until its turn (zero: now).
+    package mutating func note(_ id: RegionID, now: ContinuousClock.Instant) -> Duration {
+        waiting.insert(id)
+        return max(.zero, last[id].map { $0 + Self.interval - now } ?? .zero)
+    }
+
     /// Notes that `ids` changed. Returns those to check now, and how long until the next of the others is due.
     package mutating func changed(_ ids: Set<RegionID>, now: ContinuousClock.Instant) -> (
         due: Set<RegionID>, next: Duration?

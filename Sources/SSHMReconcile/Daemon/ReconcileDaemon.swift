@@ -109,7 +109,13 @@ package final class ReconcileDaemon: Service {
     }
 
     private func pumpWatchEvents() async {
-        for await event in store.watchEvents { queue.add(path: event.path, token: event.token) }
+        for await event in store.watchEvents {
+            if event.token == ObservationCache.Token.doorbell {
+                doorbells.note(path: event.path)
+            } else {
+                queue.add(path: event.path, token: event.token)
+            }
+        }
     }
 
     private func pumpSignals() async {
@@ -150,9 +156,7 @@ package final class ReconcileDaemon: Service {
                     logger.notice("watching xenstore and \(settings.configDirectory)")
                 }
             }
-            if !wake.doorbellRegions.isEmpty || wake.doorbells {
-                await doorbells.check(wake.doorbellRegions, desired: desired, domains: cache.observation?.domains)
-            }
+            if wake.doorbells { await doorbells.check(desired: desired, domains: cache.observation?.domains) }
             if let delay = writer.flush() { queue.add(after: delay) { $0.flush = true } }
             if let delay = trim.check() { queue.add(after: delay) { $0.trim = true } }
         }

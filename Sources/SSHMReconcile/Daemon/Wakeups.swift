@@ -1,5 +1,3 @@
-import SSHMCore
-
 /// Why the daemon should look again: what the event sources reported since the last pass, merged, so that a burst of
 /// events becomes one pass.
 package struct Wakeups: Sendable, Equatable {
@@ -26,9 +24,6 @@ package struct Wakeups: Sendable, Equatable {
     package var trim = false
     /// Time to start a watcher that failed again.
     package var restartWatchers = false
-    /// Regions whose doorbells' nodes changed: by region, not by path, so that a guest creating nodes below its own
-    /// cannot grow the batch past ``pathLimit`` and force a full re-read.
-    package var doorbellRegions: Set<RegionID> = []
     /// Regions whose doorbells waited for their turn (``DoorbellSchedule``) may be due.
     package var doorbells = false
     package var shutdown = false
@@ -48,7 +43,6 @@ package struct Wakeups: Sendable, Equatable {
         triggers.trim = false
         triggers.restartWatchers = false
         triggers.doorbells = false
-        triggers.doorbellRegions = []
         triggers.since = nil
         return triggers != Wakeups()
     }
@@ -67,10 +61,10 @@ package struct Wakeups: Sendable, Equatable {
     /// Records a watch event, turning a batch that grew past ``pathLimit`` into an overflow.
     package mutating func add(path: String, token: String) {
         // A guest writes its doorbell's nodes: they are the doorbell watch's, never a reason for a record pass.
-        if token == ObservationCache.Token.doorbell {
-            if let id = DoorbellSchedule.region(of: path) { doorbellRegions.insert(id) }
-            return
-        }
+        // Nodes a guest writes (its doorbells') are never a reason for a record pass, and never count towards
+        // ``pathLimit``: the doorbells' own watch (``DoorbellKeeper``) goes past the queue, whose batches they
+        // would otherwise fill.
+        if token == ObservationCache.Token.doorbell { return }
         if token == ObservationCache.Token.localDomain, DoorbellSchedule.region(of: path) != nil { return }
         guard !overflow else { return }
         paths[token, default: []].insert(path)

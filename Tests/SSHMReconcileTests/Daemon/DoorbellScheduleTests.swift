@@ -55,6 +55,16 @@ struct DoorbellScheduleTests {
         #expect(schedule.changed([], now: Self.start + .milliseconds(300)).due.isEmpty)
     }
 
+    @Test func aNotedChangeSaysHowLongUntilItsRegionsTurn() {
+        var schedule = DoorbellSchedule()
+        #expect(schedule.note(Self.telemetry, now: Self.start) == .zero)
+        #expect(schedule.changed([], now: Self.start).due == [Self.telemetry])
+        #expect(schedule.note(Self.telemetry, now: Self.start + .milliseconds(40)) == .milliseconds(60))
+        #expect(schedule.note(Self.frames, now: Self.start + .milliseconds(40)) == .zero)
+        #expect(schedule.changed([], now: Self.start + .milliseconds(40)).due == [Self.frames])
+        #expect(schedule.changed([], now: Self.start + .milliseconds(100)).due == [Self.telemetry])
+    }
+
     @Test func aForgottenRegionIsNeitherWaitingNorLimited() {
         var schedule = DoorbellSchedule()
         _ = schedule.changed([Self.telemetry], now: Self.start)

@@ -18,7 +18,7 @@ import Testing
 
 @Suite("Wakeups from doorbells")
 struct DoorbellWakeupsTests {
-    @Test func aGuestWritingItsDoorbellNamesTheRegionAndCallsForNoPass() {
+    @Test func aGuestWritingBelowItsDoorbellCallsForNoPassAndFillsNoBatch() {
         var wakeups = Wakeups()
         for index in 0..<10_000 {
             wakeups.add(
@@ -28,7 +28,7 @@ struct DoorbellWakeupsTests {
                 path: "/local/domain/5/static_shm/telemetry/doorbell/7/port/child\(index)",
                 token: ObservationCache.Token.localDomain)
         }
-        #expect(wakeups.doorbellRegions == [RegionID("telemetry")!])
+        #expect(wakeups.paths.isEmpty)
         #expect(!wakeups.overflow)
         #expect(!wakeups.needsPass)
         wakeups.add(path: "/local/domain/5/static_shm/telemetry/state", token: ObservationCache.Token.localDomain)
