@@ -28,7 +28,7 @@ rm -f "$OUT/payload.cpio"
 # spec-ctrl=eager-fpu: on this AMD-like CPU Xen would switch FPU state lazily (CR0.TS and the #NM intercept), which
 # TCG's nested SVM does not emulate faithfully: once a PVH domU runs beside the PVH dom0, programs in dom0 run on
 # another vCPU's registers and crash (xl in libgcc_s, busybox sh). See docs/system-test.md, "Why these options".
-XEN_ARGS="console=com1 com1=115200,8n1 bootscrub=false spec-ctrl=eager-fpu dom0_mem=512M,max:512M dom0_max_vcpus=2"
+XEN_ARGS="console=com1 com1=115200,8n1 bootscrub=false spec-ctrl=eager-fpu dom0_mem=512M,max:512M dom0_max_vcpus=1"
 XEN_ARGS="$XEN_ARGS loglvl=all guest_loglvl=all"
 MACHINE=(-machine pc)
 if [ "$MODE" = pvh ]; then
@@ -37,7 +37,7 @@ if [ "$MODE" = pvh ]; then
 fi
 # shellcheck disable=SC2054  # the commas are QEMU's option syntax
 QEMU=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot "${MACHINE[@]}"
-    -accel tcg,thread=multi -cpu max,-smap,-rdtscp -smp 2 -m 1536
+    -accel tcg,thread=single -cpu max,-smap,-rdtscp -smp 1 -m 1536
     -chardev stdio,id=ser0,signal=off -serial chardev:ser0 -monitor none
     -kernel "$IMG/xen" -append "$XEN_ARGS"
     -initrd "$IMG/vmlinux console=hvc0 earlyprintk=xen rdinit=/init,$OUT/initrd.cpio"
