@@ -42,7 +42,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),
@@ -51,6 +50,7 @@ let package = Package(
             dependencies: [
                 "SSHMCore", "SSHMReconcile", "CXenStore", "CXenCtrl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -64,8 +64,7 @@ let package = Package(
         .target(
             name: "SSHMXenTestSupport",
             dependencies: [
-                "SSHMCore", "SSHMReconcile", "SSHMXen", "SSHMTestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                "SSHMCore", "SSHMReconcile", "SSHMXen", "SSHMTestSupport", "CXenStore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -95,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "SSHMReconcileTests",
             dependencies: [
-                "SSHMReconcile", "SSHMTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+                "SSHMCore", "SSHMReconcile", "SSHMTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -19,6 +19,15 @@ struct ApplyCommand: AsyncParsableCommand {
             ones are still applied (exit 65).
             """)
 
+    @OptionGroup var pass: ApplyPass
+
+    func run() async throws {
+        throw ExitCode(try await pass.apply())
+    }
+}
+
+/// The options and the pass of `apply`, which `--once` runs too (``OnceCommand``).
+struct ApplyPass: ParsableArguments {
     @OptionGroup var options: HostOptions
     @OptionGroup var changes: ChangeOptions
     @OptionGroup var writes: WriteOptions
@@ -32,10 +41,6 @@ struct ApplyCommand: AsyncParsableCommand {
             valueName: "path"),
         completion: .file(extensions: ["prom"]))
     var metricsTextfile: String?
-
-    func run() async throws {
-        throw ExitCode(try await apply())
-    }
 
     /// One pass, as `apply` and `--once` run it. Returns the exit status.
     func apply() async throws -> Int32 {

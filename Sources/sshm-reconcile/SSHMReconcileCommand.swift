@@ -5,6 +5,10 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sshm-reconcile",
         abstract: "Make a Xen host's static shared-memory regions match the YAML manifests in /etc/sshm.d.",
+        usage: """
+            sshm-reconcile <subcommand> [<options>]
+              or: sshm-reconcile --once [<options>] (the same as apply, for cron and systemd timers)
+            """,
         discussion: """
             Operators declare regions in /etc/sshm.d/*.yaml. sshm-reconcile compares them with the \
             /libxl/static_shm records in xenstore and maps, repairs or rolls back until the host matches. \
@@ -26,35 +30,8 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
         subcommands: [
             Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, WaitCommand.self,
             DaemonCommand.self, ImportXL.self,
-            ExportCommand.self, SelftestCommand.self,
-        ]
+            ExportCommand.self, SelftestCommand.self, OnceCommand.self,
+        ],
+        defaultSubcommand: OnceCommand.self
     )
-
-    @Flag(help: "Apply once and exit: the same as `apply` (for cron and systemd timers); takes apply's options.")
-    var once = false
-
-    func run() async throws {
-        throw CleanExit.helpRequest(self)
-    }
-
-    /// `sshm-reconcile --once [options]` is `sshm-reconcile apply [options]`. Rewritten before parsing, so that the
-    /// options belong to `apply` alone and no root-level option shadows a subcommand's.
-    static func main() async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        let subcommands = Set(configuration.subcommands.compactMap { $0.configuration.commandName })
-        if let once = arguments.firstIndex(of: "--once"), !arguments[..<once].contains(where: subcommands.contains) {
-            arguments.remove(at: once)
-            arguments.insert("apply", at: 0)
-        }
-        do {
-            var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
-    }
 }

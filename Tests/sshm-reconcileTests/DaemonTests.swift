@@ -198,20 +198,32 @@ struct DaemonTests {
         }
     }
 
+    /// The watch connection dies with xenstored: it is logged once, counted, opened again with its watches, and the
+    /// changes made afterwards are reconciled.
     @Test func reconnectsAfterXenstoredIsRestartedAndConvergesAgain() async throws {
         try await HostWorld.with { world in
             let logger = try Self.telemetry(in: world)
-            let status = try await DaemonProcess.with(world) { daemon in
+            let metrics = world.directory.path + "/sshm.prom"
+            let restarts = "sshm_reconcile_watcher_restarts_total{watcher=\"xenstore\"}"
+            let status = try await DaemonProcess.with(world, ["--metrics-textfile", metrics]) { daemon in
                 #expect(try await poll(within: .seconds(10)) { try Self.state(world, "telemetry", logger) == "mapped" })
+                // The file is written after the pass that mapped the region.
+                #expect(try await poll(within: .seconds(10)) { Self.text(of: metrics).contains("\(restarts) 0") })
                 try await world.sandbox.restart()
                 // A fresh xenstored is empty, as after a host reboot: the toolstack writes its domains again.
                 let mapped = try await Self.recreateAndWait(socketPath: world.sandbox.socketPath)
                 #expect(mapped, "\(daemon.log)")
-                #expect(daemon.count("xenstore watch connection restored") >= 1, "\(daemon.log)")
+                #expect(daemon.count("xenstore watch connection lost") == 1, "\(daemon.log)")
+                #expect(daemon.count("xenstore watch connection restored") == 1, "\(daemon.log)")
+                let counted = try await poll(within: .seconds(10)) { Self.text(of: metrics).contains("\(restarts) 1") }
+                #expect(counted, "\(Self.text(of: metrics))")
             }
             #expect(status == 0)
         }
     }
+
+    /// The file's text; empty while it does not exist.
+    static func text(of path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     /// Writes dom0 and the two domains into a fresh daemon and waits for the borrower to be mapped again.
     static func recreateAndWait(socketPath: String) async throws -> Bool {

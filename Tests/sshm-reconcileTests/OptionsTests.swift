@@ -85,4 +85,72 @@ struct OptionsTests {
             #expect(run.status == 69, "--resync \(value): \(run.stderr)")
         }
     }
+
+    /// A config dir whose one manifest is broken: a command that reads it names the file.
+    static func brokenConfigDir() throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory()
+        try directory.write("broken.yaml", "regions: [")
+        return directory
+    }
+
+    @Test func onceAppliesWithApplysOptions() async throws {
+        let directory = try Self.brokenConfigDir()
+        defer { directory.remove() }
+        let run = try await BuiltTool.run(
+            [
+                "--once", "--config-dir", directory.path, "--state-dir", directory.path + "/state", "--hypervisor",
+                "simulated", "--metrics-textfile", directory.path + "/sshm.prom",
+            ],
+            environment: ["XENSTORED_PATH": directory.path + "/no-socket"])
+        // It read the config dir it was given, then found no xenstore: 64 would be a refusal of the options.
+        #expect(run.stderr.contains("broken.yaml"), "\(run.stderr)")
+        #expect(run.status == 69, "\(run.stderr)")
+    }
+
+    @Test func subcommandsKeepTheirOptionsBesideOnce() async throws {
+        let directory = try Self.brokenConfigDir()
+        defer { directory.remove() }
+        let run = try await BuiltTool.run(["validate", "--config-dir", directory.path])
+        #expect(run.stderr.contains("broken.yaml"), "\(run.stderr)")
+        #expect(run.status == 65, "\(run.stderr)")
+    }
+
+    @Test func applyIsStillACommandOfItsOwn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try await BuiltTool.run(
+            ["apply", "--config-dir", directory.path, "--state-dir", directory.path + "/state"],
+            environment: ["XENSTORED_PATH": directory.path + "/no-socket"])
+        #expect(run.status == 69, "\(run.stderr)")
+    }
+
+    @Test(arguments: [["validate", "--once"], ["apply", "--once"], ["--config-dir", "/tmp"], ["-q"], ["aply"]])
+    func onceOnlyComesFirstAndNothingElseStandsInForIt(_ arguments: [String]) async throws {
+        let run = try await BuiltTool.run(arguments)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+    }
+
+    @Test func aWordThatIsNoCommandIsNamed() async throws {
+        let run = try await BuiltTool.run(["aply"])
+        #expect(run.stderr.contains("'aply' is not a command: `sshm-reconcile --help` lists them."), "\(run.stderr)")
+    }
+
+    @Test func bareCommandShowsTheHelpWithBothForms() async throws {
+        for arguments in [[], ["--help"]] {
+            let run = try await BuiltTool.run(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            let help = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.contains("sshm-reconcile <subcommand> [<options>]"), "\(help)")
+            #expect(help.contains("or: sshm-reconcile --once [<options>]"), "\(help)")
+            #expect(help.contains("validate Check manifests"), "\(help)")
+            #expect(!help.contains("--once Make the host match"), "the hidden subcommand is listed: \(help)")
+        }
+    }
+
+    @Test func onceHelpIsApplysHelp() async throws {
+        let help = try await Self.help("--once")
+        #expect(help.contains("USAGE: sshm-reconcile --once"), "\(help)")
+        #expect(help.contains("--metrics-textfile <path>"), "\(help)")
+        #expect(help.contains("--txn-attempts <n>"), "\(help)")
+    }
 }

@@ -10,4 +10,9 @@ package protocol DomainIntroducing: XenStore {
     func releaseDomain(_ domid: DomID) throws
 }
 
+extension DomainIntroducing {
+    /// `/local/domain/<domid>`: the path an error of ``introduceDomain(_:)`` or ``releaseDomain(_:)`` names.
+    package static func domainPath(_ domid: DomID) -> XenStorePath { XenStorePath("/local/domain/\(domid)") }
+}
+
 extension InMemoryXenStore: DomainIntroducing {}

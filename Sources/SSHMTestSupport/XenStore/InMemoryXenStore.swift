@@ -273,6 +273,4 @@ package final class InMemoryXenStore: XenStore {
             return try body(&state, &connection)
         }
     }
-
-    private static func domainPath(_ domid: DomID) -> XenStorePath { XenStorePath("/local/domain/\(domid)") }
 }

@@ -258,23 +258,6 @@ package final class LibXenStore: XenStore {
 
     package var watchEvents: AsyncStream<XenStoreWatchEvent> { watches.events }
 
-    // MARK: - Toolstack operations (not part of the port)
-
-    /// `xs_introduce_domain`: tells xenstored about a domain, which fires `@introduceDomain`. The ring page and event
-    /// channel are dummies: the sandbox's fake hypervisor accepts any, and nobody talks on them.
-    package func introduceDomain(_ domid: DomID) throws {
-        try call("xs_introduce_domain", Self.domainPath(domid), in: nil) { handle, _, _ in
-            xs_introduce_domain(handle, domid.rawValue, 1, 1) ? () : nil
-        }
-    }
-
-    /// `xs_release_domain`: xenstored forgets a domain, which fires `@releaseDomain`.
-    package func releaseDomain(_ domid: DomID) throws {
-        try call("xs_release_domain", Self.domainPath(domid), in: nil) { handle, _, _ in
-            xs_release_domain(handle, domid.rawValue) ? () : nil
-        }
-    }
-
     /// Lists `path` on a fresh connection that is closed afterwards, for listings that may exceed 4096 bytes (the
     /// names plus one byte each). On oxenstored such a listing kills a libxenstore connection; this one reads the
     /// oversized reply itself (``XenStoreWireConnection``), and pages on the C daemon. Returns `nil` if the node
@@ -498,7 +481,14 @@ package final class LibXenStore: XenStore {
         }
     }
 
-    private static func domainPath(_ domid: DomID) -> XenStorePath { XenStorePath("/local/domain/\(domid)") }
+    /// Runs one libxenstore call on the request handle, outside any transaction, with the reconnection and the
+    /// errors of the port's calls: for calls the reconciler never makes (a toolstack's `xs_introduce_domain`, which
+    /// test support makes to fire `@introduceDomain`). `body` returns `nil` on failure with `errno` set.
+    package func callOutsideTransaction<T: Sendable>(
+        _ operation: String, _ path: XenStorePath?, _ body: (OpaquePointer) -> T?
+    ) throws -> T {
+        try call(operation, path, in: nil) { handle, _, _ in body(handle) }
+    }
 }
 
 extension XenStorePermission {

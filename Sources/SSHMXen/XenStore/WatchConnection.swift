@@ -1,5 +1,6 @@
 import CXenStore
 import Logging
+import Metrics
 import SSHMReconcile
 import Synchronization
 
@@ -16,8 +17,10 @@ import Synchronization
 /// The thread `poll`s the handle's watch fd (`xs_fileno`) and an eventfd that wakes it for shutdown, then drains
 /// `xs_check_watch` until it returns NULL. libxenstore's reader thread closes the connection silently when the daemon
 /// goes away, so the thread also wakes every ``livenessInterval`` (and when the request side saw a dead connection):
-/// `xs_check_watch` failing with anything but EAGAIN means the connection is gone. It then reopens with backoff and
-/// registers every watch again; each fires once on registration, which tells consumers to resync.
+/// `xs_check_watch` failing with anything but EAGAIN means the connection is gone. A lost connection is logged once
+/// (a warning; then "restored"), counted in `sshm_reconcile_watcher_restarts_total{watcher="xenstore"}`, reopened
+/// with backoff and every watch registered again; each fires once on registration, which tells consumers to resync
+/// (the daemon reads everything again: events may have been missed meanwhile). The thread ends only at ``close()``.
 final class WatchConnection: Sendable {
     struct Registration: Hashable {
         var path: String
@@ -43,6 +46,8 @@ final class WatchConnection: Sendable {
     private let state = Mutex(State())
     private let socketPath: String?
     private let logger: Logger
+    private let restartCounter = Counter(
+        label: "sshm_reconcile_watcher_restarts_total", dimensions: [("watcher", "xenstore")])
 
     init(socketPath: String?, logger: Logger) {
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
@@ -76,10 +81,7 @@ final class WatchConnection: Sendable {
                 guard isDeadConnection(error), !retried else {
                     throw XenStoreError(code: Self.code(error), operation: "xs_watch", path: path, errno: error)
                 }
-                logger.info(
-                    "xenstore watch connection lost; reconnecting",
-                    metadata: ["xenstore.path": "\(path)", "xenstore.errno": "\(error)"])
-                drop(&state)
+                lose(&state, errno: error)
                 retried = true
             }
         }
@@ -95,7 +97,7 @@ final class WatchConnection: Sendable {
             let error = errno
             if isDeadConnection(error) {
                 // The watch is gone with the connection; it will not be registered again.
-                drop(&state)
+                lose(&state, errno: error)
                 wake(state)
                 return
             }
@@ -152,6 +154,7 @@ final class WatchConnection: Sendable {
 
     private func run() {
         var delay = Self.reconnectDelays.lowerBound
+        var pollDelay = Self.reconnectDelays.lowerBound
         while true {
             let (wakeFD, watchFD, isConnected, hasWatches, isClosed) = state.withLock {
                 ($0.wakeFD, $0.watchFD, $0.handle != nil, !$0.registrations.isEmpty, $0.isClosed)
@@ -169,10 +172,18 @@ final class WatchConnection: Sendable {
                 pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: isConnected ? watchFD : -1, events: Int16(POLLIN), revents: 0),
             ]
-            if poll(&fds, nfds_t(fds.count), timeout) < 0 && errno != EINTR {
-                logger.error("poll on the xenstore watch connection failed", metadata: ["errno": "\(errno)"])
-                return
+            if poll(&fds, nfds_t(fds.count), timeout) < 0, errno != EINTR {
+                // Out of memory, most likely. Ending the thread would leave the daemon deaf: try again after a while.
+                let error = errno
+                if pollDelay == Self.reconnectDelays.lowerBound {
+                    logger.error(
+                        "poll on the xenstore watch connection failed; retrying", metadata: ["errno": "\(error)"])
+                }
+                Self.sleep(pollDelay)
+                pollDelay = min(pollDelay * 2, Self.reconnectDelays.upperBound)
+                continue
             }
+            pollDelay = Self.reconnectDelays.lowerBound
             if fds[0].revents != 0 {
                 var counter: UInt64 = 0
                 _ = read(wakeFD, &counter, MemoryLayout<UInt64>.size)
@@ -203,11 +214,7 @@ final class WatchConnection: Sendable {
         while true {
             guard let event = xs_check_watch(handle.raw) else {
                 let error = errno
-                if error != EAGAIN {
-                    logger.info(
-                        "xenstore watch connection lost; reconnecting", metadata: ["xenstore.errno": "\(error)"])
-                    drop(&state)
-                }
+                if error != EAGAIN { lose(&state, errno: error) }
                 return
             }
             let path = event[Int(XS_WATCH_PATH.rawValue)].map { String(cString: $0) }
@@ -245,6 +252,16 @@ final class WatchConnection: Sendable {
         state.isLost = false
     }
 
+    /// The connection died: logged and counted once (it is down until ``reconnect(_:)`` succeeds), then dropped.
+    private func lose(_ state: inout State, errno error: Int32) {
+        guard state.handle != nil else { return }
+        logger.warning(
+            "xenstore watch connection lost; reconnecting with backoff, then its watches fire once",
+            metadata: ["xenstore.errno": "\(error)", "xenstore.watches": "\(state.registrations.count)"])
+        restartCounter.increment()
+        drop(&state)
+    }
+
     private func drop(_ state: inout State) {
         if state.handle != nil { state.isLost = true }
         state.handle = nil
@@ -256,6 +273,14 @@ final class WatchConnection: Sendable {
         var one: UInt64 = 1
         // EAGAIN means the counter is already non-zero: the thread wakes anyway.
         _ = write(state.wakeFD, &one, MemoryLayout<UInt64>.size)
+    }
+
+    /// Blocks the watch thread (its own, never a task's) for `duration`.
+    private static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int32 {

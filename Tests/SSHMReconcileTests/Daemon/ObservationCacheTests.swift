@@ -38,4 +38,28 @@ struct ObservationCacheTests {
     @Test func anUnchangedDomainListAffectsNothing() {
         #expect(Self.affected([Self.sensor, Self.logger], [Self.logger, Self.sensor]).isEmpty)
     }
+
+    /// A watch registered again (its connection came back, or the daemon started) fires on `/libxl/static_shm`
+    /// itself. Events may have been missed meanwhile, so the next refresh reads everything; a record's own event
+    /// reads that record only.
+    @Test func theRecordsRootFiringReadsEverythingAgain() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = InMemoryXenStore()
+        try TestDomains.createDom0(in: store)
+        let hypervisor = SimulatedHypervisor(store: store, stateFile: directory.path + "/simulated.json")
+        let desired = Build.desired([Self.telemetry])
+        var cache = ObservationCache()
+        func refresh(after path: String) throws -> String {
+            var wakeups = Wakeups()
+            wakeups.add(path: path, token: ObservationCache.Token.records)
+            cache.absorb(wakeups)
+            _ = try cache.refresh(
+                desired: desired, store: store, hypervisor: hypervisor, logger: .quiet, scanAll: false)
+            return cache.lastRefresh
+        }
+        #expect(try refresh(after: "/libxl/static_shm/telemetry") == "full", "the first refresh reads everything")
+        #expect(try refresh(after: "/libxl/static_shm/telemetry") == "records=1")
+        #expect(try refresh(after: "/libxl/static_shm") == "full")
+    }
 }

@@ -87,8 +87,10 @@ struct LibXenStoreTests {
             try await sandbox.restart()
 
             // The watch connection notices by itself, reconnects and registers the watch again, which fires it once:
-            // consumers resync.
+            // consumers resync. The loss is a warning, once.
             #expect(try await events.next(token: "w").path == "/sshm-test")
+            let losses = log.entries.filter { $0.message.description.hasPrefix("xenstore watch connection lost") }
+            #expect(losses.map(\.level) == [.warning])
             // The restarted daemon is empty; the call reconnects and is retried once, with a log line.
             #expect(try store.read("/sshm-test/before", in: nil) == nil)
             #expect(log.entries.contains { $0.message.description.contains("reconnecting and retrying once") })
