@@ -10,10 +10,11 @@ import SSHMXen
     import Foundation
 #endif
 
-/// The opened ports of this host: xenstore, the hypervisor, and the thread their blocking calls run on.
+/// The opened ports of this host: xenstore, the hypervisor (with the guests' event-channel status), and the thread
+/// their blocking calls run on.
 struct Host {
     let store: LibXenStore
-    let hypervisor: any Hypervisor
+    let hypervisor: any Hypervisor & EventChannels
     let blocking: BlockingExecutor
     let logger: Logger
 
@@ -25,7 +26,7 @@ struct Host {
         do {
             return try await blocking.run {
                 let store = try openStore(logger: logger, wait: wait)
-                let hypervisor: any Hypervisor
+                let hypervisor: any Hypervisor & EventChannels
                 switch options.hypervisor {
                 case .simulated:
                     let faults =

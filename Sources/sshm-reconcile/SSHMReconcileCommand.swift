@@ -26,7 +26,7 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
         subcommands: [
             Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, WaitCommand.self,
             DaemonCommand.self, ImportXL.self,
-            ExportCommand.self, SelftestCommand.self,
+            ExportCommand.self, SelftestCommand.self, SimulateEvtchnCommand.self,
         ]
     )
 
