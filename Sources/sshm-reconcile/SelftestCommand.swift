@@ -3,12 +3,6 @@ import Logging
 import SSHMCore
 import SSHMReconcile
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -98,12 +92,7 @@ struct SelftestHypervisor: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.logger()
-        if options.hypervisor == .simulated {
-            // The simulator keeps its mappings in the state dir, which apply would have created with its lock.
-            try FileManager.default.createDirectory(
-                atPath: options.resolvedStateDir, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o755])
-        }
+        try options.createSimulatorStateDir()
         let host = try await Host.open(options, logger: logger)
         let specs = probes.compactMap(ProbeSpec.init(parsing:))
         let unmapRefs = unmapProbe.compactMap(ProbeSpec.domain)

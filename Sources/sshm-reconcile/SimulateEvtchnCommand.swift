@@ -105,6 +105,7 @@ struct SimulateEvtchnCommand: AsyncParsableCommand {
     static func call<T: Sendable>(
         _ options: HostOptions, _ body: @escaping @Sendable (SimulatedHypervisor) throws -> T
     ) async throws -> T {
+        try options.createSimulatorStateDir()
         let host = try await Host.open(options, logger: options.logging.logger())
         do {
             return try await host.run {
