@@ -15,17 +15,12 @@ struct SimulateEvtchnCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "alloc-unbound", abstract: "Allocate a port of --domain that --remote may bind; print it.")
 
-        @OptionGroup var options: HostOptions
-        @Option(help: "The domain that allocates.") var domain: DomID
+        @OptionGroup var guest: SimulatedGuest
         @Option(help: "The domain that may bind the port.") var remote: DomID
 
-        func validate() throws { try SimulateEvtchnCommand.validate(options) }
-
         func run() async throws {
-            let (domain, remote) = (domain, remote)
-            let port = try await SimulateEvtchnCommand.call(options) { simulator in
-                try simulator.allocateUnboundEventChannel(domain: domain, remote: remote)
-            }
+            let remote = remote
+            let port = try await guest.call { try $0.allocateUnboundEventChannel(domain: $1, remote: remote) }
             Output.print("\(port)\n")
         }
     }
@@ -35,17 +30,14 @@ struct SimulateEvtchnCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bind a new port of --domain to --remote's --remote-port; print it.")
 
-        @OptionGroup var options: HostOptions
-        @Option(help: "The domain that binds.") var domain: DomID
+        @OptionGroup var guest: SimulatedGuest
         @Option(help: "The domain that allocated the port.") var remote: DomID
         @Option(help: "The remote's port, unbound for --domain.") var remotePort: UInt32
 
-        func validate() throws { try SimulateEvtchnCommand.validate(options) }
-
         func run() async throws {
-            let (domain, remote, remotePort) = (domain, remote, remotePort)
-            let port = try await SimulateEvtchnCommand.call(options) { simulator in
-                try simulator.bindInterdomainEventChannel(domain: domain, remote: remote, remotePort: remotePort)
+            let (remote, remotePort) = (remote, remotePort)
+            let port = try await guest.call {
+                try $0.bindInterdomainEventChannel(domain: $1, remote: remote, remotePort: remotePort)
             }
             Output.print("\(port)\n")
         }
@@ -55,15 +47,12 @@ struct SimulateEvtchnCommand: AsyncParsableCommand {
     struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close --domain's --port.")
 
-        @OptionGroup var options: HostOptions
-        @Option(help: "The domain whose port it is.") var domain: DomID
+        @OptionGroup var guest: SimulatedGuest
         @Option(help: "The port.") var port: UInt32
 
-        func validate() throws { try SimulateEvtchnCommand.validate(options) }
-
         func run() async throws {
-            let (domain, port) = (domain, port)
-            try await SimulateEvtchnCommand.call(options) { try $0.closeEventChannel(domain: domain, port: port) }
+            let port = port
+            try await guest.call { try $0.closeEventChannel(domain: $1, port: port) }
         }
     }
 
@@ -72,17 +61,12 @@ struct SimulateEvtchnCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print --domain's --port as dom0 sees it: closed, unbound R, interdomain R P.")
 
-        @OptionGroup var options: HostOptions
-        @Option(help: "The domain whose port it is.") var domain: DomID
+        @OptionGroup var guest: SimulatedGuest
         @Option(help: "The port.") var port: UInt32
 
-        func validate() throws { try SimulateEvtchnCommand.validate(options) }
-
         func run() async throws {
-            let (domain, port) = (domain, port)
-            let status = try await SimulateEvtchnCommand.call(options) {
-                try $0.eventChannelStatus(domain: domain, port: port)
-            }
+            let port = port
+            let status = try await guest.call { try $0.eventChannelStatus(domain: $1, port: port) }
             let text =
                 switch status {
                 case .closed: "closed"
@@ -93,27 +77,33 @@ struct SimulateEvtchnCommand: AsyncParsableCommand {
             Output.print(text + "\n")
         }
     }
+}
 
-    static func validate(_ options: HostOptions) throws {
+/// What every `simulate-evtchn` call takes: the host options, which must choose the simulator, and the domain that
+/// makes the call.
+struct SimulatedGuest: ParsableArguments {
+    @OptionGroup var options: HostOptions
+    @Option(help: "The simulated domain that makes the call.") var domain: DomID
+
+    func validate() throws {
         guard options.hypervisor == .simulated else {
             throw ValidationError("simulate-evtchn acts on the simulated hypervisor: add --hypervisor simulated.")
         }
     }
 
-    /// Runs `body` on the simulator; a refused call prints its error and exits 1.
+    /// Runs `body` with the simulator and the domain; a refused call prints its error and exits 1.
     @discardableResult
-    static func call<T: Sendable>(
-        _ options: HostOptions, _ body: @escaping @Sendable (SimulatedHypervisor) throws -> T
-    ) async throws -> T {
+    func call<T: Sendable>(_ body: @escaping @Sendable (SimulatedHypervisor, DomID) throws -> T) async throws -> T {
         try options.createSimulatorStateDir()
         let host = try await Host.open(options, logger: options.logging.logger())
+        let domain = domain
         do {
             return try await host.run {
                 guard let simulator = host.hypervisor as? SimulatedHypervisor else {
                     throw ValidationError(
                         "simulate-evtchn acts on the simulated hypervisor: add --hypervisor simulated.")
                 }
-                return try body(simulator)
+                return try body(simulator, domain)
             }
         } catch let error as HypervisorError {
             Output.error("\(error)")

@@ -81,13 +81,7 @@ package struct SimulatedEventChannelFile: Sendable {
                         }
                     })
             })
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw SimulatorStateFile.failure("write \(path): \(error)", EIO)
-        }
+        try SimulatorStateFile.write(snapshot, to: path)
     }
 
     private struct Snapshot: Codable {

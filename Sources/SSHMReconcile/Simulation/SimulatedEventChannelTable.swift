@@ -31,14 +31,16 @@ package struct SimulatedEventChannelTable: Hashable, Sendable {
     /// - Returns: whether anything changed.
     @discardableResult
     package mutating func reap(alive: Set<DomainKey>) -> Bool {
-        let dead = domains.keys.filter { !alive.contains($0) }
-        for key in dead {
-            for (port, state) in domains[key] ?? [:] {
+        let dead = domains.filter { !alive.contains($0.key) }
+        // Forget every dead domain first, so that a peer is looked up among the live ones only (a dead domid may
+        // already be listed again under a new UUID).
+        for key in dead.keys { domains[key] = nil }
+        for (key, ports) in dead {
+            for (port, state) in ports {
                 if case .interdomain(let remote, let remotePort) = state {
                     unbindPeer(remote: remote, remotePort: remotePort, closer: key.domid, closerPort: port)
                 }
             }
-            domains[key] = nil
         }
         return !dead.isEmpty
     }

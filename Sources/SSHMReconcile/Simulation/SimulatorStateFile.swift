@@ -110,12 +110,17 @@ package final class SimulatorStateFile: Sendable {
                             gfn: $0.gfn, count: $0.count, owner: $0.page.owner.rawValue, ownerGFN: $0.page.ownerGFN)
                     })
             })
+        try Self.write(snapshot, to: path)
+    }
+
+    /// Replaces the file at `path` with `value` as JSON (sorted keys), atomically (write + rename).
+    static func write(_ value: some Encodable, to path: String) throws(HypervisorError) {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw Self.failure("write \(path): \(error)", EIO)
+            throw failure("write \(path): \(error)", EIO)
         }
     }
 
