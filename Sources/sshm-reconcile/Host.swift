@@ -10,11 +10,10 @@ import SSHMXen
     import Foundation
 #endif
 
-/// The opened ports of this host: xenstore, the hypervisor (with the guests' event-channel status), and the thread
-/// their blocking calls run on.
+/// The opened ports of this host: xenstore, the hypervisor, and the thread their blocking calls run on.
 struct Host {
     let store: LibXenStore
-    let hypervisor: any Hypervisor & EventChannels
+    let hypervisor: any Hypervisor
     let blocking: BlockingExecutor
     let logger: Logger
 
@@ -26,7 +25,7 @@ struct Host {
         do {
             return try await blocking.run {
                 let store = try openStore(logger: logger, wait: wait)
-                let hypervisor: any Hypervisor & EventChannels
+                let hypervisor: any Hypervisor
                 switch options.hypervisor {
                 case .simulated:
                     let faults =

@@ -1,9 +1,10 @@
 import SSHMCore
+import SSHMTestSupport
 import Testing
 
 @Suite("Doorbell tree")
 struct DoorbellTreeTests {
-    static let id = RegionID("telemetry")!
+    static let id = Build.id("telemetry")
     static let (owner, borrower, other) = (DomID(unchecked: 3), DomID(unchecked: 4), DomID(unchecked: 9))
     static let tree = DoorbellTree(id: id, owner: owner, borrowers: [borrower])
 

@@ -1,12 +1,13 @@
 import SSHMCore
 import SSHMReconcile
+import SSHMTestSupport
 import Testing
 
 @Suite("Doorbell schedule")
 struct DoorbellScheduleTests {
     static let start = ContinuousClock.now
-    static let telemetry = RegionID("telemetry")!
-    static let frames = RegionID("frames")!
+    static let telemetry = Build.id("telemetry")
+    static let frames = Build.id("frames")
 
     @Test func findsTheRegionOfARendezvousNodeAndOfNothingElse() {
         #expect(DoorbellSchedule.region(of: "/local/domain/5/static_shm/telemetry/doorbell/7/port") == Self.telemetry)
