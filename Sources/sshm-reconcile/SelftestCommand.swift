@@ -130,7 +130,7 @@ struct SelftestHypervisor: AsyncParsableCommand {
                 missingDomain: missing, expectControlDomain: expectControl,
                 expectOversizedBatchRejected: hypervisorChoice == .xenctrl, eventChannelPair: eventChannelPair)
             let contract = HypervisorContract(
-                hypervisor: host.hypervisor, eventChannels: host.hypervisor, store: host.store, environment: environment
+                hypervisor: host.hypervisor, store: host.store, environment: environment
             )
             return unresolved + contract.run()
         }

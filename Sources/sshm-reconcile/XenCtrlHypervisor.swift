@@ -3,9 +3,9 @@ import SSHMCore
 import SSHMReconcile
 import SSHMXen
 
-/// Opens the libxenctrl adapter: the hypervisor and the event-channel status of the guests' ports.
+/// Opens the libxenctrl adapter (its ``EventChannels`` side too: `xc_evtchn_status`).
 /// - Throws: ``HypervisorError`` with code `.unavailable` (exit 69) and what to check, on a host without Xen.
-func openXenCtrl(logger: Logger) throws -> any Hypervisor & EventChannels {
+func openXenCtrl(logger: Logger) throws -> any Hypervisor {
     try LibXenCtrl.open(logger: logger)
 }
 

@@ -23,8 +23,8 @@ package struct ContractResult: Hashable, Sendable, CustomStringConvertible {
 /// unmaps again, and every event-channel port it opens it closes, so a run leaves the host as it found it.
 package struct HypervisorContract {
     package let hypervisor: any Hypervisor
-    /// The adapter's ``EventChannels`` side, checked when the environment has an event-channel pair.
-    package let eventChannels: (any EventChannels)?
+    /// Whose event-channel status the event-channel checks read: the hypervisor's own unless a test wraps it.
+    package let eventChannels: any EventChannels
     /// Where the toolstack's view of the domains lives (`/local/domain/<domid>/vm`).
     package let store: any XenStore
     package let environment: ContractEnvironment
@@ -34,7 +34,7 @@ package struct HypervisorContract {
         environment: ContractEnvironment
     ) {
         self.hypervisor = hypervisor
-        self.eventChannels = eventChannels
+        self.eventChannels = eventChannels ?? hypervisor
         self.store = store
         self.environment = environment
     }

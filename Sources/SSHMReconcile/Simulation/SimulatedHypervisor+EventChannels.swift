@@ -10,7 +10,7 @@ import SSHMCore
 ///
 /// Every call first closes the ports of each domain that died (no longer listed by ``readDomains(_:)``, or listed
 /// with another UUID), as Xen does when it destroys a domain, so that no process acts on a dead domain's ports.
-extension SimulatedHypervisor: EventChannels {
+extension SimulatedHypervisor {
     package func eventChannelStatus(domain: DomID, port: UInt32) throws -> EventChannelStatus {
         try withEventChannels(domain, operation: "xc_evtchn_status", port: port) { table, key, _ in
             try table.status(key, port: port)

@@ -173,7 +173,8 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
     }
 }
 
-extension LibXenCtrl: EventChannels {
+/// ``EventChannels``: the status of any domain's port.
+extension LibXenCtrl {
     package func eventChannelStatus(domain: DomID, port: UInt32) throws -> EventChannelStatus {
         var state: UInt32 = 0
         var remote: UInt32 = 0
