@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <xenctrl.h>
+#include <xenevtchn.h>
 #include <xentoollog.h>
 
 /*
@@ -84,6 +85,29 @@ static inline int sshm_xen_extraversion(xc_interface *xch, xen_extraversion_t *e
 static inline int sshm_xen_capabilities(xc_interface *xch, xen_capabilities_info_t *caps)
 {
     return xc_version(xch, XENVER_capabilities, caps);
+}
+
+/* xc_evtchn_status with the union flattened: the state and, for unbound and interdomain, the remote end. */
+static inline int sshm_evtchn_status(xc_interface *xch, uint32_t dom, uint32_t port, uint32_t *state,
+                                     uint32_t *remote_dom, uint32_t *remote_port)
+{
+    xc_evtchn_status_t status;
+    memset(&status, 0, sizeof status);
+    status.dom = (domid_t)dom;
+    status.port = port;
+    int rc = xc_evtchn_status(xch, &status);
+    if (rc < 0)
+        return rc;
+    *state = status.status;
+    *remote_dom = 0;
+    *remote_port = 0;
+    if (status.status == EVTCHNSTAT_unbound) {
+        *remote_dom = status.u.unbound.dom;
+    } else if (status.status == EVTCHNSTAT_interdomain) {
+        *remote_dom = status.u.interdomain.dom;
+        *remote_port = status.u.interdomain.port;
+    }
+    return rc;
 }
 
 #endif

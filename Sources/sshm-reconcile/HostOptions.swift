@@ -3,6 +3,12 @@ import Logging
 import SSHMCore
 import SSHMReconcile
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// Which hypervisor adapter to use.
 enum HypervisorChoice: String, CaseIterable, ExpressibleByArgument {
     case xenctrl
@@ -61,6 +67,13 @@ struct HostOptions: ParsableArguments {
     }
 
     var resolvedStateFile: String { stateFile ?? resolvedStateDir + "/simulated.json" }
+
+    /// For the commands that use the simulator without `apply`, which would have created the state dir with its lock.
+    func createSimulatorStateDir() throws {
+        guard hypervisor == .simulated else { return }
+        try FileManager.default.createDirectory(
+            atPath: resolvedStateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    }
 
     /// The settings of a pass: `changes` for the commands that plan changes, `writes` for those that make them.
     func settings(_ changes: ChangeOptions? = nil, writes: WriteOptions? = nil) -> ReconcileSettings {

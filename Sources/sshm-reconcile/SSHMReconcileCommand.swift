@@ -30,7 +30,7 @@ struct SSHMReconcileCommand: AsyncParsableCommand {
         subcommands: [
             Validate.self, PlanCommand.self, ApplyCommand.self, StatusCommand.self, WaitCommand.self,
             DaemonCommand.self, ImportXL.self,
-            ExportCommand.self, SelftestCommand.self, OnceCommand.self,
+            ExportCommand.self, SelftestCommand.self, SimulateEvtchnCommand.self, OnceCommand.self,
         ],
         defaultSubcommand: OnceCommand.self
     )

@@ -1,11 +1,10 @@
 import ArgumentParser
+import Logging
 import SSHMCore
 import SSHMReconcile
 
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
+#if canImport(Glibc)
+    import Glibc
 #endif
 
 /// Hidden checks of this host's adapters, for the system tier and for people bringing up a new host.
@@ -37,11 +36,14 @@ struct SelftestDomains: AsyncParsableCommand {
 struct SelftestHypervisor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hypervisor",
-        abstract: "Run the Hypervisor contract (list, map, unmap, refusals) against --hypervisor.",
+        abstract:
+            "Run the Hypervisor contract (list, map, unmap, refusals, event-channel status) against --hypervisor.",
         discussion: """
             Every probe maps --pages owner frames from --owner-gfn into the borrower at --borrower-gfn (which must \
-            be a hole in the borrower's physical map) and unmaps whatever mapped. Prints one PASS/FAIL line per \
-            check and "N passed, N failed"; exits 1 when a check failed.
+            be a hole in the borrower's physical map) and unmaps whatever mapped. In the control domain, the \
+            event-channel checks allocate, bind and close a channel that loops back inside dom0 (libxenevtchn on \
+            Xen) and read each state with xc_evtchn_status. Prints one PASS/FAIL line per check and \
+            "N passed, N failed"; exits 1 when a check failed.
             """)
 
     @OptionGroup var options: HostOptions
@@ -90,12 +92,7 @@ struct SelftestHypervisor: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.logging.logger()
-        if options.hypervisor == .simulated {
-            // The simulator keeps its mappings in the state dir, which apply would have created with its lock.
-            try FileManager.default.createDirectory(
-                atPath: options.resolvedStateDir, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o755])
-        }
+        try options.createSimulatorStateDir()
         let host = try await Host.open(options, logger: logger)
         let specs = probes.compactMap(ProbeSpec.init(parsing:))
         let unmapRefs = unmapProbe.compactMap(ProbeSpec.domain)
@@ -103,8 +100,17 @@ struct SelftestHypervisor: AsyncParsableCommand {
         let (ownerGFN, borrowerGFN, pages) = (ownerGfn.value, borrowerGfn.value, pages)
         let (missing, expectControl) = (DomID(unchecked: missingDomain), !notControlDomain)
         let results: [ContractResult] = try await host.run {
-            let domains = try DomainDirectory.read(hypervisor: host.hypervisor, store: host.store)
             var unresolved: [ContractResult] = []
+            var eventChannelPair: ContractEnvironment.EventChannelPair?
+            if expectControl {
+                do {
+                    let dom0 = try Self.dom0EventChannels(host, choice: hypervisorChoice, logger: logger)
+                    eventChannelPair = ContractEnvironment.EventChannelPair(local: dom0, remote: dom0)
+                } catch {
+                    unresolved.append(ContractResult(name: "evtchn-open dom0", passed: false, detail: "\(error)"))
+                }
+            }
+            let domains = try DomainDirectory.read(hypervisor: host.hypervisor, store: host.store)
             let probes = specs.compactMap { spec -> ContractEnvironment.Probe? in
                 if let probe = spec.resolve(in: domains) { return probe }
                 unresolved.append(
@@ -122,13 +128,26 @@ struct SelftestHypervisor: AsyncParsableCommand {
             let environment = ContractEnvironment(
                 ownerGFN: ownerGFN, borrowerGFN: borrowerGFN, pages: pages, probes: probes, unmapProbes: unmapProbes,
                 missingDomain: missing, expectControlDomain: expectControl,
-                expectOversizedBatchRejected: hypervisorChoice == .xenctrl)
-            return unresolved
-                + HypervisorContract(hypervisor: host.hypervisor, store: host.store, environment: environment).run()
+                expectOversizedBatchRejected: hypervisorChoice == .xenctrl, eventChannelPair: eventChannelPair)
+            let contract = HypervisorContract(
+                hypervisor: host.hypervisor, store: host.store, environment: environment
+            )
+            return unresolved + contract.run()
         }
         let failed = results.filter { !$0.passed }.count
         Output.print(results.map { "\($0)\n" }.joined() + "\(results.count - failed) passed, \(failed) failed\n")
         if failed > 0 { throw ExitCode(ExitStatus.failure) }
+    }
+
+    /// dom0's own event-channel calls: libxenevtchn on Xen, the simulator's dom0 otherwise.
+    private static func dom0EventChannels(_ host: Host, choice: HypervisorChoice, logger: Logger) throws
+        -> any EventChannelGuest
+    {
+        if choice == .xenctrl { return try openXenEvtchn(logger: logger) }
+        guard let simulator = host.hypervisor as? SimulatedHypervisor else {
+            throw HypervisorError(code: .unavailable, operation: "simulated event channels", errno: ENODEV)
+        }
+        return SimulatedEventChannelGuest(simulator, domain: .dom0)
     }
 }
 

@@ -33,6 +33,26 @@ package struct ContractEnvironment: Sendable {
         package var description: String { "dom\(borrower)<-dom\(owner) \(space.rawValue)" }
     }
 
+    /// Two ends of an event channel the contract may allocate, bind and close: `local` allocates a port unbound for
+    /// `remote`'s domain, `remote` binds it. On real Xen both are dom0's own libxenevtchn handle (dom0 cannot make
+    /// calls on a guest's ports), so the channel loops back inside dom0; the simulator may pair two domains.
+    package struct EventChannelPair: Sendable {
+        package var local: any EventChannelGuest
+        package var remote: any EventChannelGuest
+        /// A port that `local`'s domain has never allocated: at or above its Xen `valid_evtchns` (which grows with
+        /// the ports a domain allocates: a few hundred in a busy dom0).
+        package var unallocatedPort: UInt32
+
+        package init(
+            local: any EventChannelGuest, remote: any EventChannelGuest,
+            unallocatedPort: UInt32 = SimulatedEventChannelTable.maxPort
+        ) {
+            self.local = local
+            self.remote = remote
+            self.unallocatedPort = unallocatedPort
+        }
+    }
+
     /// First owner frame of every probe (RAM of each probed owner).
     package var ownerGFN: UInt64
     /// First borrower frame of every probe: a hole in each probed borrower's physical map, never its RAM.
@@ -50,11 +70,13 @@ package struct ContractEnvironment: Sendable {
     /// Whether a batch of more than ``Page/maxBatch`` pages must be rejected before any hypercall. The simulator
     /// truncates it on purpose, like the raw hypercall does; the real adapter must refuse it.
     package var expectOversizedBatchRejected: Bool
+    /// The event-channel checks' pair; `nil`: no event-channel checks.
+    package var eventChannelPair: EventChannelPair?
 
     package init(
         ownerGFN: UInt64, borrowerGFN: UInt64, pages: Int = 4, probes: [Probe], unmapProbes: [DomID],
         missingDomain: DomID = DomID(unchecked: 32000), expectControlDomain: Bool = true,
-        expectOversizedBatchRejected: Bool = false
+        expectOversizedBatchRejected: Bool = false, eventChannelPair: EventChannelPair? = nil
     ) {
         self.ownerGFN = ownerGFN
         self.borrowerGFN = borrowerGFN
@@ -64,6 +86,7 @@ package struct ContractEnvironment: Sendable {
         self.missingDomain = missingDomain
         self.expectControlDomain = expectControlDomain
         self.expectOversizedBatchRejected = expectOversizedBatchRejected
+        self.eventChannelPair = eventChannelPair
     }
 }
 

@@ -20,15 +20,21 @@ package struct ContractResult: Hashable, Sendable, CustomStringConvertible {
 /// system tier runs it against libxenctrl in a real dom0 (`sshm-reconcile selftest hypervisor`).
 ///
 /// Plain Swift on purpose (no test framework), so that the product binary can carry it. Every map it makes it
-/// unmaps again, so a run leaves the host as it found it.
+/// unmaps again, and every event-channel port it opens it closes, so a run leaves the host as it found it.
 package struct HypervisorContract {
     package let hypervisor: any Hypervisor
+    /// Whose event-channel status the event-channel checks read: the hypervisor's own unless a test wraps it.
+    package let eventChannels: any EventChannels
     /// Where the toolstack's view of the domains lives (`/local/domain/<domid>/vm`).
     package let store: any XenStore
     package let environment: ContractEnvironment
 
-    package init(hypervisor: any Hypervisor, store: any XenStore, environment: ContractEnvironment) {
+    package init(
+        hypervisor: any Hypervisor, eventChannels: (any EventChannels)? = nil, store: any XenStore,
+        environment: ContractEnvironment
+    ) {
         self.hypervisor = hypervisor
+        self.eventChannels = eventChannels ?? hypervisor
         self.store = store
         self.environment = environment
     }
@@ -48,10 +54,11 @@ package struct HypervisorContract {
         results += environment.probes.map(check)
         results.append(checkMissingDomain())
         if environment.expectOversizedBatchRejected { results.append(checkOversizedBatch()) }
+        if let pair = environment.eventChannelPair { results += checkEventChannels(pair) }
         return results
     }
 
-    private func result(_ name: String, _ body: () throws -> (Bool, String)) -> ContractResult {
+    func result(_ name: String, _ body: () throws -> (Bool, String)) -> ContractResult {
         do {
             let (passed, detail) = try body()
             return ContractResult(name: name, passed: passed, detail: detail)

@@ -28,12 +28,15 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
     package var owner: DomID?
     /// The borrower frames the call was about.
     package var gfns: ClosedRange<UInt64>?
+    /// The domain and event-channel port an event-channel call was about.
+    package var domain: DomID?
+    package var port: UInt32?
     /// What to check or do about it, for errors a person must act on (e.g. an interface that cannot be opened).
     package var hint: String?
 
     package init(
         code: Code, operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil,
-        gfns: ClosedRange<UInt64>? = nil, hint: String? = nil
+        gfns: ClosedRange<UInt64>? = nil, hint: String? = nil, domain: DomID? = nil, port: UInt32? = nil
     ) {
         self.code = code
         self.operation = operation
@@ -42,15 +45,17 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
         self.owner = owner
         self.gfns = gfns
         self.hint = hint
+        self.domain = domain
+        self.port = port
     }
 
     package init(
         operation: String, errno: Int32, borrower: DomID? = nil, owner: DomID? = nil, gfns: ClosedRange<UInt64>? = nil,
-        hint: String? = nil
+        hint: String? = nil, domain: DomID? = nil, port: UInt32? = nil
     ) {
         self.init(
             code: Self.code(for: errno), operation: operation, errno: errno, borrower: borrower, owner: owner,
-            gfns: gfns, hint: hint)
+            gfns: gfns, hint: hint, domain: domain, port: port)
     }
 
     package static func code(for errno: Int32) -> Code {
@@ -68,6 +73,8 @@ package struct HypervisorError: Error, Hashable, Sendable, CustomStringConvertib
 
     package var description: String {
         var subject: [String] = []
+        if let domain { subject.append("dom\(domain)") }
+        if let port { subject.append("port \(port)") }
         if let borrower { subject.append("borrower dom\(borrower)") }
         if let owner { subject.append("owner dom\(owner)") }
         if let gfns {

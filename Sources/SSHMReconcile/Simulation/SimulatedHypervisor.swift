@@ -12,7 +12,7 @@ import Synchronization
 /// node (`/vm/<uuid>`; dom0 without one has the all-zero UUID). Mappings live in a ``SimulatorStateFile``. It behaves
 /// like the real call where that matters: the page count is truncated to 16 bits, a failed call leaves its
 /// per-page results as garbage, owner frames beyond `memory/static-max` fail with EINVAL, and
-/// `--sim-policy stock` refuses what stock Xen 4.17 refuses.
+/// `--sim-policy stock` refuses what stock Xen 4.17 refuses. Event channels: SimulatedHypervisor+EventChannels.swift.
 package final class SimulatedHypervisor: Hypervisor {
     package enum Policy: String, CaseIterable, Sendable {
         /// Any domain may borrow: the behaviour of a hypervisor with the series' gmfn_share.
@@ -43,8 +43,10 @@ package final class SimulatedHypervisor: Hypervisor {
         var type: String??
     }
 
-    private let store: any XenStore
+    let store: any XenStore
     private let stateFile: String
+    /// Every domain's event-channel ports, beside `stateFile` (SimulatedHypervisor+EventChannels.swift).
+    let eventChannelFile: SimulatedEventChannelFile
     private let policy: Policy
     private let faults: SimulatorFaults
     private let state: Mutex<State>
@@ -56,6 +58,7 @@ package final class SimulatedHypervisor: Hypervisor {
     ) {
         self.store = store
         self.stateFile = stateFile
+        eventChannelFile = SimulatedEventChannelFile(stateFile: stateFile)
         self.policy = policy
         self.faults = faults
         state = Mutex(State())

@@ -38,7 +38,7 @@ package final class SimulatorStateFile: Sendable {
         close(lockFD)
     }
 
-    private static func open(_ path: String, _ flags: Int32) throws(HypervisorError) -> Int32 {
+    static func open(_ path: String, _ flags: Int32) throws(HypervisorError) -> Int32 {
         let fd = Glibc.open(path, flags, 0o600)
         guard fd >= 0 else { throw failure("open \(path)", errno) }
         return fd
@@ -49,10 +49,17 @@ package final class SimulatorStateFile: Sendable {
     }
 
     private func locked<T>(_ operation: Int32, _ body: () throws(HypervisorError) -> T) throws(HypervisorError) -> T {
-        while flock(lockFD, operation) != 0 {
-            guard errno == EINTR else { throw Self.failure("flock \(path).lock", errno) }
+        try Self.locked(lockFD, path: path + ".lock", operation, body)
+    }
+
+    /// Runs `body` holding `flock(operation)` on `fd`, the open lock file at `path`.
+    static func locked<T>(_ fd: Int32, path: String, _ operation: Int32, _ body: () throws(HypervisorError) -> T)
+        throws(HypervisorError) -> T
+    {
+        while flock(fd, operation) != 0 {
+            guard errno == EINTR else { throw failure("flock \(path)", errno) }
         }
-        defer { flock(lockFD, LOCK_UN) }
+        defer { flock(fd, LOCK_UN) }
         return try body()
     }
 
@@ -103,12 +110,17 @@ package final class SimulatorStateFile: Sendable {
                             gfn: $0.gfn, count: $0.count, owner: $0.page.owner.rawValue, ownerGFN: $0.page.ownerGFN)
                     })
             })
+        try Self.write(snapshot, to: path)
+    }
+
+    /// Replaces the file at `path` with `value` as JSON (sorted keys), atomically (write + rename).
+    static func write(_ value: some Encodable, to path: String) throws(HypervisorError) {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try encoder.encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw Self.failure("write \(path): \(error)", EIO)
+            throw failure("write \(path): \(error)", EIO)
         }
     }
 

@@ -172,3 +172,30 @@ package final class LibXenCtrl: Hypervisor, @unchecked Sendable {
             operation: "xc_domain_remove_from_physmap", errno: answer.errno, borrower: borrower, gfns: gfn...gfn)
     }
 }
+
+/// ``EventChannels``: the status of any domain's port.
+extension LibXenCtrl {
+    package func eventChannelStatus(domain: DomID, port: UInt32) throws -> EventChannelStatus {
+        var state: UInt32 = 0
+        var remote: UInt32 = 0
+        var remotePort: UInt32 = 0
+        let answer = call { sshm_evtchn_status($0, domain.rawValue, port, &state, &remote, &remotePort) }
+        guard answer.result == 0 else {
+            throw HypervisorError(operation: "xc_evtchn_status", errno: answer.errno, domain: domain, port: port)
+        }
+        return Self.eventChannelStatus(state: state, remote: remote, remotePort: remotePort)
+    }
+
+    /// `evtchn_status_t` as the port's value: `EVTCHNSTAT_*` and, for unbound and interdomain, the remote end.
+    static func eventChannelStatus(state: UInt32, remote: UInt32, remotePort: UInt32) -> EventChannelStatus {
+        switch Int32(bitPattern: state) {
+        case EVTCHNSTAT_closed: .closed
+        case EVTCHNSTAT_unbound: .unbound(remote: DomID(unchecked: remote))
+        case EVTCHNSTAT_interdomain: .interdomain(remote: DomID(unchecked: remote), remotePort: remotePort)
+        case EVTCHNSTAT_pirq: .other("pirq")
+        case EVTCHNSTAT_virq: .other("virq")
+        case EVTCHNSTAT_ipi: .other("ipi")
+        default: .other("status \(state)")
+        }
+    }
+}

@@ -82,6 +82,73 @@ struct HypervisorContractTests {
         #expect(probe.detail.contains("Permission denied (EACCES, errno 13)"))
     }
 
+    /// The contract's event-channel checks alone (no probes), on a pair of the simulator's domains.
+    static func runEventChannels(
+        eventChannels: ((SimulatedHypervisor) -> any EventChannels)? = nil, local: UInt32, remote: UInt32
+    ) async throws -> [ContractResult] {
+        try await EngineHarness.inMemory { harness in
+            try addDomains(to: harness.store)
+            let hypervisor = harness.hypervisor()
+            let pair = ContractEnvironment.EventChannelPair(
+                local: SimulatedEventChannelGuest(hypervisor, domain: Build.domid(local)),
+                remote: SimulatedEventChannelGuest(hypervisor, domain: Build.domid(remote)))
+            let environment = ContractEnvironment(
+                ownerGFN: 0x100, borrowerGFN: 0x100_0000, probes: [], unmapProbes: [], eventChannelPair: pair)
+            let results = HypervisorContract(
+                hypervisor: hypervisor, eventChannels: eventChannels?(hypervisor) ?? hypervisor, store: harness.store,
+                environment: environment
+            ).run()
+            let table = try SimulatedEventChannelFile.read(path: harness.stateFile + ".evtchn")
+            let open = table.domains.values.flatMap(\.values).filter { $0 != .closed }
+            #expect(open == [], "the contract closes every port it opened")
+            return results.filter { $0.name.hasPrefix("evtchn") }
+        }
+    }
+
+    @Test(arguments: [(3, 4), (0, 0)])
+    func simulatorPassesTheEventChannelChecksBetweenTwoDomainsAndInsideDom0(local: UInt32, remote: UInt32)
+        async throws
+    {
+        let results = try await Self.runEventChannels(local: local, remote: remote)
+        #expect(results.filter { !$0.passed }.map(\.description) == [])
+        #expect(
+            results.map { $0.name.split(separator: " ")[0] } == [
+                "evtchn-status-of-unallocated-port-is-invalid", "evtchn-status-in-missing-domain-is-gone",
+                "evtchn-allocated-port-is-unbound-for-its-remote", "evtchn-bound-ports-are-interdomain-both-ways",
+                "evtchn-closed-port-is-closed-and-its-peer-unbound-for-the-closer",
+            ])
+    }
+
+    @Test func aStatusThatMissesTheCloseFailsTheCloseCheckAndTheContractStillClosesItsPorts() async throws {
+        let results = try await Self.runEventChannels(
+            eventChannels: { StaleEventChannels(wrapping: $0) }, local: 3, remote: 4)
+        let failed = results.filter { !$0.passed }
+        #expect(failed.map(\.name) == ["evtchn-closed-port-is-closed-and-its-peer-unbound-for-the-closer dom3-dom4"])
+        #expect(failed.first?.detail.contains("dom3 port 1 is interdomain") == true, "\(failed)")
+    }
+
+    @Test func anAdapterThatCannotTellEventChannelStatesFailsInsteadOfSkipping() async throws {
+        try await EngineHarness.inMemory { harness in
+            let simulator = harness.hypervisor()
+            let dom0 = SimulatedEventChannelGuest(simulator, domain: .dom0)
+            let environment = ContractEnvironment(
+                ownerGFN: 0x100, borrowerGFN: 0x100_0000, probes: [], unmapProbes: [],
+                eventChannelPair: ContractEnvironment.EventChannelPair(local: dom0, remote: dom0))
+            // The Hypervisor port's default: every status is ENOSYS.
+            let cannotTell = FixedDomainsHypervisor(domains: [DomainInfo(domid: .dom0, uuid: .zero)])
+            let results = HypervisorContract(hypervisor: cannotTell, store: harness.store, environment: environment)
+                .run()
+            #expect(
+                results.filter { !$0.passed && $0.name.hasPrefix("evtchn") }.map { $0.name.split(separator: " ")[0] }
+                    == [
+                        "evtchn-status-of-unallocated-port-is-invalid", "evtchn-status-in-missing-domain-is-gone",
+                        "evtchn-allocated-port-is-unbound-for-its-remote",
+                    ])
+            let opened = try simulator.eventChannelStatus(domain: .dom0, port: 1)
+            #expect(opened == .closed, "the port the contract opened is closed again")
+        }
+    }
+
     @Test func aListedDomainWhoseVMNodeDisagreesFailsTheUUIDCheck() throws {
         let store = InMemoryXenStore()
         try TestDomains.createDom0(in: store)
@@ -120,6 +187,22 @@ final class FixedDomainsHypervisor: Hypervisor {
 
     func removeFromPhysmap(borrower: DomID, gfn: UInt64) throws -> Bool {
         throw HypervisorError(operation: "xc_domain_remove_from_physmap", errno: ESRCH, borrower: borrower)
+    }
+}
+
+/// Keeps answering `interdomain` for a port once it was: what an adapter caching its answers would do.
+final class StaleEventChannels: EventChannels, @unchecked Sendable {
+    // @unchecked: the contract calls from one thread.
+    let wrapped: any EventChannels
+    var seen: [String: EventChannelStatus] = [:]
+
+    init(wrapping wrapped: any EventChannels) { self.wrapped = wrapped }
+
+    func eventChannelStatus(domain: DomID, port: UInt32) throws -> EventChannelStatus {
+        if let cached = seen["\(domain):\(port)"] { return cached }
+        let status = try wrapped.eventChannelStatus(domain: domain, port: port)
+        if case .interdomain = status { seen["\(domain):\(port)"] = status }
+        return status
     }
 }
 

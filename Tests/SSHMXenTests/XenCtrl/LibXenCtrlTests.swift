@@ -59,3 +59,28 @@ struct LibXenCtrlTests {
         }
     }
 }
+
+struct LibXenCtrlEventChannelTests {
+    @Test func everyStatusOfTheUnionBecomesItsCase() {
+        let status = LibXenCtrl.eventChannelStatus
+        #expect(status(UInt32(EVTCHNSTAT_closed), 0, 0) == .closed)
+        #expect(status(UInt32(EVTCHNSTAT_unbound), 7, 0) == .unbound(remote: DomID(unchecked: 7)))
+        #expect(
+            status(UInt32(EVTCHNSTAT_interdomain), 7, 12) == .interdomain(remote: DomID(unchecked: 7), remotePort: 12))
+        #expect(status(UInt32(EVTCHNSTAT_pirq), 0, 0) == .other("pirq"))
+        #expect(status(UInt32(EVTCHNSTAT_virq), 0, 0) == .other("virq"))
+        #expect(status(UInt32(EVTCHNSTAT_ipi), 0, 0) == .other("ipi"))
+        #expect(status(9, 0, 0) == .other("status 9"))
+    }
+
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/dev/xen/evtchn"), "this host has no Xen"))
+    func openingEventChannelsWithoutXenSaysWhatToCheck() {
+        do {
+            _ = try LibXenEvtchn.open(domain: .dom0, logger: Logger(label: "test"))
+            Issue.record("xenevtchn_open succeeded on a host without /dev/xen/evtchn")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.description.contains("modprobe xen-evtchn"), "\(error)")
+        }
+    }
+}
