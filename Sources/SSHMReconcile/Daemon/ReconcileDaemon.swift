@@ -110,11 +110,8 @@ package final class ReconcileDaemon: Service {
 
     private func pumpWatchEvents() async {
         for await event in store.watchEvents {
-            if event.token == ObservationCache.Token.doorbell {
-                doorbells.note(path: event.path)
-            } else {
-                queue.add(path: event.path, token: event.token)
-            }
+            guard event.token != ObservationCache.Token.doorbell else { doorbells.note(path: event.path); continue }
+            queue.add(path: event.path, token: event.token)
         }
     }
 

@@ -147,6 +147,35 @@ struct DoorbellStepTests {
         }
     }
 
+    /// The same handshake on the simulated hypervisor's own event channels, as two guests' calls leave them; then
+    /// the borrower closes its end and the pair is broken and reset.
+    @Test(arguments: backends)
+    func aHandshakeOnTheSimulatorsEventChannelsEndsConnected(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            let hypervisor = harness.hypervisor()
+            func pass() throws -> DoorbellState? {
+                let report = try Reconciler(
+                    store: harness.store, hypervisor: hypervisor, settings: harness.settings(), logger: .quiet
+                ).reconcile(world.desired, previous: [:])
+                return Self.state(report, world)
+            }
+            #expect(try pass() == .waitingForOwner)
+            let owner = SimulatedEventChannelGuest(hypervisor, domain: world.owner)
+            let borrower = SimulatedEventChannelGuest(hypervisor, domain: world.borrower)
+            let offered = try owner.allocateUnbound(remote: world.borrower)
+            try harness.other.write(world.ownerPort(), "\(offered)", in: nil)
+            #expect(try pass() == .waitingForBorrower)
+            let bound = try borrower.bindInterdomain(remote: world.owner, remotePort: offered)
+            try harness.other.write(world.borrowerPort, "\(bound)", in: nil)
+            #expect(try pass() == .connected)
+            try borrower.close(port: bound)
+            #expect(try pass()?.isBroken == true)
+            #expect(try harness.store.read(world.ownerPort(), in: nil) == "")
+            #expect(try harness.store.read(world.borrowerPort, in: nil) == "")
+        }
+    }
+
     @Test(arguments: backends)
     func aBrokenPairIsResetSoTheGuestsMeetAgain(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
