@@ -1,6 +1,8 @@
 import Foundation
 import SSHMCore
+import SSHMReconcile
 import SSHMTestSupport
+import SSHMXen
 import SSHMXenTestSupport
 import Testing
 
@@ -67,6 +69,29 @@ struct JSONOutputTests {
                     warning line 7
 
                     """)
+        }
+    }
+
+    /// A guest that writes garbage into its doorbell's node: status names the pair broken, why, and counts the
+    /// reset the next pass makes among the pending changes.
+    @Test func statusShowsABrokenDoorbellAndItsResetAsPending() async throws {
+        try await HostWorld.with { world in
+            let camera = try TestDomains.create("camera-vm", in: world.store).domid
+            let preview = try TestDomains.create("preview-vm", in: world.store).domid
+            try world.manifest("10-frames.yaml", Self.manifest)
+            #expect(try await world.run(["apply"]).status == 0)
+            let port = XenStorePath(DoorbellTree.port(Build.id("frames"), of: camera, peer: preview))
+            try world.store.write(port, "12x", in: nil)
+            let status = try await world.run(["status", "--json"])
+            #expect(status.status == 0, "\(status.stderr)")
+            let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            let region = (document?["regions"] as? [[String: Any]])?.first
+            let borrower = (region?["borrowers"] as? [[String: Any]])?.first { $0["name"] as? String == "preview-vm" }
+            let doorbell = borrower?["doorbell"] as? [String: Any]
+            #expect(doorbell?["state"] as? String == "broken")
+            #expect((doorbell?["message"] as? String)?.contains("'12x' is invalid") == true)
+            #expect(region?["pending_changes"] as? Int == 1)
+            #expect(try world.store.read(port, in: nil) == "12x")
         }
     }
 

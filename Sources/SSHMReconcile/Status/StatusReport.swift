@@ -32,7 +32,7 @@ package struct StatusReport: Sendable {
         package var source: String?
         package var owner: Member?
         package var borrowers: [Member]
-        /// Changes a plan would make now.
+        /// Changes a plan would make now, the doorbell step's included (a drifted or broken doorbell's).
         package var pending: Int
         /// When the condition last changed.
         package var since: Date?
@@ -109,7 +109,7 @@ package struct StatusReport: Sendable {
                 reason: condition?.reason.rawValue ?? "",
                 message: condition?.message ?? "", source: region?.source ?? record?.source ?? condition?.source,
                 owner: owner, borrowers: borrowers,
-                pending: pending[id] ?? 0, since: stored[id]?.since)
+                pending: (pending[id] ?? 0) + (doorbells[id]?.changes.count ?? 0), since: stored[id]?.since)
         }
         let info = observation.hypervisor
         return StatusReport(
