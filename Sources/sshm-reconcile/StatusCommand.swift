@@ -57,7 +57,7 @@ struct StatusCommand: AsyncParsableCommand {
                 let doorbells = try DoorbellStep(store: host.store, eventChannels: host.hypervisor, logger: logger)
                     .run(
                         DoorbellStep.candidates(desired, observation.actual), desired: desired,
-                        domains: observation.domains, repair: false)
+                        domains: observation.domains, repair: false, known: observation.actual)
                 return StatusReport.build(
                     desired: desired, observation: observation, plan: plan, stored: stored, space: settings.space,
                     doorbells: doorbells)

@@ -39,12 +39,16 @@ package struct DoorbellStep {
     }
 
     /// Reads and checks the doorbells of `ids`; with `repair`, makes the changes.
+    /// - Parameter known: the records and views as they are now, when the caller has just read them and changed
+    ///   nothing since (`status`, a pass that had nothing to do); otherwise they are read again.
     /// - Returns: by region, for those whose record exists.
     package func run(
-        _ ids: Set<RegionID>, desired: DesiredState, domains: DomainTable, repair: Bool
+        _ ids: Set<RegionID>, desired: DesiredState, domains: DomainTable, repair: Bool, known: ActualState? = nil
     ) throws -> [RegionID: RegionDoorbells] {
         guard !ids.isEmpty else { return [:] }
-        let records = try RecordReader(store: store, logger: logger).readRecords(ids.sorted())
+        let records =
+            try known.map { RecordReader.Records(records: $0.records, views: $0.views) }
+            ?? RecordReader(store: store, logger: logger).readRecords(ids.sorted())
         let wanted = Self.wantedBorrowers(desired, domains: domains)
         var trees: [(tree: DoorbellTree, members: Set<DomID>)] = []
         for id in ids.sorted() {
@@ -122,8 +126,9 @@ package struct DoorbellStep {
                 metadata: ["region": "\(tree.id)", "owner": "\(tree.owner)", "borrower": "\(borrower)"])
         }
         do {
-            let tx = try store.startTransaction()
-            do {
+            // One attempt: a conflict means a guest moved meanwhile, and the changes were planned on what it wrote
+            // before; its write's watch brings the next check.
+            try withTransaction(store, policy: RetryPolicy(attempts: 1)) { tx in
                 for change in changes {
                     switch change {
                     case .write(let path, let value): try store.write(XenStorePath(path), value, in: tx)
@@ -133,11 +138,7 @@ package struct DoorbellStep {
                         try store.setPermissions(XenStorePath(path), permissions, in: tx)
                     }
                 }
-            } catch {
-                store.abort(tx)
-                throw error
             }
-            try store.commit(tx)
         } catch {
             logger.info(
                 "doorbell \(tree.id): \(changes.count) changes not made this time: \(error)",

@@ -122,7 +122,9 @@ package final class Reconciler: Sendable {
             var doorbells = DoorbellStep.candidates(desired, observation.actual)
             if let scope { doorbells.formIntersection(scope) }
             report.doorbells = try DoorbellStep(store: store, eventChannels: hypervisor, logger: logger)
-                .run(doorbells, desired: desired, domains: observation.domains, repair: true)
+                .run(
+                    doorbells, desired: desired, domains: observation.domains, repair: true,
+                    known: plan.isEmpty ? observation.actual : nil)
         }
         return report
     }
