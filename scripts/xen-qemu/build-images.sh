@@ -6,15 +6,17 @@
 #   WORK/img/xen                Xen 4.17 hypervisor (ELF32 multiboot, QEMU's -kernel loads it)
 #   WORK/img/vmlinux            dom0 kernel as a plain ELF (Xen skips the xz step: ~1.5 s faster under TCG)
 #   WORK/img/dom0-base.cpio     busybox, Xen 4.17 tools and libraries, Xen modules, domU kernel and initrd, dom0 /init,
-#                               the job helpers (lib.sh, peek); system-test appends sshm-reconcile and the job to it
+#                               the job helpers (lib.sh, peek), sshm-guest; system-test appends sshm-reconcile and the
+#                               job to it
 #   WORK/img/busybox            the static busybox (its cpio applet builds the archives)
 #
 # The hypervisor, the kernel and busybox-static are fetched with `apt-get download` and unpacked with `dpkg -x`; the
 # Xen userspace is the host's own xen-utils-4.17, so host and dom0 run the same build. Rebuilds only when an input
-# changed (a hash of this folder's files and the package versions).
+# changed (a hash of this folder's files, guest/'s sources and the package versions).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+GUEST="$(cd "$HERE/../../guest" && pwd)"
 WORK="${1:?usage: build-images.sh WORK}"
 XENVER=4.17
 XENBIN=/usr/lib/xen-$XENVER/bin
@@ -38,7 +40,8 @@ fi
 PKGS=("xen-hypervisor-$XENVER-amd64" "$KPKG" busybox-static)
 VERSIONS="$(for p in "${PKGS[@]}"; do apt-cache policy "$p" | awk -v p="$p" '/Candidate:/ {print p, $2}'; done)"
 STAMP="$( (echo "$VERSIONS"; dpkg -s "xen-utils-$XENVER" | grep '^Version'; cat "$HERE"/build-images.sh \
-    "$HERE"/dom0-init "$HERE"/domU-init "$HERE"/lib.sh "$HERE"/*.c) | sha256sum | cut -c1-16)"
+    "$HERE"/dom0-init "$HERE"/domU-init "$HERE"/lib.sh "$HERE"/*.c "$GUEST"/Makefile "$GUEST"/*.[ch]) \
+    | sha256sum | cut -c1-16)"
 if [ -f "$WORK/img/stamp" ] && [ "$(cat "$WORK/img/stamp")" = "$STAMP" ] && [ -f "$WORK/img/dom0-base.cpio" ]; then
     log "images up to date ($STAMP)"
     exit 0
@@ -63,6 +66,7 @@ done
 KROOT="$WORK/pkgs/$KPKG"
 modules=("$KROOT"/lib/modules/*)
 KVER="${modules[0]##*/}"
+MD="lib/modules/$KVER"
 BUSYBOX="$WORK/pkgs/busybox-static/bin/busybox"
 cp "$BUSYBOX" "$WORK/img/busybox"
 log "kernel $KVER; $(echo "$VERSIONS" | tr '\n' ';')"
@@ -92,6 +96,20 @@ busybox_root() {
     mkdir -p "$root/var"
     ln -sfn ../run "$root/var/run"
 }
+# copy_modules ROOT MODULE...: the kernel's MODULEs (each with its path under kernel/) and a modules.dep for them.
+copy_modules() {
+    local root="$1" m f
+    shift
+    mkdir -p "$root/$MD"
+    for m in "$@"; do
+        f="$(cd "$KROOT/$MD" && find kernel -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)"
+        [ -n "$f" ] || { echo "build-images: module $m not found in $KPKG" >&2; exit 1; }
+        mkdir -p "$root/$MD/$(dirname "$f")"
+        cp "$KROOT/$MD/$f" "$root/$MD/$f"
+    done
+    cp "$KROOT/$MD/modules.builtin" "$KROOT/$MD/modules.order" "$root/$MD/"
+    "$BUSYBOX" depmod -b "$root" "$KVER"
+}
 mkcpio() {  # mkcpio ROOT OUT: newc cpio, gzip'ed when OUT ends in .gz
     (cd "$1" && find . | "$BUSYBOX" cpio -o -H newc 2> /dev/null) | case "$2" in
         *.gz) gzip -6 > "$2" ;;
@@ -99,11 +117,17 @@ mkcpio() {  # mkcpio ROOT OUT: newc cpio, gzip'ed when OUT ends in .gz
     esac
 }
 
-log "compiling owner-page, view-probe and peek"
+log "compiling owner-page, view-probe, peek and sshm-guest"
 mkdir -p "$WORK/bin"
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/owner-page" "$HERE/owner-page.c"
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/view-probe" "$HERE/view-probe.c" -lxenstore -lxentoolcore -lpthread
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/peek" "$HERE/peek.c"
+# guest/'s own build, linked statically: the domU's initramfs has no libraries for it. libxenevtchn needs
+# libxentoollog and libxentoolcore after it.
+rm -rf "$WORK/guest"
+make -s -C "$GUEST" BUILD="$WORK/guest" LDFLAGS=-static \
+    LDLIBS="-lxenstore -lxenevtchn -lxentoollog -lxentoolcore -lpthread" "$WORK/guest/sshm-guest"
+strip -o "$WORK/bin/sshm-guest" "$WORK/guest/sshm-guest"
 
 # ---------------------------------------------------------------- domU initrd
 log "domU initrd"
@@ -114,6 +138,8 @@ copy_with_libs "$DR" /usr/bin/xenstore
 for c in read write ls rm; do ln -s xenstore "$DR/usr/bin/xenstore-$c"; done
 install -m755 "$WORK/bin/owner-page" "$DR/usr/local/bin/owner-page"
 install -m755 "$WORK/bin/view-probe" "$DR/usr/local/bin/view-probe"
+install -m755 "$WORK/bin/sshm-guest" "$DR/usr/local/bin/sshm-guest"
+copy_modules "$DR" xen-evtchn   # /dev/xen/evtchn, for sshm-guest doorbell
 install -m755 "$HERE/domU-init" "$DR/init"
 mkcpio "$DR" "$WORK/img/domU-initrd.gz"
 
@@ -132,18 +158,10 @@ for c in chmod exists list ls read rm watch write; do ln -s xenstore "$R/usr/bin
 cp /etc/xen/xl.conf "$R/etc/xen/" 2> /dev/null || : > "$R/etc/xen/xl.conf"
 # glibc dlopen()s libgcc_s for pthread_cancel; ldd does not show it and xl aborts without it.
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$R/lib/x86_64-linux-gnu/"
-MD="lib/modules/$KVER"
-mkdir -p "$R/$MD"
-for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
-    f="$(cd "$KROOT/$MD" && find kernel -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)"
-    [ -n "$f" ] || { echo "build-images: module $m not found in $KPKG" >&2; exit 1; }
-    mkdir -p "$R/$MD/$(dirname "$f")"
-    cp "$KROOT/$MD/$f" "$R/$MD/$f"
-done
-cp "$KROOT/$MD/modules.builtin" "$KROOT/$MD/modules.order" "$R/$MD/"
-"$BUSYBOX" depmod -b "$R" "$KVER"
+copy_modules "$R" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs
 cp "$WORK/img/vmlinux.gz" "$WORK/img/domU-initrd.gz" "$R/boot/"
 install -m755 "$WORK/bin/peek" "$R/usr/local/bin/peek"
+install -m755 "$WORK/bin/sshm-guest" "$R/usr/local/bin/sshm-guest"
 install -m644 "$HERE/lib.sh" "$R/usr/local/lib/sshm/lib.sh"
 install -m755 "$HERE/dom0-init" "$R/init"
 # Uncompressed: QEMU loads it as is and the dom0 kernel need not inflate it (about 1 s under TCG).

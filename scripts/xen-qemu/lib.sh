@@ -58,6 +58,22 @@ region_field() {
 # condition_of JSON ID: "condition reason" of one region in `status --json` output.
 condition_of() { echo "$(region_field "$1" "$2" condition) $(region_field "$1" "$2" reason)"; }
 
+# doorbell_state JSON: the state of the first doorbell in `status --json` output (waiting_for_owner,
+# waiting_for_borrower, connected, broken), or nothing without one.
+doorbell_state() {
+    awk '/"doorbell" : \{/ {d = 1; next}
+        d && /"state" : / {v = $0; sub(/^[^:]*: "/, "", v); sub(/".*/, "", v); print v; exit}
+        d && /\}/ {d = 0}' "$1"
+}
+
+# doorbell_is STATE: `status --json` shows the first doorbell in STATE now (for wait_for); the output stays in
+# /tmp/doorbell.json.
+doorbell_is() {
+    /opt/sshm/sshm-reconcile status --json --config-dir /etc/sshm.d --state-dir /run/sshm-reconcile \
+        > /tmp/doorbell.json 2> /dev/null
+    test "$(doorbell_state /tmp/doorbell.json)" = "$1"
+}
+
 # now_s: dom0's uptime in whole seconds. Under TCG the guest's clock follows the host's, so a deadline measured with it
 # holds however loaded the host is; counting polls does not (one poll can cost seconds at a load of 15 on 2 cores).
 now_s() { cut -d. -f1 /proc/uptime; }

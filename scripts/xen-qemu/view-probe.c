@@ -4,11 +4,15 @@
  *   view-probe ID
  *
  * Reads every leaf of its own view, /local/domain/<self>/static_shm/ID/, tries to write its own view's state, and
- * tries to read dom0's view of the same region. Prints one console line per operation, which dom0's job compares
- * with the manifest (the domU does not know the manifest):
+ * tries to read dom0's view of the same region. With a doorbell (docs/guest-view.md, "Doorbell"), for each peer P
+ * its view's doorbell/ lists, it reads and tries to write P's rendezvous node for this domain,
+ * /local/domain/P/static_shm/ID/doorbell/<self>/port, which only P may write. Prints one console line per
+ * operation, which dom0's job compares with the manifest (the domU does not know the manifest):
  *
  *   SSHM-VIEW read role ok master
  *   SSHM-VIEW write state error EACCES Permission denied
+ *   SSHM-VIEW list doorbell ok 0
+ *   SSHM-VIEW write-peer-port 0 error EACCES Permission denied
  *   SSHM-VIEW done
  *
  * Linked statically against libxenstore (the domU's initramfs has no other libraries for it), so errno comes from
@@ -90,6 +94,33 @@ int main(int argc, char **argv)
         free(other);
     } else {
         report_error("read-dom0", "begin", errno);
+    }
+
+    snprintf(path, sizeof path, "/local/domain/%s/static_shm/%s/doorbell", self, argv[1]);
+    unsigned int npeers = 0;
+    char **peers = xs_directory(h, XBT_NULL, path, &npeers);
+    if (peers == NULL) {
+        report_error("list", "doorbell", errno);
+    } else {
+        printf("SSHM-VIEW list doorbell ok");
+        for (unsigned int i = 0; i < npeers; i++) printf("%s%s", i ? "," : " ", peers[i]);
+        printf("\n");
+        for (unsigned int i = 0; i < npeers; i++) {
+            snprintf(path, sizeof path, "/local/domain/%s/static_shm/%s/doorbell/%s/port", peers[i], argv[1], self);
+            char *port = xs_read(h, XBT_NULL, path, &len);
+            if (port != NULL) {
+                printf("SSHM-VIEW read-peer-port %s ok %s\n", peers[i], port);
+                free(port);
+            } else {
+                report_error("read-peer-port", peers[i], errno);
+            }
+            /* Were it writable, dom0 would find "1" in its node: a broken pair, which the job would see too. */
+            if (xs_write(h, XBT_NULL, path, "1", 1))
+                printf("SSHM-VIEW write-peer-port %s ok (the guest changed its peer's port)\n", peers[i]);
+            else
+                report_error("write-peer-port", peers[i], errno);
+        }
+        free(peers);
     }
     free(self);
     xs_close(h);

@@ -4,8 +4,9 @@
 # The domU is started without a race: created paused with its page at a fixed gfn, mapped into dom0, `wait`, and only
 # then unpaused (domu_up). Checks the refusal of --map-space share (even for dom0) while it is paused, the guest view
 # as the domU itself reads it (and cannot write, nor read dom0's), the contract, the default (auto: dom0 maps with
-# foreign, the PVH domU borrowing from dom0 is refused), a real mapping seen from both sides, repair, and garbage
-# collection when the owner is destroyed.
+# foreign, the PVH domU borrowing from dom0 is refused), a real mapping seen from both sides, the region's doorbell
+# (the domU's sshm-guest answers, dom0's rings 1,000 times, the pair connected, the peer's node closed to the domU),
+# repair, and garbage collection when the owner is destroyed.
 # A second domU would cost a minute here: building a domain from a PVH dom0 maps and unmaps every page of its
 # kernel one hypercall at a time under TCG.
 # shellcheck source=/dev/null  # lib.sh is installed in the dom0 image; shellcheck checks it on its own
@@ -23,6 +24,7 @@ cat > /etc/sshm.d/10-telemetry.yaml << YAML
 version: 1
 regions:
   - id: telemetry
+    doorbell: true
     owner: { domain: pvh-owner, begin: $OWNER_BEGIN, size: 4KiB, prot: rw, cache_policy: x86_normal }
     borrowers:
       - { domain: Domain-0, begin: $WINDOW }
@@ -64,7 +66,8 @@ share_refusals() {
 mark domus-create
 echo "dom0 guest_type: $(cat /sys/hypervisor/guest_type 2>/dev/null)"
 # Created paused; share_refusals; apply (the default, auto: dom0 maps with gmfn_foreign); wait; unpause.
-if ! domu_up pvh-owner pvh 600 "sshm.owner_gfn=$OWNER_GFN sshm.view=telemetry memmap=4K\$$OWNER_BEGIN" \
+if ! domu_up pvh-owner pvh 600 \
+    "sshm.owner_gfn=$OWNER_GFN sshm.view=telemetry sshm.doorbell=telemetry memmap=4K\$$OWNER_BEGIN" \
     telemetry share_refusals; then
     fail "start the PVH domU" "pvh-owner never reached /init"
     exit 1
@@ -106,6 +109,16 @@ check "pvh-dom0 inside pvh-owner, writing its own view fails with EACCES" "${got
     sh -c "echo '$got' | grep -q '^error EACCES '"
 got=$(view_line read-dom0 begin)
 check "pvh-dom0 inside pvh-owner, reading dom0's view fails with EACCES" "${got:-no answer}" \
+    sh -c "echo '$got' | grep -q '^error EACCES '"
+# The doorbell's rendezvous (docs/guest-view.md): dom0's port node for pvh-owner is the pair's, read by both, written
+# by dom0 only.
+got=$(view_line list doorbell)
+check "pvh-dom0 inside pvh-owner, its view's doorbell/ lists dom0" "${got:-no answer}" test "$got" = "ok 0"
+got=$(view_line read-peer-port 0)
+check "pvh-dom0 inside pvh-owner, reading dom0's doorbell port node for it succeeds" "${got:-no answer}" \
+    sh -c "echo '$got' | grep -q '^ok'"
+got=$(view_line write-peer-port 0)
+check "pvh-dom0 inside pvh-owner, writing dom0's doorbell port node fails with EACCES" "${got:-no answer}" \
     sh -c "echo '$got' | grep -q '^error EACCES '"
 
 # ---- the Hypervisor contract on libxenctrl
@@ -168,6 +181,33 @@ check "pvh-dom0 the owner sees what dom0 wrote through the mapping" \
     "owner saw '$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)'" \
     test "$(xenstore-read "/local/domain/$o/data/shm-seen" 2>/dev/null)" = "$reply"
 
+# ---- the doorbell: pvh-owner's sshm-guest answers rings since its /init (sshm.doorbell=telemetry); dom0, the
+# borrower, meets it through the two views, rings, then stays bound until the region goes
+wait_for 300 doorbell_is waiting_for_borrower
+st=$(doorbell_state /tmp/doorbell.json)
+check "pvh-dom0 pvh-owner has published its doorbell port: status shows the pair waiting for borrower" "$st" \
+    test "$st" = waiting_for_borrower
+/usr/local/bin/sshm-guest doorbell --region telemetry --ping 1000 --timeout 120 > /tmp/ping.out 2> /tmp/ping.err
+PING_RC=$?
+cat /tmp/ping.out /tmp/ping.err > /tmp/ping.txt
+evidence pvh-dom0-doorbell-ping.txt /tmp/ping.txt
+check "pvh-dom0 dom0 rings pvh-owner's doorbell 1000 times, every ring answered" \
+    "exit $PING_RC, $(grep '^doorbell ' /tmp/ping.out)" \
+    sh -c "test $PING_RC = 0 && grep -q '^doorbell telemetry: 1000 round trips with dom$o: median ' /tmp/ping.out"
+# --ping closes its end when done; a --serve in dom0 meets pvh-owner again and stays bound.
+/usr/local/bin/sshm-guest doorbell --region telemetry --serve --timeout 300 > /tmp/serve.out 2>&1 &
+SERVE=$!
+sr wait --region telemetry --doorbell --timeout 300s
+check "pvh-dom0 wait --doorbell returns 0 once dom0 is bound again" "exit $SR_RC" test "$SR_RC" = 0
+sr status
+cp /tmp/sr.out /tmp/status-doorbell.txt
+evidence pvh-dom0-status-doorbell.txt /tmp/status-doorbell.txt
+check "pvh-dom0 status shows the doorbell connected" "$(grep '^telemetry ' /tmp/status-doorbell.txt)" \
+    grep -q '^telemetry .* Domain-0 (dom0) mapped \[doorbell: connected\]' /tmp/status-doorbell.txt
+sr status --json
+st=$(doorbell_state /tmp/sr.out)
+check "pvh-dom0 status --json shows the doorbell connected" "$st" test "$st" = connected
+
 # ---- repair
 xenstore-write $R/usercnt 7
 sr plan --map-space foreign
@@ -194,6 +234,20 @@ check "pvh-dom0 the destroyed owner is gone once unmapped" "" \
 sr status --json --map-space foreign
 cr=$(condition_of /tmp/sr.out telemetry)
 check "pvh-dom0 region of a destroyed owner waits for it" "$cr" test "$cr" = "Pending WaitingForOwner"
+# dom0's doorbell nodes went with its view: its sshm-guest --serve ends by itself.
+exited() { ! test -e "/proc/$1/stat" || test "$(cut -d' ' -f3 "/proc/$1/stat")" = Z; }   # a zombie until waited for
+if wait_for 120 exited "$SERVE"; then
+    wait "$SERVE"
+    SERVE_RC=$?
+else
+    kill "$SERVE"
+    SERVE_RC="none: still running after 120 s"
+fi
+evidence pvh-dom0-doorbell-serve.txt /tmp/serve.out
+check "pvh-dom0 dom0's sshm-guest doorbell --serve exits 0 once the region's doorbell is gone" \
+    "exit $SERVE_RC, $(tail -n 1 /tmp/serve.out)" test "$SERVE_RC" = 0
+grep -a 'sshm-guest:\|SSHM-DOORBELL' "$GUEST_LOG" | tr -d '\r' > /tmp/owner-doorbell.txt
+evidence pvh-dom0-doorbell-owner.txt /tmp/owner-doorbell.txt
 
 check "pvh-dom0 no program in dom0 was killed by a fault" "" no_crash_in_dom0
 mark job-done
