@@ -122,11 +122,11 @@ mkdir -p "$WORK/bin"
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/owner-page" "$HERE/owner-page.c"
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/view-probe" "$HERE/view-probe.c" -lxenstore -lxentoolcore -lpthread
 gcc -O2 -Wall -Wextra -static -o "$WORK/bin/peek" "$HERE/peek.c"
-# guest/'s own build, linked statically: the domU's initramfs has no libraries for it. libxenevtchn needs
-# libxentoollog and libxentoolcore after it.
+# guest/'s own build, linked against the shared libraries and copied with them (copy_with_libs): Debian's static
+# libxenstore.a is built without USE_PTHREAD, so a static client has no reader thread, takes the first watch event
+# that arrives before a reply for that reply (EINVAL) and closes its connection; sshm-guest doorbell watches.
 rm -rf "$WORK/guest"
-make -s -C "$GUEST" BUILD="$WORK/guest" LDFLAGS=-static \
-    LDLIBS="-lxenstore -lxenevtchn -lxentoollog -lxentoolcore -lpthread" "$WORK/guest/sshm-guest"
+make -s -C "$GUEST" BUILD="$WORK/guest" "$WORK/guest/sshm-guest"
 strip -o "$WORK/bin/sshm-guest" "$WORK/guest/sshm-guest"
 
 # ---------------------------------------------------------------- domU initrd
@@ -138,7 +138,9 @@ copy_with_libs "$DR" /usr/bin/xenstore
 for c in read write ls rm; do ln -s xenstore "$DR/usr/bin/xenstore-$c"; done
 install -m755 "$WORK/bin/owner-page" "$DR/usr/local/bin/owner-page"
 install -m755 "$WORK/bin/view-probe" "$DR/usr/local/bin/view-probe"
-install -m755 "$WORK/bin/sshm-guest" "$DR/usr/local/bin/sshm-guest"
+copy_with_libs "$DR" "$WORK/bin/sshm-guest" /usr/local/bin/sshm-guest
+# glibc dlopen()s libgcc_s for pthread_cancel, which xs_close uses on a watching handle's reader thread.
+cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$DR/lib/x86_64-linux-gnu/"
 copy_modules "$DR" xen-evtchn   # /dev/xen/evtchn, for sshm-guest doorbell
 install -m755 "$HERE/domU-init" "$DR/init"
 mkcpio "$DR" "$WORK/img/domU-initrd.gz"
@@ -161,7 +163,7 @@ cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$R/lib/x86_64-linux-gnu/"
 copy_modules "$R" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs
 cp "$WORK/img/vmlinux.gz" "$WORK/img/domU-initrd.gz" "$R/boot/"
 install -m755 "$WORK/bin/peek" "$R/usr/local/bin/peek"
-install -m755 "$WORK/bin/sshm-guest" "$R/usr/local/bin/sshm-guest"
+copy_with_libs "$R" "$WORK/bin/sshm-guest" /usr/local/bin/sshm-guest
 install -m644 "$HERE/lib.sh" "$R/usr/local/lib/sshm/lib.sh"
 install -m755 "$HERE/dom0-init" "$R/init"
 # Uncompressed: QEMU loads it as is and the dom0 kernel need not inflate it (about 1 s under TCG).
