@@ -15,8 +15,8 @@
  *   SSHM-VIEW write-peer-port 0 error EACCES Permission denied
  *   SSHM-VIEW done
  *
- * Linked statically against libxenstore (the domU's initramfs has no other libraries for it), so errno comes from
- * the library itself: xenstore-write(1) prints no errno.
+ * A libxenstore client, so that errno comes from the library itself: xenstore-write(1) prints no errno. Linked
+ * statically: it sets no watch, so the static library's lack of a reader thread (build-images.sh) does not matter.
  *
  * Build: gcc -O2 -static -o view-probe view-probe.c -lxenstore -lxentoolcore -lpthread
  */
