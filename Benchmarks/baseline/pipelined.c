@@ -144,11 +144,10 @@ static int set_view(struct req *r, int i, int d, int owner, int first, int borro
 
 	view_values(values, begin, sizeof(begin), peer, sizeof(peer), i, d, owner, first, borrowers);
 	path(dir, sizeof(dir), "/local/domain/%d/static_shm/r%d", d, i);
-	for (l = 0; view_leaves[l]; l++)
-		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), values[l]);
+	set(&r[n++], XS_WRITE, dir, "");
 	set_view_perms(&r[n++], dir, d);
 	for (l = 0; view_leaves[l]; l++)
-		set_view_perms(&r[n++], path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), d);
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), values[l]);
 	return n;
 }
 

@@ -3,8 +3,9 @@
  *
  * Writes the final records of N regions "r<i>" (owner OWNER_DOMID, borrowers FIRST_BORROWER_DOMID + 0..BORROWERS-1)
  * exactly as sshm-reconcile leaves them after mapping, one transaction per region, retrying on EAGAIN: header
- * leaves, permissions n0, the index entry, one entry per borrower and every member's guest view (its leaves, each
- * node's permissions n0,r<domid> set explicitly). Region i sits at owner gfn
+ * leaves, permissions n0, the index entry, one entry per borrower and every member's guest view (its directory
+ * first, with permissions n0,r<domid>, which its leaves then inherit, as sshm-reconcile writes a new view). Region
+ * i sits at owner gfn
  * 0x10000 + 16*i and borrower gfn 0x100000 + 16*i, 16 pages, like the benchmark's manifests.
  */
 #include "common.h"
@@ -19,14 +20,13 @@ static void write_view(struct xs_handle *h, xs_transaction_t t, int i, int d, in
 
 	view_values(values, begin, sizeof(begin), peer, sizeof(peer), i, d, owner, first, borrowers);
 	path(dir, sizeof(dir), "/local/domain/%d/static_shm/r%d", d, i);
-	for (l = 0; view_leaves[l]; l++)
-		if (!xs_write(h, t, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), values[l], strlen(values[l])))
-			die("xs_write view");
+	if (!xs_write(h, t, dir, "", 0))
+		die("xs_write view");
 	if (!xs_set_permissions(h, t, dir, perms, 2))
 		die("xs_set_permissions view");
 	for (l = 0; view_leaves[l]; l++)
-		if (!xs_set_permissions(h, t, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), perms, 2))
-			die("xs_set_permissions view");
+		if (!xs_write(h, t, path(p, sizeof(p), "%s/%s", dir, view_leaves[l]), values[l], strlen(values[l])))
+			die("xs_write view");
 }
 
 int main(int argc, char **argv)

@@ -152,7 +152,7 @@ package final class Executor {
                 try zip(runs, updates).map { run, update in try run.writeIntents(update, to: run.writer(tx)) }
             }
         }
-        guard case .success(let created) = intents else {
+        guard case .success(let written) = intents else {
             for index in runs.indices { try runs[index].executeAlone() }
             return
         }
@@ -163,13 +163,13 @@ package final class Executor {
             try withTransaction(store, policy: retry) { tx in
                 for (run, slot) in finishing {
                     try runs[run].writeOutcome(
-                        outcomes[slot], of: updates[slot], created: created[slot], to: runs[run].writer(tx))
+                        outcomes[slot], of: updates[slot], after: written[slot], to: runs[run].writer(tx))
                 }
             }
         }
         if case .failure = finished {
             for (run, slot) in finishing {
-                try runs[run].finishAlone(outcomes[slot], of: updates[slot], created: created[slot])
+                try runs[run].finishAlone(outcomes[slot], of: updates[slot], after: written[slot])
             }
         }
     }

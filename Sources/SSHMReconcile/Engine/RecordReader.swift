@@ -19,12 +19,17 @@ package struct RecordReader {
     static let page = 64
 
     /// Reads everything the planner compares against.
-    /// - Parameter declared: ids the manifests declare (read even without an index entry, to find conflicts).
+    /// - Parameter declared: ids the manifests declare (read even without an index entry, to find conflicts),
+    ///   unless the full listing ran and names neither them nor the index: then they have no record to read.
     package func readActual(declared: Set<RegionID>, scanAll: Bool = true) throws -> ActualState {
         var actual = ActualState()
         actual.indexed = try readIndex()
-        var ids = actual.indexed.union(declared)
-        if scanAll { ids.formUnion(scanRecordIDs()) }
+        var ids = actual.indexed
+        if scanAll, let scanned = scanRecordIDs() {
+            ids.formUnion(scanned)
+        } else {
+            ids.formUnion(declared)
+        }
         let read = try readRecords(ids.sorted())
         actual.records = read.records
         actual.views = read.views
@@ -40,8 +45,8 @@ package struct RecordReader {
         return Set(shards.flatMap { $0.children ?? [] }.compactMap(RegionID.init))
     }
 
-    /// Every record id under `/libxl/static_shm`, or none when the listing fails.
-    private func scanRecordIDs() -> [RegionID] {
+    /// Every record id under `/libxl/static_shm`, or `nil` when the listing fails.
+    private func scanRecordIDs() -> [RegionID]? {
         do {
             return (try store.directoryOnThrowawayHandle(XenStorePath(RecordPaths.root)) ?? []).compactMap(
                 RegionID.init)
@@ -49,7 +54,7 @@ package struct RecordReader {
             logger.debug(
                 "could not list every record; records without an index entry stay invisible this pass",
                 metadata: ["error": "\(error)"])
-            return []
+            return nil
         }
     }
 

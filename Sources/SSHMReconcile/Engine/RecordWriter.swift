@@ -22,24 +22,28 @@ struct RecordWriter {
     }
 
     /// Writes the header leaves, then makes the record dom0-only (`n0`) as the series did; and the owner's view.
-    func writeHeader(_ owner: OwnerTarget) throws {
+    /// - Parameter fresh: the record did not exist, so neither may the owner's view (``writeFreshView(_:)``).
+    func writeHeader(_ owner: OwnerTarget, fresh: Bool) throws {
         let nodes = RecordCodec.headerNodes(
             owner: owner.domain.domid, ownerUUID: owner.domain.uuid, begin: owner.begin, size: owner.size,
             prot: owner.prot, cachePolicy: owner.cachePolicy, source: owner.source, dialect: dialect)
         for node in nodes { try store.write(base.appending(node.name), node.value, in: tx) }
         try store.setPermissions(base, XenStorePermission.dom0Only, in: tx)
         try writeIndex()
-        try writeView(GuestView.owner(owner, dialect: dialect))
+        let view = GuestView.owner(owner, dialect: dialect)
+        if fresh { try writeFreshView(view) } else { try writeView(view) }
     }
 
     /// Writes an entry and the borrower's whole view, whose `state` says the same as the entry's.
-    func writeEntry(_ target: BorrowerTarget, state: BorrowerState) throws {
+    /// - Parameter fresh: the entry did not exist, so neither may the borrower's view (``writeFreshView(_:)``).
+    func writeEntry(_ target: BorrowerTarget, state: BorrowerState, fresh: Bool) throws {
         let entry = entries.appending(target.domain.domid)
         let nodes = RecordCodec.borrowerNodes(
             begin: target.begin, size: target.size, offset: target.offset, prot: target.prot,
             uuid: target.domain.uuid, state: state)
         for node in nodes { try store.write(entry.appending(node.name), node.value, in: tx) }
-        try writeView(GuestView.borrower(target, state: state, dialect: dialect))
+        let view = GuestView.borrower(target, state: state, dialect: dialect)
+        if fresh { try writeFreshView(view) } else { try writeView(view) }
     }
 
     /// Writes an entry's state and the same state in the borrower's view.
@@ -52,7 +56,8 @@ struct RecordWriter {
     func view(of domid: DomID) -> XenStorePath { XenStorePath(RecordPaths.roleDirectory(domid: domid, id: id)) }
 
     /// Writes `view`'s leaves and sets the permissions of its directory and of each of them: `n0,r<domid>`, always
-    /// explicitly (a node created below another domain's tree would inherit whatever that tree has).
+    /// explicitly (a node that was there before keeps its own, and one created below another domain's tree would
+    /// inherit whatever that tree has).
     func writeView(_ view: GuestView) throws {
         let directory = self.view(of: view.domid)
         let permissions = Self.viewPermissions(view.domid)
@@ -60,6 +65,18 @@ struct RecordWriter {
         for leaf in view.leaves { try store.write(directory.appending(leaf.name), leaf.value, in: tx) }
         try store.setPermissions(directory, permissions, in: tx)
         for leaf in view.leaves { try store.setPermissions(directory.appending(leaf.name), permissions, in: tx) }
+    }
+
+    /// Writes a view where none may be: whatever is there (a leftover of an earlier member, or nodes the guest
+    /// made in its own tree) goes; the directory is created and given `n0,r<domid>`; its leaves, written after,
+    /// inherit that (both daemons give a node dom0 creates its parent's permissions; the contract checks it). One
+    /// request per leaf instead of two (docs/design.md, "Requests per region").
+    func writeFreshView(_ view: GuestView) throws {
+        let directory = self.view(of: view.domid)
+        try store.remove(directory, in: tx)
+        try store.write(directory, "", in: tx)
+        try store.setPermissions(directory, Self.viewPermissions(view.domid), in: tx)
+        for leaf in view.leaves { try store.write(directory.appending(leaf.name), leaf.value, in: tx) }
     }
 
     /// Rewrites a view the planner found drifted: its children are listed inside the transaction and those that
@@ -79,14 +96,25 @@ struct RecordWriter {
     }
 
     /// Writes the owner's `peer` and `state` from `states` (every entry, by domid, with its state as read in this
-    /// transaction), with their permissions.
-    func writeOwnerSummary(_ owner: DomID?, _ states: [DomID: String?]) throws {
+    /// transaction), with their permissions, unless `inPlace`.
+    /// - Parameters:
+    ///   - inPlace: the nodes' permissions are known right: this transaction wrote the view fresh (the leaves then
+    ///     inherit the directory's), or an earlier one of this pass wrote them. Otherwise the view may have been
+    ///     missing, and this write would create them below whatever its parent is.
+    ///   - written: the borrowers an earlier transaction of this pass wrote as `peer`; when they are still
+    ///     `states`' borrowers, `peer` is not written again.
+    func writeOwnerSummary(
+        _ owner: DomID?, _ states: [DomID: String?], inPlace: Bool = false, unlessPeersAre written: Set<DomID>? = nil
+    ) throws {
         guard let owner else { return }
         let directory = view(of: owner)
         let summary = GuestView.ownerSummary(states.mapValues { $0.map { BorrowerState(rawValue: $0) ?? .mapping } })
-        for leaf in summary {
+        let unchanged = written == Set(states.keys)
+        for leaf in summary where !(unchanged && leaf.name == "peer") {
             try store.write(directory.appending(leaf.name), leaf.value, in: tx)
-            try store.setPermissions(directory.appending(leaf.name), Self.viewPermissions(owner), in: tx)
+            if !inPlace {
+                try store.setPermissions(directory.appending(leaf.name), Self.viewPermissions(owner), in: tx)
+            }
         }
     }
 

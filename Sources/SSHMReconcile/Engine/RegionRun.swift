@@ -155,16 +155,16 @@ struct RegionRun {
         let intents = try XenStoreError.separatingOutage {
             try transaction { record in try writeIntents(update, to: record) }
         }
-        let created: Bool
+        let written: Intents
         switch intents {
-        case .success(let value): created = value
+        case .success(let value): written = value
         case .failure(let error):
             failUpdate(update, error)
             return
         }
         let result = mapAll(update)
         guard !update.maps.isEmpty else { return }
-        try transaction { record in try writeOutcome(result, of: update, created: created, to: record) }
+        try transaction { record in try writeOutcome(result, of: update, after: written, to: record) }
     }
 
     /// Marks every action of `update` failed.
@@ -172,10 +172,17 @@ struct RegionRun {
         for index in update.edits.map(\.action) + update.maps.map(\.action) { fail(index, error) }
     }
 
+    /// What the first transaction did, for the final one.
+    struct Intents {
+        /// The record did not exist before.
+        var created: Bool
+        /// The owner's `peer` it wrote with the intents: the final transaction leaves it alone if it stays so.
+        var ownerPeers: Set<DomID>?
+    }
+
     /// The first transaction's body: repairs, and an intent for every borrower about to be mapped. Reads what it
     /// decides on; changes nothing outside the transaction (it may run again).
-    /// - Returns: whether the record did not exist before.
-    func writeIntents(_ update: Update, to record: RecordWriter) throws -> Bool {
+    func writeIntents(_ update: Update, to record: RecordWriter) throws -> Intents {
         let existed = try record.exists()
         if existed, try record.manager() != RegionRecord.managerName, !update.writesHeader {
             throw ActionFailure(
@@ -193,25 +200,27 @@ struct RegionRun {
         // With maps, the final transaction writes the count once they are done; the owner's view waits for them.
         var states = existed && update.maps.isEmpty ? try record.states(present) : [:]
         for edit in update.edits {
-            try apply(edit.item, to: record)
+            try apply(edit.item, to: record, recordExisted: existed)
             if case .rewriteBorrower(let target) = edit.item {
                 states[target.domain.domid] = .some(BorrowerState.mapped.rawValue)
             }
         }
         for target in update.maps.map(\.item) where !present.contains(target.domain.domid) {
-            try record.writeEntry(target, state: .mapping)
+            try record.writeEntry(target, state: .mapping, fresh: true)
         }
         if !update.maps.isEmpty {
             // A borrower is about to be mapped: the owner waits for it, whatever the others' states.
             let peers = present.union(update.maps.map(\.item.domain.domid))
             try record.writeOwnerSummary(
                 plan.viewOwner,
-                Dictionary(uniqueKeysWithValues: peers.map { ($0, String?.some(BorrowerState.mapping.rawValue)) }))
+                Dictionary(uniqueKeysWithValues: peers.map { ($0, String?.some(BorrowerState.mapping.rawValue)) }),
+                inPlace: !existed)
+            return Intents(created: !existed, ownerPeers: peers)
         } else if existed || update.writesHeader {
             try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
-            try record.writeOwnerSummary(plan.viewOwner, states)
+            try record.writeOwnerSummary(plan.viewOwner, states, inPlace: !existed)
         }
-        return !existed
+        return Intents(created: !existed)
     }
 
     /// The hypercalls, outside any transaction.
@@ -238,9 +247,9 @@ struct RegionRun {
 
     /// The final transaction on its own, after a shared one failed: a failure stays with this region.
     /// - Throws: only when xenstore went away.
-    mutating func finishAlone(_ outcome: MapOutcome, of update: Update, created: Bool) throws {
+    mutating func finishAlone(_ outcome: MapOutcome, of update: Update, after intents: Intents) throws {
         if case .failure(let error) = try XenStoreError.separatingOutage({
-            try transaction { record in try writeOutcome(outcome, of: update, created: created, to: record) }
+            try transaction { record in try writeOutcome(outcome, of: update, after: intents, to: record) }
         }) {
             failAll(error)
         }
@@ -248,12 +257,14 @@ struct RegionRun {
 
     /// The final transaction's body: mapped borrowers become `mapped`, the intents of the failed ones go, and
     /// `usercnt` counts. A record this pass created for nothing (every borrower refused) leaves no residue.
-    func writeOutcome(_ outcome: MapOutcome, of update: Update, created: Bool, to record: RecordWriter) throws {
+    func writeOutcome(_ outcome: MapOutcome, of update: Update, after intents: Intents, to record: RecordWriter) throws
+    {
         // Read even when everything goes: an entry another writer added meanwhile then makes the commit conflict
         // instead of vanishing with the record (oxenstored merges blind writes).
         let present = try record.entryDomids()
         let refusedAll =
-            created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count && outcome.allTerminal
+            intents.created && outcome.mapped.isEmpty && outcome.dropped.count == update.maps.count
+            && outcome.allTerminal
         if refusedAll {
             for domid in outcome.dropped { try record.removeView(domid) }
             try record.removeRecord(owner: plan.writtenOwner)
@@ -268,13 +279,14 @@ struct RegionRun {
         for domid in mapped { try record.writeState(domid, .mapped) }
         for domid in outcome.dropped where present.contains(domid) { try record.removeEntry(domid) }
         try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
-        try record.writeOwnerSummary(plan.viewOwner, states)
+        try record.writeOwnerSummary(
+            plan.viewOwner, states, inPlace: intents.ownerPeers != nil, unlessPeersAre: intents.ownerPeers)
     }
 
-    private func apply(_ step: Step, to record: RecordWriter) throws {
+    private func apply(_ step: Step, to record: RecordWriter, recordExisted: Bool) throws {
         switch step {
-        case .writeOwner(let owner): try record.writeHeader(owner)
-        case .rewriteBorrower(let target): try record.writeEntry(target, state: .mapped)
+        case .writeOwner(let owner): try record.writeHeader(owner, fresh: !recordExisted)
+        case .rewriteBorrower(let target): try record.writeEntry(target, state: .mapped, fresh: false)
         case .writeView(let view): try record.repairView(view)
         case .removeRole(let domid): try record.removeView(domid)
         case .writeIndex: try record.writeIndex()

@@ -124,4 +124,35 @@ extension XenStoreContract {
         try fixture.store.commit(next)
         #expect(try fixture.other.read(after, in: nil) == "3")
     }
+
+    /// What a fresh guest view relies on (`RecordWriter.writeFreshView`): inside one transaction, removing a node
+    /// takes its children and their permissions with it (removing a missing one is no error), and a node written
+    /// again and given new permissions passes them to the children written after it, not the parent's.
+    package static func freshDirectoryPassesItsPermissionsOnInATransaction(_ fixture: XenStoreFixture) throws {
+        let parent = fixture.root.appending("static_shm")
+        let directory = parent.appending("r1")
+        let guestWritable = [XenStorePermission(domid: 5, access: .none)]
+        let guestReadable = [XenStorePermission(domid: 0, access: .none), XenStorePermission(domid: 5, access: .read)]
+        try fixture.store.write(directory.appending("begin"), "0x1", in: nil)
+        try fixture.store.setPermissions(parent, guestWritable, in: nil)
+        try fixture.store.setPermissions(directory, guestWritable, in: nil)
+        try fixture.store.setPermissions(directory.appending("begin"), guestWritable, in: nil)
+        let missing = parent.appending("r2")
+        try withTransaction(fixture.store, policy: RetryPolicy(attempts: 1)) { tx in
+            for view in [directory, missing] {
+                try fixture.store.remove(view, in: tx)
+                try fixture.store.write(view, "", in: tx)
+                try fixture.store.setPermissions(view, guestReadable, in: tx)
+                try fixture.store.write(view.appending("begin"), "0x2", in: tx)
+                try fixture.store.write(view.appending("size"), "0x1000", in: tx)
+            }
+        }
+        for view in [directory, missing] {
+            for node in [view, view.appending("begin"), view.appending("size")] {
+                #expect(try fixture.other.permissions(node, in: nil) == guestReadable, "\(node)")
+            }
+            #expect(try fixture.other.read(view.appending("begin"), in: nil) == "0x2")
+        }
+        #expect(try fixture.other.permissions(parent, in: nil) == guestWritable)
+    }
 }

@@ -86,6 +86,11 @@ struct XenStoreContractTests {
     }
 
     @Test(arguments: XenStoreBackend.allCases)
+    func freshDirectoryPassesItsPermissionsOnInATransaction(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.freshDirectoryPassesItsPermissionsOnInATransaction($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
     func removingAnAncestorFiresTheWatch(_ backend: XenStoreBackend) async throws {
         try await backend.withFixture { try await XenStoreContract.removingAnAncestorFiresTheWatch($0) }
     }
