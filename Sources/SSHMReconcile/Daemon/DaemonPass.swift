@@ -72,8 +72,17 @@ final class StopFlag: Sendable {
 
 /// The daemon's log of condition changes: one line per region whose condition changed, at the condition's level.
 enum TransitionLog {
-    static func log(from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition], logger: Logger) {
-        let changed = new.filter { old[$0.key]?.kind != $0.value.kind || old[$0.key]?.reason != $0.value.reason }
+    /// - Parameter scope: the pass's scope, outside which `new` holds `old`'s conditions; `nil`: every region.
+    static func log(
+        from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition], within scope: Set<RegionID>?,
+        logger: Logger
+    ) {
+        let candidates =
+            scope.map { scope in scope.compactMap { id in new[id].map { (key: id, value: $0) } } }
+            ?? Array(new)
+        let changed = candidates.filter {
+            old[$0.key]?.kind != $0.value.kind || old[$0.key]?.reason != $0.value.reason
+        }
         for (id, condition) in changed.sorted(by: { $0.key < $1.key }) {
             let metadata: Logger.Metadata = [
                 "region": "\(id)", "condition": "\(condition.kind.rawValue)", "reason": "\(condition.reason)",
@@ -86,7 +95,7 @@ enum TransitionLog {
             case .failed: logger.error(message, metadata: metadata)
             }
         }
-        for id in Set(old.keys).subtracting(new.keys).sorted() {
+        for id in (scope ?? Set(old.keys)).filter({ old[$0] != nil && new[$0] == nil }).sorted() {
             logger.info("removed", metadata: ["region": "\(id)"])
         }
     }

@@ -184,7 +184,7 @@ package final class ReconcileDaemon: Service {
                 logger.notice("xenstore is reachable again", metadata: ["after": "\(after)"])
             }
             await doorbells.follow(report.doorbells, scope: report.scope)
-            TransitionLog.log(from: writer.conditions, to: report.conditions, logger: logger)
+            TransitionLog.log(from: writer.conditions, to: report.conditions, within: report.scope, logger: logger)
             let changed = writer.update(report.conditions)
             // A full read (the first pass among them) recounts the per-condition gauges even when nothing changed.
             metrics.record(report, duration: clock.now - start, conditionsChanged: changed || outcome.fullRead)

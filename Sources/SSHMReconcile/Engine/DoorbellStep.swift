@@ -32,10 +32,24 @@ package struct DoorbellStep {
 
     /// The regions to look at: those that want a doorbell for some borrower, and those where a view holds a
     /// `doorbell` subtree (a dropped `doorbell:`).
-    package static func candidates(_ desired: DesiredState, _ actual: ActualState) -> Set<RegionID> {
-        var ids = Set(desired.regions.filter { $0.borrowers.contains(where: \.doorbell) }.map(\.id))
-        for (node, view) in actual.views where view.children.contains(GuestView.doorbellName) { ids.insert(node.id) }
-        return ids
+    /// - Parameter scope: only these (a daemon's pass: looking at every region's views would make each pass
+    ///   linear in the host's regions); `nil`: all.
+    package static func candidates(
+        _ desired: DesiredState, _ actual: ActualState, within scope: Set<RegionID>? = nil
+    ) -> Set<RegionID> {
+        guard let scope else {
+            var ids = Set(desired.regions.filter { $0.borrowers.contains(where: \.doorbell) }.map(\.id))
+            for (node, view) in actual.views where view.children.contains(GuestView.doorbellName) {
+                ids.insert(node.id)
+            }
+            return ids
+        }
+        return scope.filter { id in
+            if desired.regionsByID[id]?.borrowers.contains(where: \.doorbell) == true { return true }
+            return actual.records[id]?.roleDomids.contains {
+                actual.views[RoleNode(domid: $0, id: id)]?.children.contains(GuestView.doorbellName) == true
+            } ?? false
+        }
     }
 
     /// Reads and checks the doorbells of `ids`; with `repair`, makes the changes.

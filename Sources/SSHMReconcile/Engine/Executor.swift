@@ -132,9 +132,10 @@ package final class Executor {
             let update = runs[end].pendingUpdate
             // At most what the region adds to the batch's two transactions: 12 requests for its reads, `usercnt`
             // and the owner's `peer` and `state`, 24 per edit (the header and the owner's view, or a view or entry
-            // rewritten whole: a view is nine nodes, each with its permissions set), 26 per borrower to map (its
-            // entry and view, then its outcome) (docs/scale.md).
-            requests += 12 + 24 * update.edits.count + 26 * update.maps.count
+            // rewritten in place: a view is nine nodes, each with its permissions set), 20 per borrower to map (its
+            // entry, its fresh view, whose leaves inherit the directory's permissions, then its outcome)
+            // (docs/scale.md).
+            requests += 12 + 24 * update.edits.count + 20 * update.maps.count
             if end > start, requests > Self.batchRequests { break }
             end += 1
         }

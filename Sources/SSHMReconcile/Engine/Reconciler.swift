@@ -114,13 +114,15 @@ package final class Reconciler: Sendable {
         let execution = try executor.execute(plan)
         var conditions = Self.conditions(plan: plan, execution: execution, previous: previous)
         if let scope {
-            conditions.merge(previous.filter { !scope.contains($0.key) }) { planned, _ in planned }
+            // The previous conditions with the planned ones in place: no pass over every region's condition.
+            var merged = previous
+            for id in scope.union(conditions.keys) { merged[id] = conditions[id] }
+            conditions = merged
         }
         var report = PassReport(
             plan: plan, execution: execution, conditions: conditions, observation: observation, scope: scope)
         if !shouldStop() {
-            var doorbells = DoorbellStep.candidates(desired, observation.actual)
-            if let scope { doorbells.formIntersection(scope) }
+            let doorbells = DoorbellStep.candidates(desired, observation.actual, within: scope)
             report.doorbells = try DoorbellStep(store: store, eventChannels: hypervisor, logger: logger)
                 .run(
                     doorbells, desired: desired, domains: observation.domains, repair: true,

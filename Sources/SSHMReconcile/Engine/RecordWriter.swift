@@ -81,8 +81,10 @@ struct RecordWriter {
 
     /// Rewrites a view the planner found drifted: its children are listed inside the transaction and those that
     /// do not belong go; a borrower's `state` is the one its entry holds now, and a borrower without an entry any
-    /// more gets no view.
+    /// more gets no view, nor does a domain whose tree is gone (being destroyed: its view went with its tree, and
+    /// writing it again would leave nodes of a dead domain behind once its entry is forgotten).
     func repairView(_ view: GuestView) throws {
+        guard try store.read(XenStorePath("/local/domain/\(view.domid.rawValue)"), in: tx) != nil else { return }
         var view = view
         if let index = view.leaves.firstIndex(where: { $0.name == "state" }) {
             guard let state = try readState(view.domid) else { return }

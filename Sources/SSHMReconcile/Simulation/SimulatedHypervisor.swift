@@ -88,12 +88,14 @@ package final class SimulatedHypervisor: Hypervisor {
         return domains
     }
 
-    /// Domains from `/local/domain/*` and their `vm` nodes.
+    /// Domains from `/local/domain/*` and their `vm` nodes, read together (one hypercall lists them on Xen: the
+    /// simulator should not cost a round trip per domain).
     static func readDomains(_ store: any XenStore) throws -> [DomainInfo] {
+        let domids = (try store.directory("/local/domain", in: nil) ?? []).compactMap { DomID(decimal: $0) }
+        let vms = try store.readMany(domids.map { .read(XenStorePath("/local/domain/\($0)/vm")) })
         var domains: [DomainInfo] = []
-        for name in try store.directory("/local/domain", in: nil) ?? [] {
-            guard let domid = DomID(decimal: name) else { continue }
-            guard let uuid = try uuid(of: domid, store) else { continue }
+        for (domid, vm) in zip(domids, vms) {
+            guard let uuid = uuid(of: domid, vm: vm.value) else { continue }
             // Only a translated dom0 can borrow on stock x86 Xen, and the stock policy lets dom0 borrow: it is PVH.
             domains.append(DomainInfo(domid: domid, uuid: uuid, kind: domid == .dom0 ? .pvh : .unknown))
         }
@@ -101,7 +103,11 @@ package final class SimulatedHypervisor: Hypervisor {
     }
 
     private static func uuid(of domid: DomID, _ store: any XenStore) throws -> DomainUUID? {
-        let vm = try store.read(XenStorePath("/local/domain/\(domid)/vm"), in: nil)
+        uuid(of: domid, vm: try store.read(XenStorePath("/local/domain/\(domid)/vm"), in: nil))
+    }
+
+    /// The UUID a domain's `vm` node (`/vm/<uuid>`) names; dom0 has none.
+    private static func uuid(of domid: DomID, vm: String?) -> DomainUUID? {
         guard let vm else { return domid == .dom0 ? .zero : nil }
         guard vm.hasPrefix("/vm/") else { return nil }
         return DomainUUID(vm.dropFirst(4))

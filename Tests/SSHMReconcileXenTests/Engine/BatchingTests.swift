@@ -31,8 +31,8 @@ struct BatchingTests {
     }
 
     @Test(arguments: [XenStoreBackend.inMemory, .oxenstored])
-    /// A new region of one borrower is counted 62 requests (``Executor``'s estimate), so 6 fit the budget of 400:
-    /// 40 regions take 7 batches of two transactions, fewer than the 16 regions a batch may hold.
+    /// A new region of one borrower is counted 56 requests (``Executor``'s estimate), so 7 fit the budget of 400:
+    /// 40 regions take 6 batches of two transactions, fewer than the 16 regions a batch may hold.
     func fortyNewRegionsTakeTwoTransactionsPerBatchThatFitsTheRequestBudget(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
             try TestDomains.create("owner-vm", in: harness.store)
@@ -41,7 +41,7 @@ struct BatchingTests {
             let report = try Self.reconciler(counting, harness).reconcile(Self.regions(40, harness), previous: [:])
             #expect(report.execution.failures.isEmpty)
             #expect(report.conditions.values.allSatisfy { $0.kind == .ready })
-            #expect(counting.current.transactions == 2 * 7)
+            #expect(counting.current.transactions == 2 * 6)
             #expect(try harness.inconsistencies() == [])
         }
     }

@@ -83,6 +83,58 @@ struct GuestViewTests {
         }
     }
 
+    /// A new member's view is written whole over whatever was at its path (a guest that owns its tree may have put
+    /// nodes there, with its own permissions): the leftovers go, and every node ends `n0,r<domid>`, in one pass.
+    @Test(arguments: backends)
+    func aNewViewReplacesWhatWasAtItsPath(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try ReconcilerTests.World(harness)
+            let borrower = world.borrower.domid
+            let directory = XenStorePath(RecordPaths.roleDirectory(domid: borrower, id: world.region.id))
+            let guestOwned = [XenStorePermission(domid: borrower.rawValue, access: .none)]
+            for (leaf, value) in [("begin", "0x0"), ("ready", "1")] {
+                try harness.other.write(directory.appending(leaf), value, in: nil)
+                try harness.other.setPermissions(directory.appending(leaf), guestOwned, in: nil)
+            }
+            try harness.other.setPermissions(directory, guestOwned, in: nil)
+
+            let report = try harness.pass(world.desired)
+            #expect(report.execution.failures.isEmpty)
+            #expect(
+                try Self.view(harness, borrower, world.region.id)
+                    == Self.expected(
+                        borrower,
+                        [
+                            "role": "slave", "begin": "0x1000000000", "size": "0x200000", "offset": "0x0",
+                            "prot": "rw", "cache_policy": "x86_normal", "peer": "\(world.owner.domid)",
+                            "state": "mapped",
+                        ]))
+            #expect(try Self.countedPass(harness, world).plan.isEmpty)
+        }
+    }
+
+    /// A view found missing because its domain's whole tree went (the toolstack destroying it, before the domain
+    /// list says so: a daemon's cached list, here a stale one) is not written again: that would leave nodes of a
+    /// dead domain behind once its entry is forgotten.
+    @Test(arguments: backends)
+    func aViewIsNotRepairedIntoTheTreeOfADomainThatIsGone(_ backend: XenStoreBackend) async throws {
+        try await EngineHarness.with(backend) { harness in
+            let world = try ReconcilerTests.World(harness)
+            try harness.pass(world.desired)
+            let reconciler = harness.reconciler()
+            let declared = Set(world.desired.regions.map(\.id))
+            let before = try reconciler.observe(declared: declared)
+            let tree = XenStorePath("/local/domain/\(world.borrower.domid.rawValue)")
+            try harness.other.remove(tree, in: nil)
+            var stale = try reconciler.observe(declared: declared)
+            stale.domains = before.domains
+
+            let report = try reconciler.reconcile(world.desired, observation: stale, previous: [:])
+            #expect(report.plan.actions.map(\.kind) == [.repair])
+            #expect(try harness.other.read(tree, in: nil) == nil)
+        }
+    }
+
     /// Ways a dom0 tool (or a person) can change a view behind the engine's back.
     enum Tampering: String, CaseIterable, CustomTestStringConvertible {
         case valueChanged
