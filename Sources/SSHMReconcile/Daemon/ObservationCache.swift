@@ -71,9 +71,7 @@ package struct ObservationCache: Sendable {
     ) throws -> (observation: Observation, scope: Set<RegionID>?) {
         let reader = RecordReader(store: store, logger: logger)
         let declared = Set(desired.regions.map(\.id))
-        // Taken out while it changes, so that its records and views change in place instead of being copied whole
-        // on every pass (an error on the way leaves no observation: the next refresh reads everything again).
-        guard !fullRead, var observation = self.observation.take() else {
+        guard !fullRead, var observation else {
             let info = try hypervisor.info()
             let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
             let actual = try reader.readActual(declared: declared, scanAll: scanAll)

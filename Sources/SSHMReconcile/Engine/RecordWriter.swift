@@ -70,7 +70,7 @@ struct RecordWriter {
     /// Writes a view where none may be: whatever is there (a leftover of an earlier member, or nodes the guest
     /// made in its own tree) goes; the directory is created and given `n0,r<domid>`; its leaves, written after,
     /// inherit that (both daemons give a node dom0 creates its parent's permissions; the contract checks it). One
-    /// request per leaf instead of two (docs/design.md, "Requests per region").
+    /// request per leaf instead of two (docs/design.md, "Transactions on the wire").
     func writeFreshView(_ view: GuestView) throws {
         let directory = self.view(of: view.domid)
         try store.remove(directory, in: tx)
