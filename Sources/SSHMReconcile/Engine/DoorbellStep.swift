@@ -37,14 +37,9 @@ package struct DoorbellStep {
     package static func candidates(
         _ desired: DesiredState, _ actual: ActualState, within scope: Set<RegionID>? = nil
     ) -> Set<RegionID> {
-        guard let scope else {
-            var ids = Set(desired.regions.filter { $0.borrowers.contains(where: \.doorbell) }.map(\.id))
-            for (node, view) in actual.views where view.children.contains(GuestView.doorbellName) {
-                ids.insert(node.id)
-            }
-            return ids
-        }
-        return scope.filter { id in
+        // Views are read for the members of records only, so the declared ids and the records' cover every one.
+        let ids = scope ?? Set(desired.regions.map(\.id)).union(actual.records.keys)
+        return ids.filter { id in
             if desired.regionsByID[id]?.borrowers.contains(where: \.doorbell) == true { return true }
             return actual.records[id]?.roleDomids.contains {
                 actual.views[RoleNode(domid: $0, id: id)]?.children.contains(GuestView.doorbellName) == true
