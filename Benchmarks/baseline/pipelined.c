@@ -12,6 +12,12 @@
  * read:  the index listing; the shard listings; every record's and borrower list's listing; every leaf, the
  *        record's permissions and the borrowers' guest views; the owners' views (their paths need the owner read
  *        before): five stages, each pipelined. A view is its listing and each node's value and permissions.
+ * react ROUNDS REGION OWNER_DOMID FIRST_DOMID: the floor of the daemon's reaction to a new borrower of REGION (a
+ *        record with one borrower slot, its owner's view in place, as Benchmarks/daemon/run leaves it): the two
+ *        transactions sshm-reconcile sends from the domain's arrival to "mapped", with the same requests (see
+ *        docs/design.md, "Transactions on the wire"), without the hypervisor call and the tool's own reads and
+ *        planning. Per round, a new domain is built (not timed), the two transactions run (timed), then the
+ *        borrower is removed again (not timed). Prints p50, p90, p99 and max in milliseconds.
  */
 #include "common.h"
 #include <sys/socket.h>
@@ -344,6 +350,156 @@ static int read_all(void)
 	return nids;
 }
 
+static int cmp_ms(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Runs r[0..n) in tx and ends the program on any error reply but ENOENT for a read or a removal (nothing there). */
+static void run_checked(struct req *r, int n, uint32_t tx)
+{
+	run(r, n, tx);
+	for (int i = 0; i < n; i++)
+		if (failed(&r[i]) && !(r[i].type != XS_WRITE && r[i].type != XS_SET_PERMS && !strcmp(r[i].body, "ENOENT"))) {
+			fprintf(stderr, "%s: %s\n", r[i].payload, r[i].body);
+			exit(1);
+		}
+	release(r, n);
+}
+
+static uint32_t start_transaction(void)
+{
+	struct req start = one(XS_TRANSACTION_START, "", 0);
+	if (failed(&start))
+		die("XS_TRANSACTION_START");
+	uint32_t tx = strtoul(start.body, NULL, 10);
+	release(&start, 1);
+	return tx;
+}
+
+/* Commits tx; returns 0 on EAGAIN. */
+static int end_transaction(uint32_t tx)
+{
+	struct req end = one(XS_TRANSACTION_END, "T", tx);
+	int ok = !failed(&end);
+	if (!ok && strcmp(end.body, "EAGAIN"))
+		die("XS_TRANSACTION_END");
+	release(&end, 1);
+	return ok;
+}
+
+/* Queues the owner's peer and state, each with its permissions, at r; returns how many. */
+static int set_owner_summary(struct req *r, const char *owner_view, int owner, const char *peer, const char *state)
+{
+	char p[256];
+	int n = 0;
+
+	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/peer", owner_view), peer);
+	set_view_perms(&r[n++], p, owner);
+	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/state", owner_view), state);
+	set_view_perms(&r[n++], p, owner);
+	return n;
+}
+
+/* The daemon's two transactions for borrower d of region id, owned by owner; returns 0 if either met EAGAIN.
+ * *first is set to when the first one ended. */
+static int react_once(const char *id, int owner, int d, double *first)
+{
+	static const char *slave[] = { "begin", "size", "offset", "prot", "uuid", "state" };
+	char p[256], base[128], entry[160], view[160], owner_view[160], peer[16], uuid[64];
+	const char *slave_values[6] = { "0x3000000000", "0x10000", "0x0", "rw", uuid, "mapping" };
+	const char *view_values[8] = { "slave", "0x3000000000", "0x10000", "0x0", "rw", "x86_normal", peer, "mapping" };
+	struct req r[64];
+	int n = 0, l;
+
+	snprintf(uuid, sizeof(uuid), "11111111-2222-4333-8444-%012d", d);
+	snprintf(peer, sizeof(peer), "%d", owner);
+	snprintf(base, sizeof(base), "/libxl/static_shm/%s", id);
+	snprintf(entry, sizeof(entry), "%s/slaves/%d", base, d);
+	snprintf(view, sizeof(view), "/local/domain/%d/static_shm/%s", d, id);
+	snprintf(owner_view, sizeof(owner_view), "/local/domain/%d/static_shm/%s", owner, id);
+
+	/* The write-ahead intent: what it is based on read first, then the entry, the new view, the owner's summary. */
+	uint32_t tx = start_transaction();
+	set(&r[0], XS_DIRECTORY, base, NULL);
+	run_checked(r, 1, tx);
+	set(&r[0], XS_READ, path(p, sizeof(p), "%s/manager", base), NULL);
+	run_checked(r, 1, tx);
+	set(&r[0], XS_DIRECTORY, path(p, sizeof(p), "%s/slaves", base), NULL);
+	run_checked(r, 1, tx);
+	for (l = 0; l < 6; l++)
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/%s", entry, slave[l]), slave_values[l]);
+	set(&r[n++], XS_RM, view, NULL);
+	set(&r[n++], XS_WRITE, view, "");
+	set_view_perms(&r[n++], view, d);
+	for (l = 0; view_leaves[l]; l++)
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/%s", view, view_leaves[l]), view_values[l]);
+	snprintf(p, sizeof(p), "%d", d);
+	n += set_owner_summary(&r[n], owner_view, owner, p, "waiting");
+	run_checked(r, n, tx);
+	if (!end_transaction(tx))
+		return 0;
+	*first = now();
+
+	/* After the hypervisor call: mapped. */
+	tx = start_transaction();
+	set(&r[0], XS_DIRECTORY, path(p, sizeof(p), "%s/slaves", base), NULL);
+	run_checked(r, 1, tx);
+	n = 0;
+	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/state", entry), "mapped");
+	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/state", view), "mapped");
+	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/usercnt", base), "2");
+	set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/state", owner_view), "ready");
+	run_checked(r, n, tx);
+	return end_transaction(tx);
+}
+
+static int react(int rounds, const char *id, int owner, int first)
+{
+	char p[256], base[128], owner_view[160];
+	double *ms = calloc(rounds, sizeof(*ms)), *intent_ms = calloc(rounds, sizeof(*intent_ms)), intent_end = 0;
+	struct req r[16];
+	int n;
+
+	snprintf(base, sizeof(base), "/libxl/static_shm/%s", id);
+	snprintf(owner_view, sizeof(owner_view), "/local/domain/%d/static_shm/%s", owner, id);
+	for (int i = 0; i < rounds; i++) {
+		int d = first + i;
+
+		/* The toolstack builds the domain. */
+		n = 0;
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "/local/domain/%d", d), "");
+		set_view_perms(&r[n++], p, d);
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "/local/domain/%d/name", d), "borrower-vm");
+		run_checked(r, n, 0);
+
+		double t0 = now();
+		while (!react_once(id, owner, d, &intent_end))
+			t0 = now();
+		ms[i] = (now() - t0) * 1000;
+		intent_ms[i] = (intent_end - t0) * 1000;
+
+		/* The domain goes and its entry with it, as after the daemon's garbage collection. */
+		n = 0;
+		set(&r[n++], XS_RM, path(p, sizeof(p), "/local/domain/%d", d), NULL);
+		set(&r[n++], XS_RM, path(p, sizeof(p), "%s/slaves/%d", base, d), NULL);
+		set(&r[n++], XS_WRITE, path(p, sizeof(p), "%s/usercnt", base), "1");
+		n += set_owner_summary(&r[n], owner_view, owner, "", "ready");
+		run_checked(r, n, 0);
+	}
+	qsort(ms, rounds, sizeof(*ms), cmp_ms);
+	qsort(intent_ms, rounds, sizeof(*intent_ms), cmp_ms);
+	printf("reaction floor over %d rounds: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (the first "
+	       "transaction: p50 %.2f ms)\n",
+	       rounds, ms[rounds / 2], ms[rounds * 90 / 100],
+	       ms[rounds * 99 / 100 < rounds ? rounds * 99 / 100 : rounds - 1], ms[rounds - 1], intent_ms[rounds / 2]);
+	free(ms);
+	free(intent_ms);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *socket_path = getenv("XENSTORED_PATH");
@@ -351,17 +507,21 @@ int main(int argc, char **argv)
 	double t0;
 
 	if (!socket_path || strlen(socket_path) >= sizeof(address.sun_path) ||
-	    !((argc == 7 && !strcmp(argv[1], "write")) || (argc == 2 && !strcmp(argv[1], "read")))) {
+	    !((argc == 7 && !strcmp(argv[1], "write")) || (argc == 2 && !strcmp(argv[1], "read")) ||
+	      (argc == 6 && !strcmp(argv[1], "react")))) {
 		fprintf(stderr,
 			"usage: XENSTORED_PATH=SOCKET %s write N BORROWERS OWNER_DOMID FIRST_BORROWER_DOMID SOURCE\n"
-			"       XENSTORED_PATH=SOCKET %s read\n",
-			argv[0], argv[0]);
+			"       XENSTORED_PATH=SOCKET %s read\n"
+			"       XENSTORED_PATH=SOCKET %s react ROUNDS REGION OWNER_DOMID FIRST_DOMID\n",
+			argv[0], argv[0], argv[0]);
 		return 2;
 	}
 	strcpy(address.sun_path, socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof(address)))
 		die("connect");
+	if (!strcmp(argv[1], "react"))
+		return react(atoi(argv[2]), argv[3], atoi(argv[4]), atoi(argv[5]));
 	t0 = now();
 	if (!strcmp(argv[1], "read")) {
 		read_all();
