@@ -35,6 +35,9 @@ public struct DesiredState: Hashable, Sendable {
     package private(set) var regions: [Region] = []
     /// The same, by id (validation guarantees one region per id; the first would win).
     package private(set) var regionsByID: [RegionID: Region] = [:]
+    /// The regions that name each domain reference, as owner or borrower: what a domain's arrival or departure can
+    /// affect, found without going through every region.
+    package private(set) var regionsByDomain: [DomainRef: [RegionID]] = [:]
 
     package init(files: [ManifestFile], directoryDiagnostics: [Diagnostic] = []) {
         self.files = files
@@ -48,6 +51,12 @@ public struct DesiredState: Hashable, Sendable {
             return []
         }
         regionsByID = Dictionary(regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        regionsByDomain = [:]
+        for region in regions {
+            for domain in Set([region.owner.domain] + region.borrowers.map(\.domain)) {
+                regionsByDomain[domain, default: []].append(region.id)
+            }
+        }
     }
 
     /// Paths of files that exist but are frozen: their regions must be left alone.

@@ -2,6 +2,12 @@ import Dispatch
 import Logging
 import SSHMCore
 
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// Keeps `<state-dir>/conditions.json` for the daemon: every region's condition with the time it took its kind.
 ///
 /// The file holds every region, so writing it on every event would cost more than the event: it is written when
@@ -12,6 +18,8 @@ package struct ConditionsWriter: Sendable {
 
     /// The conditions as the last pass left them (loaded from the file at start).
     package private(set) var conditions: [RegionID: RegionCondition]
+    /// How many regions have each kind of condition, kept with ``conditions`` (the daemon's gauges).
+    package private(set) var counts: [ConditionKind: Int]
     private var entries: [RegionID: ConditionStore.Entry]
     private var unsaved = false
     private var lastSave: ContinuousClock.Instant?
@@ -28,6 +36,7 @@ package struct ConditionsWriter: Sendable {
     ) {
         entries = stored
         conditions = stored.mapValues(\.condition)
+        counts = Self.count(conditions)
         self.clock = clock
         self.save = save
         queue = DispatchQueue(label: "sshm-reconcile.conditions")
@@ -45,13 +54,38 @@ package struct ConditionsWriter: Sendable {
     }
 
     /// Takes a pass's conditions. Returns whether any changed.
+    /// - Parameter scope: the regions the pass planned, whose conditions `new` holds (a region of the scope
+    ///   missing from it has none any more); the others keep theirs. `nil`: `new` holds every region's. Only the
+    ///   scope is compared, so a daemon's pass over one region does not go through every region's condition.
     @discardableResult
-    package mutating func update(_ new: [RegionID: RegionCondition]) -> Bool {
-        guard new != conditions else { return false }
-        entries = ConditionStore.entries(new, previous: entries)
-        conditions = new
-        unsaved = true
-        return true
+    package mutating func update(_ new: [RegionID: RegionCondition], within scope: Set<RegionID>? = nil) -> Bool {
+        guard let scope else {
+            guard new != conditions else { return false }
+            entries = ConditionStore.entries(new, previous: entries)
+            conditions = new
+            counts = Self.count(new)
+            unsaved = true
+            return true
+        }
+        let now = Date()
+        var changed = false
+        for id in scope.union(new.keys) where new[id] != conditions[id] {
+            changed = true
+            if let old = conditions[id] { counts[old.kind, default: 0] -= 1 }
+            if let condition = new[id] {
+                counts[condition.kind, default: 0] += 1
+                entries[id] = ConditionStore.entry(condition, previous: entries[id], now: now)
+            } else {
+                entries[id] = nil
+            }
+            conditions[id] = new[id]
+        }
+        if changed { unsaved = true }
+        return changed
+    }
+
+    private static func count(_ conditions: [RegionID: RegionCondition]) -> [ConditionKind: Int] {
+        conditions.values.reduce(into: [:]) { counts, condition in counts[condition.kind, default: 0] += 1 }
     }
 
     /// Writes the conditions if they changed and the last write is ``spacing`` old. Returns when to call again if a

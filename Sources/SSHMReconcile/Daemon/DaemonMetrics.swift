@@ -18,9 +18,9 @@ package struct DaemonMetrics: Sendable {
     package init() {}
 
     /// Records a pass that ran to its end (some actions may have failed).
-    /// - Parameter conditionsChanged: whether any region's condition changed (the per-condition gauges are
-    ///   recounted only then).
-    package func record(_ report: PassReport, duration elapsed: Duration, conditionsChanged: Bool) {
+    /// - Parameter conditions: how many regions have each kind of condition, when any changed (the per-condition
+    ///   gauges are set only then); `nil` otherwise.
+    package func record(_ report: PassReport, duration elapsed: Duration, conditions counts: [ConditionKind: Int]?) {
         passes.increment()
         duration.recordNanoseconds(
             Int64(elapsed.components.seconds) * 1_000_000_000 + Int64(elapsed.components.attoseconds / 1_000_000_000))
@@ -34,8 +34,7 @@ package struct DaemonMetrics: Sendable {
                 .increment()
             }
         }
-        if conditionsChanged {
-            let counts = Dictionary(grouping: report.conditions.values, by: \.kind).mapValues(\.count)
+        if let counts {
             for kind in ConditionKind.allCases {
                 Gauge(label: "sshm_reconcile_regions", dimensions: [("condition", kind.rawValue)]).record(
                     counts[kind] ?? 0)

@@ -25,14 +25,17 @@ struct DaemonPass: Sendable {
     /// - Parameters:
     ///   - planEverything: plan every region, not only those the observed changes can affect.
     ///   - held: regions backing off: not touched, their previous condition kept.
+    ///   - cache: handed over, and returned in the outcome; the caller keeps no reference to it, so the pass
+    ///     updates it in place (a shared one would be copied whole, every record and view, on each pass).
     /// - Throws: when xenstore or the hypervisor cannot be read (nothing ran).
     func run(
-        cache: ObservationCache, desired: DesiredState, previous: [RegionID: RegionCondition],
+        cache: consuming ObservationCache, desired: DesiredState, previous: [RegionID: RegionCondition],
         planEverything: Bool, held: Set<RegionID>
     ) async throws -> Outcome {
         let (store, hypervisor, settings, logger, stopping) = (store, hypervisor, settings, logger, stopping)
+        let handover = Mutex<ObservationCache?>(consume cache)
         return try await blocking.run {
-            var cache = cache
+            var cache = handover.withLock { $0.take() } ?? ObservationCache()
             let start = ContinuousClock.now
             let (observation, changed) = try cache.refresh(
                 desired: desired, store: store, hypervisor: hypervisor, logger: logger,

@@ -21,17 +21,14 @@ package struct ObservationCache: Sendable {
 
     /// Every id read at least once (present or not), so that newly declared ids get read.
     private var known: Set<RegionID> = []
+    /// The records that list each domid (owner or borrower), kept with the observation's records.
+    private var recordsByDomid: [DomID: Set<RegionID>] = [:]
     private var dirty: Set<RegionID> = []
     private var fullRead = true
     private var domainsDirty = true
     private var indexDirty = false
 
     package init() {}
-
-    /// Forgets everything: the next refresh reads it all again.
-    package mutating func invalidate() {
-        fullRead = true
-    }
 
     package mutating func markDomainsChanged() { domainsDirty = true }
 
@@ -70,14 +67,18 @@ package struct ObservationCache: Sendable {
         desired: DesiredState, store: any XenStore, hypervisor: any Hypervisor, logger: Logger, scanAll: Bool
     ) throws -> (observation: Observation, scope: Set<RegionID>?) {
         let reader = RecordReader(store: store, logger: logger)
-        let declared = Set(desired.regions.map(\.id))
-        guard !fullRead, var observation else {
+        // Taken out, not copied: a copy would make the in-place updates below copy every record and view the host
+        // has (copy-on-write) on each pass, which cost more than the pass's own reads. A refresh that throws leaves
+        // no observation, and the next one reads everything.
+        guard !fullRead, var observation = observation.take() else {
             let info = try hypervisor.info()
             let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store)
+            let declared = Set(desired.regionsByID.keys)
             let actual = try reader.readActual(declared: declared, scanAll: scanAll)
             let fresh = Observation(actual: actual, domains: domains, hypervisor: info)
             observation = fresh
             known = declared.union(actual.records.keys).union(actual.indexed)
+            recordsByDomid = Self.index(actual.records.values)
             dirty = []
             fullRead = false
             domainsDirty = false
@@ -86,12 +87,14 @@ package struct ObservationCache: Sendable {
             return (fresh, nil)
         }
         var read: [String] = []
-        let stale = dirty.union(declared.subtracting(known))
+        // Looked up id by id: building the set of every declared id on each pass would cost more than the pass.
+        var stale = dirty
+        for id in desired.regionsByID.keys where !known.contains(id) { stale.insert(id) }
         var scope = stale
         if domainsDirty {
             let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store, known: observation.domains)
             scope.formUnion(
-                Self.regions(affectedBy: observation.domains, domains, desired: desired, actual: observation.actual))
+                Self.regions(affectedBy: observation.domains, domains, desired: desired, records: recordsByDomid))
             observation.domains = domains
             domainsDirty = false
             read.append("domains")
@@ -112,25 +115,40 @@ package struct ObservationCache: Sendable {
     }
 
     /// Replaces the records of `ids`, their permissions and their members' views with what xenstore holds now.
-    private func reload(_ ids: Set<RegionID>, into actual: inout ActualState, reader: RecordReader) throws {
+    private mutating func reload(_ ids: Set<RegionID>, into actual: inout ActualState, reader: RecordReader) throws {
+        let read = try reader.readRecords(ids.sorted())
         for id in ids {
             actual.recordPermissions[id] = nil
             if let old = actual.records.removeValue(forKey: id) {
                 for domid in old.roleDomids {
                     actual.views[RoleNode(domid: domid, id: id)] = nil
+                    recordsByDomid[domid]?.remove(id)
+                    if recordsByDomid[domid]?.isEmpty == true { recordsByDomid[domid] = nil }
                 }
             }
         }
-        let read = try reader.readRecords(ids.sorted())
+        for record in read.records.values {
+            for domid in record.roleDomids { recordsByDomid[domid, default: []].insert(record.id) }
+        }
         actual.records.merge(read.records) { _, new in new }
         actual.views.merge(read.views) { _, new in new }
         actual.recordPermissions.merge(read.permissions) { _, new in new }
     }
 
+    /// The records that list each domid, as owner or borrower.
+    static func index(_ records: some Sequence<RegionRecord>) -> [DomID: Set<RegionID>] {
+        var index: [DomID: Set<RegionID>] = [:]
+        for record in records {
+            for domid in record.roleDomids { index[domid, default: []].insert(record.id) }
+        }
+        return index
+    }
+
     /// The regions a change of the domain list can affect: those whose manifest names a domain (by name or domid)
-    /// that appeared, went, or changed, and those whose record lists such a domid.
+    /// that appeared, went, or changed, and those whose record lists such a domid (`records`: ``index(_:)``).
+    /// Looked up in both indexes: the work follows the domains that changed, not the host's regions.
     static func regions(
-        affectedBy old: DomainTable, _ new: DomainTable, desired: DesiredState, actual: ActualState
+        affectedBy old: DomainTable, _ new: DomainTable, desired: DesiredState, records: [DomID: Set<RegionID>]
     ) -> Set<RegionID> {
         guard old != new else { return [] }
         var domids: Set<DomID> = []
@@ -141,22 +159,11 @@ package struct ObservationCache: Sendable {
             if let name = old.domain(domid)?.name { names.insert(name) }
             if let name = new.domain(domid)?.name { names.insert(name) }
         }
-        guard !domids.isEmpty else { return [] }
-        func touched(_ reference: DomainRef) -> Bool {
-            switch reference {
-            case .name(let name): names.contains(name)
-            case .id(let domid): domids.contains(domid)
-            }
-        }
         var affected: Set<RegionID> = []
-        for region in desired.regions
-        where touched(region.owner.domain) || region.borrowers.contains(where: { touched($0.domain) }) {
-            affected.insert(region.id)
+        for reference in names.map(DomainRef.name) + domids.map(DomainRef.id) {
+            affected.formUnion(desired.regionsByDomain[reference] ?? [])
         }
-        for record in actual.records.values
-        where record.owner.map(domids.contains) ?? false || record.borrowers.keys.contains(where: domids.contains) {
-            affected.insert(record.id)
-        }
+        for domid in domids { affected.formUnion(records[domid] ?? []) }
         return affected
     }
 }

@@ -166,9 +166,12 @@ package final class ReconcileDaemon: Service {
         trim: inout MemoryTrim
     ) async {
         let start = clock.now
+        // The pass owns the cache until it returns it; a failed pass leaves an empty one, which reads everything.
+        var handed = ObservationCache()
+        swap(&handed, &cache)
         do {
             let outcome = try await passes.run(
-                cache: cache, desired: desired, previous: writer.conditions,
+                cache: consume handed, desired: desired, previous: writer.conditions,
                 planEverything: work.wakeups.plansEverything, held: work.held)
             let report = outcome.report
             cache = outcome.cache
@@ -185,12 +188,12 @@ package final class ReconcileDaemon: Service {
             }
             await doorbells.follow(report.doorbells, scope: report.scope)
             TransitionLog.log(from: writer.conditions, to: report.conditions, within: report.scope, logger: logger)
-            let changed = writer.update(report.conditions)
-            // A full read (the first pass among them) recounts the per-condition gauges even when nothing changed.
-            metrics.record(report, duration: clock.now - start, conditionsChanged: changed || outcome.fullRead)
+            let changed = writer.update(report.conditions, within: report.scope)
+            // A full read (the first pass among them) sets the per-condition gauges even when nothing changed.
+            metrics.record(
+                report, duration: clock.now - start, conditions: changed || outcome.fullRead ? writer.counts : nil)
         } catch {
             metrics.recordFailedPass()
-            cache.invalidate()
             if case .began = queue.done(.unavailable) { logger.error("pass failed, retrying with backoff: \(error)") }
         }
         settings.afterPass()

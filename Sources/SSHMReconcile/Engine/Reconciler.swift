@@ -41,7 +41,8 @@ package struct Observation: Sendable {
 package struct PassReport: Sendable {
     package var plan: Plan
     package var execution: ExecutionReport
-    /// Every region's condition after the pass.
+    /// The conditions after the pass: every region's, or with a ``scope`` those of the scope's regions (one of
+    /// them missing here has none any more; the others keep theirs, which the caller holds).
     package var conditions: [RegionID: RegionCondition]
     package var observation: Observation
     /// The doorbells of the regions that have or had one, as this pass found them (docs/guest-view.md, "Doorbell").
@@ -91,10 +92,10 @@ package final class Reconciler: Sendable {
         try reconcile(desired, observation: observe(declared: Set(desired.regions.map(\.id))), previous: previous)
     }
 
-    /// Plans against `observation` (fresh, or a daemon's cache), executes, and returns every region's condition.
+    /// Plans against `observation` (fresh, or a daemon's cache), executes, and returns the regions' conditions.
     /// - Parameters:
     ///   - scope: plan only these regions (what a daemon's change can affect); every other region keeps its
-    ///     previous condition. `nil` plans all.
+    ///     previous condition, and the report holds the scope's only. `nil` plans all.
     ///   - hold: regions not to touch this pass (backing off after a failure): their actions are dropped and their
     ///     previous condition kept.
     package func reconcile(
@@ -112,13 +113,7 @@ package final class Reconciler: Sendable {
         executor.shouldStop = shouldStop
         if !plan.isEmpty { executor.batchRegions = settings.batchRegions ?? Executor.batchSize(for: store) }
         let execution = try executor.execute(plan)
-        var conditions = Self.conditions(plan: plan, execution: execution, previous: previous)
-        if let scope {
-            // The previous conditions with the planned ones in place: no pass over every region's condition.
-            var merged = previous
-            for id in scope.union(conditions.keys) { merged[id] = conditions[id] }
-            conditions = merged
-        }
+        let conditions = Self.conditions(plan: plan, execution: execution, previous: previous)
         var report = PassReport(
             plan: plan, execution: execution, conditions: conditions, observation: observation, scope: scope)
         if !shouldStop() {

@@ -45,10 +45,15 @@ package struct ConditionStore: Sendable {
         _ conditions: [RegionID: RegionCondition], previous: [RegionID: Entry], now: Date = Date()
     ) -> [RegionID: Entry] {
         conditions.reduce(into: [:]) { entries, item in
-            let (id, condition) = item
-            let since = previous[id].flatMap { $0.condition.kind == condition.kind ? $0.since : nil } ?? now
-            entries[id] = Entry(condition: condition, since: since)
+            entries[item.key] = entry(item.value, previous: previous[item.key], now: now)
         }
+    }
+
+    /// The entry for `condition`, keeping `since` from `previous` if its kind did not change.
+    package static func entry(_ condition: RegionCondition, previous: Entry?, now: Date) -> Entry {
+        Entry(
+            condition: condition,
+            since: previous.flatMap { $0.condition.kind == condition.kind ? $0.since : nil } ?? now)
     }
 
     /// Stores `entries` as they are, unless the file already holds exactly them.

@@ -62,6 +62,27 @@ final class ConditionsWriterTests: Sendable {
         #expect(writes[0][Build.id("telemetry")]?.since == writes[1][Build.id("telemetry")]?.since)
     }
 
+    /// A daemon's pass reports the conditions of its scope only: the others stay, and the counts by kind follow.
+    @Test func aScopedUpdateChangesTheScopeOnlyAndKeepsTheCounts() {
+        let video = Build.id("video")
+        var writer = writer()
+        var both = Self.ready
+        both[video] = RegionCondition(.ready, reason: ConditionReason.converged, message: "")
+        writer.update(both)
+        let pending = writer.update(Self.pending, within: [Build.id("telemetry")])
+        #expect(pending)
+        #expect(writer.conditions[video]?.kind == .ready && writer.conditions[Build.id("telemetry")]?.kind == .pending)
+        #expect(writer.counts[.ready] == 1 && writer.counts[.pending] == 1)
+        let unchanged = writer.update(Self.pending, within: [Build.id("telemetry")])
+        #expect(!unchanged)
+        let removed = writer.update([:], within: [video])
+        #expect(removed)
+        #expect(writer.conditions == Self.pending)
+        #expect(writer.counts[.ready] == 0 && writer.counts[.pending] == 1)
+        writer.finish()
+        #expect(saved.withLock { $0.last?.mapValues(\.condition) } == Self.pending)
+    }
+
     @Test func finishWritesWhatTheSpacingHeldBack() {
         var writer = writer()
         writer.update(Self.ready)

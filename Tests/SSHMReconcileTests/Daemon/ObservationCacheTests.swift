@@ -14,7 +14,7 @@ struct ObservationCacheTests {
     static func affected(_ before: [Domain], _ after: [Domain], records: [RegionRecord] = []) -> Set<RegionID> {
         ObservationCache.regions(
             affectedBy: DomainTable(before), DomainTable(after), desired: Build.desired([telemetry, video]),
-            actual: ActualState(records: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })))
+            records: ObservationCache.index(records))
     }
 
     @Test func aNewDomainAffectsOnlyTheRegionsThatNameIt() {
@@ -39,27 +39,69 @@ struct ObservationCacheTests {
         #expect(Self.affected([Self.sensor, Self.logger], [Self.logger, Self.sensor]).isEmpty)
     }
 
+    /// A cache over the fake xenstore with dom0 and the simulated hypervisor, refreshed after one watch event.
+    struct Host {
+        let directory: TemporaryDirectory
+        let store = InMemoryXenStore()
+        let hypervisor: SimulatedHypervisor
+        let desired = Build.desired([telemetry])
+        var cache = ObservationCache()
+
+        init() throws {
+            directory = try TemporaryDirectory()
+            try TestDomains.createDom0(in: store)
+            hypervisor = SimulatedHypervisor(store: store, stateFile: directory.path + "/simulated.json")
+        }
+
+        /// - Returns: the scope of the refresh after `path` fired for `token`.
+        mutating func refresh(after path: String, token: String = ObservationCache.Token.records) throws
+            -> Set<RegionID>?
+        {
+            var wakeups = Wakeups()
+            wakeups.add(path: path, token: token)
+            cache.absorb(wakeups)
+            return try cache.refresh(
+                desired: desired, store: store, hypervisor: hypervisor, logger: .quiet, scanAll: false
+            ).scope
+        }
+    }
+
     /// A watch registered again (its connection came back, or the daemon started) fires on `/libxl/static_shm`
     /// itself. Events may have been missed meanwhile, so the next refresh reads everything; a record's own event
     /// reads that record only.
     @Test func theRecordsRootFiringReadsEverythingAgain() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let store = InMemoryXenStore()
-        try TestDomains.createDom0(in: store)
-        let hypervisor = SimulatedHypervisor(store: store, stateFile: directory.path + "/simulated.json")
-        let desired = Build.desired([Self.telemetry])
-        var cache = ObservationCache()
+        var host = try Host()
+        defer { host.directory.remove() }
         func refresh(after path: String) throws -> String {
-            var wakeups = Wakeups()
-            wakeups.add(path: path, token: ObservationCache.Token.records)
-            cache.absorb(wakeups)
-            _ = try cache.refresh(
-                desired: desired, store: store, hypervisor: hypervisor, logger: .quiet, scanAll: false)
-            return cache.lastRefresh
+            _ = try host.refresh(after: path)
+            return host.cache.lastRefresh
         }
         #expect(try refresh(after: "/libxl/static_shm/telemetry") == "full", "the first refresh reads everything")
         #expect(try refresh(after: "/libxl/static_shm/telemetry") == "records=1")
         #expect(try refresh(after: "/libxl/static_shm") == "full")
+    }
+
+    /// The records' index (which a domain's departure is looked up in) follows every reload of a record: once the
+    /// record lists another borrower, the old one's departure no longer affects it and the new one's does.
+    @Test func aReloadedRecordIsAffectedByTheDomainsItListsNow() throws {
+        var host = try Host()
+        defer { host.directory.remove() }
+        let store = host.store
+        let first = try TestDomains.create("first-vm", in: store)
+        let second = try TestDomains.create("second-vm", in: store)
+        // Declared with domains that never run, so that only the record can tie it to first-vm or second-vm.
+        let record = XenStorePath("/libxl/static_shm/\(Self.telemetry.id)")
+        try store.write(record.appending("master"), "0", in: nil)
+        try store.write(record.appending("slaves/\(first.domid)/state"), "mapped", in: nil)
+        _ = try host.refresh(after: "/libxl/static_shm")
+        try store.remove(record.appending("slaves/\(first.domid)"), in: nil)
+        try store.write(record.appending("slaves/\(second.domid)/state"), "mapped", in: nil)
+        #expect(try host.refresh(after: record.rawValue + "/slaves") == [Self.telemetry.id])
+
+        let domains = ObservationCache.Token.domains
+        try TestDomains.destroy(first, in: store)
+        #expect(try host.refresh(after: "@releaseDomain", token: domains) == [])
+        try TestDomains.destroy(second, in: store)
+        #expect(try host.refresh(after: "@releaseDomain", token: domains) == [Self.telemetry.id])
     }
 }
