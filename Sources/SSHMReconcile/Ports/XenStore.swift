@@ -46,9 +46,31 @@ package struct XenStorePermission: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses the `xenstore-chmod` form, e.g. `n0` or `r5`.
-    package init?(_ text: some StringProtocol) {
-        guard let first = text.first, let access = Access(rawValue: first), let domid = UInt32(text.dropFirst())
-        else { return nil }
+    package init?(_ text: some StringProtocol) { self.init(utf8: text.utf8) }
+
+    /// The same from bytes, as a reply carries them: one access letter, then the domid in decimal digits (no sign,
+    /// no overflow). A no-op pass parses one per node it reads, so this makes no string.
+    package init?(utf8 bytes: some Collection<UInt8>) {
+        guard let letter = bytes.first else { return nil }
+        let access: Access
+        switch letter {
+        case UInt8(ascii: "n"): access = .none
+        case UInt8(ascii: "r"): access = .read
+        case UInt8(ascii: "w"): access = .write
+        case UInt8(ascii: "b"): access = .both
+        default: return nil
+        }
+        var domid: UInt32 = 0
+        var digits = 0
+        for byte in bytes.dropFirst() {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let (times10, overflowed) = domid.multipliedReportingOverflow(by: 10)
+            let (sum, carried) = times10.addingReportingOverflow(UInt32(byte - UInt8(ascii: "0")))
+            guard !overflowed, !carried else { return nil }
+            domid = sum
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
         self.init(domid: domid, access: access)
     }
 

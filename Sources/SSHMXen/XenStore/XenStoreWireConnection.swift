@@ -334,12 +334,12 @@ final class XenStoreWireConnection {
 
     /// The permissions an `XS_GET_PERMS` reply lists, every one of them well-formed.
     private static func permissions(in body: [UInt8], path: XenStorePath) throws -> [XenStorePermission] {
-        let entries = strings(in: body[...])
-        let permissions = entries.compactMap { XenStorePermission($0) }
-        guard permissions.count == entries.count else {
-            throw XenStoreError(code: .other, operation: "XS_GET_PERMS", path: path, errno: EPROTO)
+        try body.split(separator: 0, omittingEmptySubsequences: true).map { entry in
+            guard let permission = XenStorePermission(utf8: entry) else {
+                throw XenStoreError(code: .other, operation: "XS_GET_PERMS", path: path, errno: EPROTO)
+            }
+            return permission
         }
-        return permissions
     }
 
     /// `XS_DIRECTORY_PART` paging, as libxenstore does it: each part starts with the node's generation; a changed
