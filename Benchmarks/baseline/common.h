@@ -21,6 +21,14 @@ static inline void die(const char *what)
 	exit(1);
 }
 
+/* For qsort of timings. */
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static inline char *path(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;

@@ -196,17 +196,33 @@ static struct req one(uint32_t type, const char *payload, uint32_t tx)
 	return r;
 }
 
-static int write_region(int i, int borrowers, int owner, int first, const char *source)
+static uint32_t start_transaction(void)
 {
-	struct req r[512];
-	char p[256], v[128], base[128], uuid[64], e[160];
-	int n = 0, b, ok;
-
 	struct req start = one(XS_TRANSACTION_START, "", 0);
 	if (failed(&start))
 		die("XS_TRANSACTION_START");
 	uint32_t tx = strtoul(start.body, NULL, 10);
 	release(&start, 1);
+	return tx;
+}
+
+/* Commits tx; returns 0 on EAGAIN. */
+static int end_transaction(uint32_t tx)
+{
+	struct req end = one(XS_TRANSACTION_END, "T", tx);
+	int ok = !failed(&end);
+	if (!ok && strcmp(end.body, "EAGAIN"))
+		die("XS_TRANSACTION_END");
+	release(&end, 1);
+	return ok;
+}
+
+static int write_region(int i, int borrowers, int owner, int first, const char *source)
+{
+	struct req r[512];
+	char p[256], v[128], base[128], uuid[64], e[160];
+	int n = 0, b;
+	uint32_t tx = start_transaction();
 
 	snprintf(base, sizeof(base), "/libxl/static_shm/r%d", i);
 	snprintf(uuid, sizeof(uuid), "00000000-0000-0000-0000-%012x", owner);
@@ -247,13 +263,7 @@ static int write_region(int i, int borrowers, int owner, int first, const char *
 			exit(1);
 		}
 	release(r, n);
-
-	struct req end = one(XS_TRANSACTION_END, "T", tx);
-	ok = !failed(&end);
-	if (!ok && strcmp(end.body, "EAGAIN"))
-		die("XS_TRANSACTION_END");
-	release(&end, 1);
-	return ok;
+	return end_transaction(tx);
 }
 
 /* NUL-separated names of a listing reply, as an array (the names point into body). */
@@ -350,13 +360,6 @@ static int read_all(void)
 	return nids;
 }
 
-static int cmp_ms(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Runs r[0..n) in tx and ends the program on any error reply but ENOENT for a read or a removal (nothing there). */
 static void run_checked(struct req *r, int n, uint32_t tx)
 {
@@ -367,27 +370,6 @@ static void run_checked(struct req *r, int n, uint32_t tx)
 			exit(1);
 		}
 	release(r, n);
-}
-
-static uint32_t start_transaction(void)
-{
-	struct req start = one(XS_TRANSACTION_START, "", 0);
-	if (failed(&start))
-		die("XS_TRANSACTION_START");
-	uint32_t tx = strtoul(start.body, NULL, 10);
-	release(&start, 1);
-	return tx;
-}
-
-/* Commits tx; returns 0 on EAGAIN. */
-static int end_transaction(uint32_t tx)
-{
-	struct req end = one(XS_TRANSACTION_END, "T", tx);
-	int ok = !failed(&end);
-	if (!ok && strcmp(end.body, "EAGAIN"))
-		die("XS_TRANSACTION_END");
-	release(&end, 1);
-	return ok;
 }
 
 /* Queues the owner's peer and state, each with its permissions, at r; returns how many. */
@@ -489,8 +471,8 @@ static int react(int rounds, const char *id, int owner, int first)
 		n += set_owner_summary(&r[n], owner_view, owner, "", "ready");
 		run_checked(r, n, 0);
 	}
-	qsort(ms, rounds, sizeof(*ms), cmp_ms);
-	qsort(intent_ms, rounds, sizeof(*intent_ms), cmp_ms);
+	qsort(ms, rounds, sizeof(*ms), cmp_double);
+	qsort(intent_ms, rounds, sizeof(*intent_ms), cmp_double);
 	printf("reaction floor over %d rounds: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (the first "
 	       "transaction: p50 %.2f ms)\n",
 	       rounds, ms[rounds / 2], ms[rounds * 90 / 100],

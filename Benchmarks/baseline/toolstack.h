@@ -8,13 +8,6 @@
 #include "common.h"
 #include <poll.h>
 
-static inline int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Waits until PATH reads WANT (or is gone, for WANT NULL); H must watch PATH. Ends the program after 10 s. */
 static inline void wait_for(struct xs_handle *h, const char *path, const char *want)
 {

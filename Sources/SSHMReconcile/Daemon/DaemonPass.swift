@@ -75,7 +75,8 @@ final class StopFlag: Sendable {
 
 /// The daemon's log of condition changes: one line per region whose condition changed, at the condition's level.
 enum TransitionLog {
-    /// - Parameter scope: the pass's scope, outside which `new` holds `old`'s conditions; `nil`: every region.
+    /// - Parameter scope: the pass's scope, whose conditions `new` holds (a region of it missing from `new` has
+    ///   none any more; see ``PassReport/conditions``); `nil`: `new` holds every region's.
     static func log(
         from old: [RegionID: RegionCondition], to new: [RegionID: RegionCondition], within scope: Set<RegionID>?,
         logger: Logger
