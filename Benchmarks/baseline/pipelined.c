@@ -403,10 +403,9 @@ static int react_once(const char *id, int owner, int d, double *first)
 	snprintf(view, sizeof(view), "/local/domain/%d/static_shm/%s", d, id);
 	snprintf(owner_view, sizeof(owner_view), "/local/domain/%d/static_shm/%s", owner, id);
 
-	/* The write-ahead intent: what it is based on read first, then the entry, the new view, the owner's summary. */
+	/* The write-ahead intent: what it is based on read first (the manager says the record exists and is the tool's),
+	 * then the entry, the new view, the owner's summary. */
 	uint32_t tx = start_transaction();
-	set(&r[0], XS_DIRECTORY, base, NULL);
-	run_checked(r, 1, tx);
 	set(&r[0], XS_READ, path(p, sizeof(p), "%s/manager", base), NULL);
 	run_checked(r, 1, tx);
 	set(&r[0], XS_DIRECTORY, path(p, sizeof(p), "%s/slaves", base), NULL);

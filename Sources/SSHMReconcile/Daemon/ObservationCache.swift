@@ -24,6 +24,8 @@ package struct ObservationCache: Sendable {
     /// The records that list each domid (owner or borrower), kept with the observation's records.
     private var recordsByDomid: [DomID: Set<RegionID>] = [:]
     private var dirty: Set<RegionID> = []
+    /// The daemon loaded the config dir since the last refresh: declared ids may be new.
+    private var declarationsChanged = false
     private var fullRead = true
     private var domainsDirty = true
     private var indexDirty = false
@@ -33,6 +35,9 @@ package struct ObservationCache: Sendable {
     package mutating func markDomainsChanged() { domainsDirty = true }
 
     package mutating func markChanged(_ ids: some Sequence<RegionID>) { dirty.formUnion(ids) }
+
+    /// The desired state was loaded again: the next refresh reads the declared ids it never read.
+    package mutating func markDeclarationsChanged() { declarationsChanged = true }
 
     /// Notes what a batch of watch events says changed.
     package mutating func absorb(_ wakeups: Wakeups) {
@@ -61,7 +66,8 @@ package struct ObservationCache: Sendable {
     }
 
     /// Brings the cache up to date.
-    /// - Parameter desired: what the manifests declare now.
+    /// - Parameter desired: what the manifests declare now (ids it declares that were never read are read after
+    ///   ``markDeclarationsChanged()``, which the daemon calls when it loads the config dir).
     /// - Returns: the observation, and the regions its changes can affect (`nil` after a full read: all of them).
     package mutating func refresh(
         desired: DesiredState, store: any XenStore, hypervisor: any Hypervisor, logger: Logger, scanAll: Bool
@@ -80,6 +86,7 @@ package struct ObservationCache: Sendable {
             known = declared.union(actual.records.keys).union(actual.indexed)
             recordsByDomid = Self.index(actual.records.values)
             dirty = []
+            declarationsChanged = false
             fullRead = false
             domainsDirty = false
             indexDirty = false
@@ -87,9 +94,13 @@ package struct ObservationCache: Sendable {
             return (fresh, nil)
         }
         var read: [String] = []
-        // Looked up id by id: building the set of every declared id on each pass would cost more than the pass.
         var stale = dirty
-        for id in desired.regionsByID.keys where !known.contains(id) { stale.insert(id) }
+        if declarationsChanged {
+            // Looked up id by id, and only after a reload: going through every declared id on every event would cost
+            // more than the pass's reads.
+            for id in desired.regionsByID.keys where !known.contains(id) { stale.insert(id) }
+            declarationsChanged = false
+        }
         var scope = stale
         if domainsDirty {
             let domains = try DomainDirectory.read(hypervisor: hypervisor, store: store, known: observation.domains)

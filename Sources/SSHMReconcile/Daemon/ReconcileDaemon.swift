@@ -143,7 +143,10 @@ package final class ReconcileDaemon: Service {
             if wake.restartWatchers { watcher.start() }
             if wake.trim { trim.due() }
             if wake.config || wake.reload { loader.request() }
-            if wake.loaded, let loaded = loader.take() { desired = loaded }
+            if wake.loaded, let loaded = loader.take() {
+                desired = loaded
+                cache.markDeclarationsChanged()
+            }
             if wake.needsPass {
                 cache.absorb(wake)
                 await pass(work, desired: desired, cache: &cache, writer: &writer, trim: &trim)

@@ -110,6 +110,40 @@ struct ReconcilerTests {
         }
     }
 
+    /// The daemon's reaction to a borrower's arrival is these two transactions; the C daemon copies every node a
+    /// transaction touches, so each request left out is time off the reaction (docs/design.md, "Transactions on the
+    /// wire").
+    @Test(arguments: backends)
+    func aBorrowersArrivalOnAnExistingRecordCostsTwoTransactionsOf32Requests(_ backend: XenStoreBackend)
+        async throws
+    {
+        try await EngineHarness.with(backend) { harness in
+            let world = try World(harness)
+            try harness.pass(world.desired)
+            try TestDomains.destroy(world.borrower, in: harness.store)
+            try harness.pass(world.desired)
+            let arrived = try TestDomains.create("logger-vm", in: harness.store)
+            let reconciler = harness.reconciler()
+            let observation = try reconciler.observe(declared: [world.region.id])
+            #expect(reconciler.plan(world.desired, observation, previous: [:]).actions.map(\.kind) == [.map])
+
+            let counting = CountingXenStore(harness.store)
+            // As in the daemon, which tells the daemons apart once, at start (`Executor.batchSize(for:)`).
+            let settings = harness.settings { $0.batchRegions = 1 }
+            let report = try Reconciler(
+                store: counting, hypervisor: harness.hypervisor(), settings: settings, logger: .quiet
+            ).reconcile(world.desired, observation: observation, previous: [:])
+            #expect(report.execution.failures.isEmpty)
+            #expect(try harness.dump()["\(world.base)/slaves/\(arrived.domid)/state"] == "mapped")
+            // The intent: start; the record's manager (which says it exists) and its entries; the entry's 6 leaves;
+            // the borrower's view (removed, written, its permissions, 8 leaves); the owner's peer and state with
+            // their permissions; commit. The outcome: start; the entries; both states, usercnt, the owner's state;
+            // commit.
+            #expect(counting.current.transactions == 2)
+            #expect(counting.current.requests == (1 + 2 + 6 + 11 + 4 + 1) + (1 + 1 + 4 + 1))
+        }
+    }
+
     @Test(arguments: backends)
     func repairsARecordThatDisagreesWithItselfAndRecoversAnInterruptedMap(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
