@@ -83,7 +83,14 @@ package final class SimulatedHypervisor: Hypervisor {
     package func listDomains() throws -> [DomainInfo] {
         let domains = try Self.readDomains(store)
         state.withLock { state in
-            state.known = Dictionary(uniqueKeysWithValues: domains.map { ($0.domid, Known(uuid: $0.uuid)) })
+            // A domain listed again under the same UUID is the same incarnation: what was read of it stays (its
+            // RAM size and type do not change while it lives), so that a map after each listing, the daemon's
+            // reaction to a domain's arrival, does not read them again.
+            state.known = Dictionary(
+                uniqueKeysWithValues: domains.map { domain in
+                    let previous = state.known[domain.domid].flatMap { $0.uuid == domain.uuid ? $0 : nil }
+                    return (domain.domid, previous ?? Known(uuid: domain.uuid))
+                })
         }
         return domains
     }
