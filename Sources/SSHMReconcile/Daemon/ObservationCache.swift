@@ -138,9 +138,7 @@ package struct ObservationCache: Sendable {
                 }
             }
         }
-        for record in read.records.values {
-            for domid in record.roleDomids { recordsByDomid[domid, default: []].insert(record.id) }
-        }
+        recordsByDomid.merge(Self.index(read.records.values)) { $0.union($1) }
         actual.records.merge(read.records) { _, new in new }
         actual.views.merge(read.views) { _, new in new }
         actual.recordPermissions.merge(read.permissions) { _, new in new }
