@@ -82,27 +82,35 @@ package final class LibXenStore: XenStore {
         var queued: [XenStoreWireConnection.Mutation] = []
     }
 
-    private init(socketPath: String?, handle: XenStoreHandle, logger: Logger, replyDeadline: Duration) {
+    private init(
+        socketPath: String?, handle: XenStoreHandle, logger: Logger, replyDeadline: Duration,
+        watchesThroughLibxenstore: Bool
+    ) {
         self.socketPath = socketPath
         self.logger = logger
         self.replyDeadline = replyDeadline
         self.connection = Mutex(Connection(handle: handle))
-        self.watches = WatchConnection(socketPath: socketPath, logger: logger)
         let socket = try? XenStoreSocket.daemonSocket(socketPath: socketPath)
         self.pipelineSocket = socket.flatMap { XenStoreSocket.isSocket($0) ? $0 : nil }
         self.pipelinesTransactions = pipelineSocket != nil
+        self.watches = WatchConnection(
+            socketPath: socketPath, wireSocket: watchesThroughLibxenstore ? nil : pipelineSocket,
+            replyDeadline: replyDeadline, logger: logger)
     }
 
     deinit { watches.close() }
 
     /// Connects to the daemon at `socketPath`, or where `XENSTORED_PATH` points when `nil`.
+    /// `watchesThroughLibxenstore` keeps watches on libxenstore even where there is a socket, as on the xenbus
+    /// device: for tests of that path.
     /// - Throws: ``XenStoreError`` `.unavailable` when the daemon cannot be reached.
     package static func open(
-        socketPath: String? = nil, logger: Logger, replyDeadline: Duration = defaultReplyDeadline
+        socketPath: String? = nil, logger: Logger, replyDeadline: Duration = defaultReplyDeadline,
+        watchesThroughLibxenstore: Bool = false
     ) throws -> LibXenStore {
         LibXenStore(
             socketPath: socketPath, handle: try XenStoreHandle.open(socketPath: socketPath), logger: logger,
-            replyDeadline: replyDeadline)
+            replyDeadline: replyDeadline, watchesThroughLibxenstore: watchesThroughLibxenstore)
     }
 
     /// Closes both connections and finishes ``watchEvents``. Later calls throw `.unavailable`. Idempotent.

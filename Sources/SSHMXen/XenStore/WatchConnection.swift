@@ -8,29 +8,46 @@ import Synchronization
     import Glibc
 #endif
 
-/// The watch side of ``LibXenStore``: its own libxenstore handle and one thread that turns watch events into an
+/// The watch side of ``LibXenStore``: a connection of its own and one thread that turns watch events into an
 /// `AsyncStream`.
 ///
-/// A separate handle because libxenstore starts a reader thread on a handle once it has a watch, and every request
-/// on that handle then pays a thread hand-off. Opened lazily: one-shot commands never watch.
+/// On the daemon's unix socket the connection speaks the wire protocol itself (``XenStoreWireConnection``): the thread
+/// `poll`s the socket and takes every event that has arrived in one read, so a burst (a commit fires an event per node
+/// it wrote, the daemon's own included) costs one wake-up. On the xenbus device (a guest, no socket) it is a
+/// libxenstore handle, whose reader thread queues the events: the thread `poll`s the handle's watch fd (`xs_fileno`)
+/// and drains `xs_check_watch`. A separate connection either way, so that requests never wait behind events. Opened
+/// lazily: one-shot commands never watch.
 ///
-/// The thread `poll`s the handle's watch fd (`xs_fileno`) and an eventfd that wakes it for shutdown, then drains
-/// `xs_check_watch` until it returns NULL. libxenstore's reader thread closes the connection silently when the daemon
-/// goes away, so the thread also wakes every ``livenessInterval`` (and when the request side saw a dead connection):
-/// `xs_check_watch` failing with anything but EAGAIN means the connection is gone. A lost connection is logged once
-/// (a warning; then "restored"), counted in `sshm_reconcile_watcher_restarts_total{watcher="xenstore"}`, reopened
-/// with backoff and every watch registered again; each fires once on registration, which tells consumers to resync
-/// (the daemon reads everything again: events may have been missed meanwhile). The thread ends only at ``close()``.
+/// The thread also `poll`s an eventfd that wakes it for shutdown. libxenstore's reader thread closes its connection
+/// silently when the daemon goes away, so the thread also wakes every ``livenessInterval`` (and when the request side
+/// saw a dead connection): `xs_check_watch` failing with anything but EAGAIN, or the socket's end of file, means the
+/// connection is gone. A lost connection is logged once (a warning; then "restored"), counted in
+/// `sshm_reconcile_watcher_restarts_total{watcher="xenstore"}`, reopened with backoff and every watch registered
+/// again; each fires once on registration, which tells consumers to resync (the daemon reads everything again:
+/// events may have been missed meanwhile). The thread ends only at ``close()``.
 final class WatchConnection: Sendable {
     struct Registration: Hashable {
         var path: String
         var token: String
     }
 
+    /// What carries the watches.
+    private enum Transport {
+        /// The daemon's unix socket, spoken directly.
+        case wire(XenStoreWireConnection)
+        /// A libxenstore handle and `xs_fileno` of it: the read end of libxenstore's watch pipe.
+        case library(XenStoreHandle, watchFD: Int32)
+
+        var pollFD: Int32 {
+            switch self {
+            case .wire(let connection): connection.fileDescriptor
+            case .library(_, let watchFD): watchFD
+            }
+        }
+    }
+
     private struct State {
-        var handle: XenStoreHandle?
-        /// `xs_fileno` of `handle`: the read end of libxenstore's watch pipe.
-        var watchFD: Int32 = -1
+        var transport: Transport?
         var registrations: [Registration] = []
         var wakeFD: Int32 = -1
         var thread: pthread_t?
@@ -43,15 +60,23 @@ final class WatchConnection: Sendable {
 
     let events: AsyncStream<XenStoreWatchEvent>
     private let continuation: AsyncStream<XenStoreWatchEvent>.Continuation
+    /// The transport is not thread-safe: it is only used under this lock.
     private let state = Mutex(State())
     private let socketPath: String?
+    /// The daemon's unix socket, when there is one: the wire protocol is spoken there.
+    private let wireSocket: String?
+    private let replyDeadline: Duration
     private let logger: Logger
     private let restartCounter = Counter(
         label: "sshm_reconcile_watcher_restarts_total", dimensions: [("watcher", "xenstore")])
 
-    init(socketPath: String?, logger: Logger) {
+    /// Watches on the daemon at `socketPath` (`nil`: where the environment points): over the wire protocol on
+    /// `wireSocket`, else through libxenstore.
+    init(socketPath: String?, wireSocket: String?, replyDeadline: Duration, logger: Logger) {
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         self.socketPath = socketPath
+        self.wireSocket = wireSocket
+        self.replyDeadline = replyDeadline
         self.logger = logger
     }
 
@@ -71,18 +96,16 @@ final class WatchConnection: Sendable {
             if state.thread == nil { try start(&state) }
             var retried = false
             while true {
-                if state.handle == nil { try reconnect(&state) }
-                guard let handle = state.handle else { throw Self.closedError("xs_watch", path) }
-                if xs_watch(handle.raw, path.rawValue, token) {
+                if state.transport == nil { try reconnect(&state) }
+                guard let transport = state.transport else { throw Self.closedError("xs_watch", path) }
+                do throws(XenStoreError) {
+                    try Self.register(registration, on: transport)
                     if !state.registrations.contains(registration) { state.registrations.append(registration) }
                     return
+                } catch  where error.code == .unavailable && !retried {
+                    lose(&state, errno: error.errno)
+                    retried = true
                 }
-                let error = errno
-                guard isDeadConnection(error), !retried else {
-                    throw XenStoreError(code: Self.code(error), operation: "xs_watch", path: path, errno: error)
-                }
-                lose(&state, errno: error)
-                retried = true
             }
         }
     }
@@ -92,16 +115,21 @@ final class WatchConnection: Sendable {
         let registration = Registration(path: path.rawValue, token: token)
         try state.withLock { state throws(XenStoreError) in
             state.registrations.removeAll { $0 == registration }
-            guard let handle = state.handle else { return }
-            if xs_unwatch(handle.raw, path.rawValue, token) { return }
-            let error = errno
-            if isDeadConnection(error) {
+            do throws(XenStoreError) {
+                switch state.transport {
+                case nil: return
+                case .wire(let connection)?:
+                    try Self.typed("xs_unwatch", path) { try connection.unwatch(path, token: token) }
+                case .library(let handle, _)?:
+                    if xs_unwatch(handle.raw, path.rawValue, token) { return }
+                    let error = errno
+                    throw XenStoreError(code: Self.code(error), operation: "xs_unwatch", path: path, errno: error)
+                }
+            } catch  where error.code == .unavailable {
                 // The watch is gone with the connection; it will not be registered again.
-                lose(&state, errno: error)
+                lose(&state, errno: error.errno)
                 wake(state)
-                return
             }
-            throw XenStoreError(code: Self.code(error), operation: "xs_unwatch", path: path, errno: error)
         }
     }
 
@@ -156,9 +184,10 @@ final class WatchConnection: Sendable {
         var delay = Self.reconnectDelays.lowerBound
         var pollDelay = Self.reconnectDelays.lowerBound
         while true {
-            let (wakeFD, watchFD, isConnected, hasWatches, isClosed) = state.withLock {
-                ($0.wakeFD, $0.watchFD, $0.handle != nil, !$0.registrations.isEmpty, $0.isClosed)
+            let (wakeFD, watchFD, hasWatches, isClosed) = state.withLock {
+                ($0.wakeFD, $0.transport?.pollFD ?? -1, !$0.registrations.isEmpty, $0.isClosed)
             }
+            let isConnected = watchFD >= 0
             if isClosed { return }
             // Connected: wake now and then to notice a silent disconnect. Disconnected: retry with backoff, unless
             // nothing is watched, then sleep until woken.
@@ -170,7 +199,7 @@ final class WatchConnection: Sendable {
             }
             var fds = [
                 pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: isConnected ? watchFD : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: watchFD, events: Int16(POLLIN), revents: 0),
             ]
             if poll(&fds, nfds_t(fds.count), timeout) < 0, errno != EINTR {
                 // Out of memory, most likely. Ending the thread would leave the daemon deaf: try again after a while.
@@ -190,8 +219,8 @@ final class WatchConnection: Sendable {
             }
             let reconnected = state.withLock { state -> Bool? in
                 if state.isClosed { return nil }
-                if state.handle != nil { drain(&state) }
-                guard state.handle == nil, !state.registrations.isEmpty else { return true }
+                if state.transport != nil { drain(&state) }
+                guard state.transport == nil, !state.registrations.isEmpty else { return true }
                 do {
                     try reconnect(&state)
                     return true
@@ -208,43 +237,75 @@ final class WatchConnection: Sendable {
         }
     }
 
-    /// Yields every queued event; notices a dead connection.
+    /// Yields every event that has arrived; notices a dead connection.
     private func drain(_ state: inout State) {
-        guard let handle = state.handle else { return }
-        while true {
-            guard let event = xs_check_watch(handle.raw) else {
-                let error = errno
-                if error != EAGAIN { lose(&state, errno: error) }
-                return
+        switch state.transport {
+        case nil: return
+        case .wire(let connection)?:
+            do {
+                try Self.typed("XS_WATCH_EVENT", nil) { try connection.takeWatchEvents() }
+            } catch {
+                lose(&state, errno: error.errno)
             }
-            let path = event[Int(XS_WATCH_PATH.rawValue)].map { String(cString: $0) }
-            let token = event[Int(XS_WATCH_TOKEN.rawValue)].map { String(cString: $0) }
-            free(event)
-            if let path, let token { continuation.yield(XenStoreWatchEvent(path: path, token: token)) }
+        case .library(let handle, _)?:
+            while true {
+                guard let event = xs_check_watch(handle.raw) else {
+                    let error = errno
+                    if error != EAGAIN { lose(&state, errno: error) }
+                    return
+                }
+                let path = event[Int(XS_WATCH_PATH.rawValue)].map { String(cString: $0) }
+                let token = event[Int(XS_WATCH_TOKEN.rawValue)].map { String(cString: $0) }
+                free(event)
+                if let path, let token { continuation.yield(XenStoreWatchEvent(path: path, token: token)) }
+            }
         }
     }
 
-    /// Opens a fresh handle and registers every watch on it.
+    /// A connection to the daemon: the wire protocol where there is a socket, else libxenstore.
+    private func connect() throws(XenStoreError) -> Transport {
+        if let wireSocket {
+            let connection = try Self.typed("connect", XenStorePath(wireSocket)) {
+                try XenStoreWireConnection(socketPath: wireSocket, replyDeadline: replyDeadline)
+            }
+            connection.watchEventHandler = { [continuation] path, token in
+                continuation.yield(XenStoreWatchEvent(path: path, token: token))
+            }
+            return .wire(connection)
+        }
+        let handle = try XenStoreHandle.open(socketPath: socketPath, flags: UInt(XS_UNWATCH_FILTER))
+        let watchFD = xs_fileno(handle.raw)
+        guard watchFD >= 0 else { throw XenStoreError(code: .other, operation: "xs_fileno", path: nil, errno: errno) }
+        return .library(handle, watchFD: watchFD)
+    }
+
+    /// Registers one watch on `transport`.
+    private static func register(_ registration: Registration, on transport: Transport) throws(XenStoreError) {
+        let path = XenStorePath(registration.path)
+        switch transport {
+        case .wire(let connection):
+            try typed("xs_watch", path) { try connection.watch(path, token: registration.token) }
+        case .library(let handle, _):
+            guard xs_watch(handle.raw, registration.path, registration.token) else {
+                let error = errno
+                throw XenStoreError(code: code(error), operation: "xs_watch", path: path, errno: error)
+            }
+        }
+    }
+
+    /// Opens a fresh connection and registers every watch on it.
     private func reconnect(_ state: inout State) throws(XenStoreError) {
         let wasLost = state.isLost
         drop(&state)
-        let handle: XenStoreHandle
+        let transport: Transport
         do {
-            handle = try XenStoreHandle.open(socketPath: socketPath, flags: UInt(XS_UNWATCH_FILTER))
+            transport = try connect()
+            for registration in state.registrations { try Self.register(registration, on: transport) }
         } catch {
             state.isLost = wasLost || !state.registrations.isEmpty
             throw error
         }
-        let watchFD = xs_fileno(handle.raw)
-        guard watchFD >= 0 else { throw XenStoreError(code: .other, operation: "xs_fileno", path: nil, errno: errno) }
-        for registration in state.registrations where !xs_watch(handle.raw, registration.path, registration.token) {
-            let error = errno
-            state.isLost = true
-            throw XenStoreError(
-                code: Self.code(error), operation: "xs_watch", path: XenStorePath(registration.path), errno: error)
-        }
-        state.handle = handle
-        state.watchFD = watchFD
+        state.transport = transport
         if wasLost {
             logger.info(
                 "xenstore watch connection restored", metadata: ["xenstore.watches": "\(state.registrations.count)"])
@@ -254,7 +315,7 @@ final class WatchConnection: Sendable {
 
     /// The connection died: logged and counted once (it is down until ``reconnect(_:)`` succeeds), then dropped.
     private func lose(_ state: inout State, errno error: Int32) {
-        guard state.handle != nil else { return }
+        guard state.transport != nil else { return }
         logger.warning(
             "xenstore watch connection lost; reconnecting with backoff, then its watches fire once",
             metadata: ["xenstore.errno": "\(error)", "xenstore.watches": "\(state.registrations.count)"])
@@ -263,9 +324,8 @@ final class WatchConnection: Sendable {
     }
 
     private func drop(_ state: inout State) {
-        if state.handle != nil { state.isLost = true }
-        state.handle = nil
-        state.watchFD = -1
+        if state.transport != nil { state.isLost = true }
+        state.transport = nil
     }
 
     private func wake(_ state: State) {
@@ -290,6 +350,19 @@ final class WatchConnection: Sendable {
 
     private static func code(_ error: Int32) -> XenStoreError.Code {
         isDeadConnection(error) ? .unavailable : XenStoreError.code(for: error)
+    }
+
+    /// Runs a call of ``XenStoreWireConnection``, which throws only ``XenStoreError``, with that type.
+    private static func typed<T>(
+        _ operation: String, _ path: XenStorePath?, _ body: () throws -> T
+    ) throws(XenStoreError) -> T {
+        do {
+            return try body()
+        } catch let error as XenStoreError {
+            throw error
+        } catch {
+            throw XenStoreError(code: .other, operation: operation, path: path, errno: EIO)
+        }
     }
 
     private static func closedError(_ operation: String, _ path: XenStorePath) -> XenStoreError {

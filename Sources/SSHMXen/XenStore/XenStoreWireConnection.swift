@@ -81,6 +81,10 @@ final class XenStoreWireConnection {
     let replyDeadline: Duration
     /// False once an error may have left replies unread or a request half sent: the connection is then useless.
     private(set) var isUsable = true
+    /// Where the watch events this connection reads go (path, token), in the order the daemon sent them: set on a
+    /// connection that registers watches (``watch(_:token:)``). On any other connection an event is a broken
+    /// protocol.
+    var watchEventHandler: ((String, String) -> Void)?
     /// The id the next request gets; ids wrap, and at most ``window`` are in flight, so no two in flight match.
     private var nextRequestID: UInt32 = 0
 
@@ -194,6 +198,82 @@ final class XenStoreWireConnection {
         if case .failure(let error) = try request(XS_TRANSACTION_END, payload: payload, path: nil, tx: tx) {
             throw error
         }
+    }
+
+    /// Registers a watch (`XS_WATCH`); its first event may come before the reply, and goes to
+    /// ``watchEventHandler`` like every other.
+    func watch(_ path: XenStorePath, token: String) throws {
+        let payload = Self.nulTerminated(path.rawValue) + Self.nulTerminated(token)
+        if case .failure(let error) = try request(XS_WATCH, payload: payload, path: path, tx: 0) { throw error }
+    }
+
+    /// Removes a watch (`XS_UNWATCH`). Its events read before the reply are dropped, as libxenstore's
+    /// `XS_UNWATCH_FILTER` drops those it queued.
+    func unwatch(_ path: XenStorePath, token: String) throws {
+        let deliver = watchEventHandler
+        defer { watchEventHandler = deliver }
+        watchEventHandler = { eventPath, eventToken in
+            let isUnwatched =
+                eventToken == token
+                && (eventPath == path.rawValue || eventPath.hasPrefix(path.rawValue + "/"))
+            if !isUnwatched { deliver?(eventPath, eventToken) }
+        }
+        let payload = Self.nulTerminated(path.rawValue) + Self.nulTerminated(token)
+        if case .failure(let error) = try request(XS_UNWATCH, payload: payload, path: path, tx: 0) { throw error }
+    }
+
+    /// The socket, for `poll` by the thread that calls ``takeWatchEvents()``.
+    var fileDescriptor: Int32 { fd }
+
+    /// Hands every watch event that has arrived to ``watchEventHandler``, reading as many as the socket holds per
+    /// system call and never waiting for more: one wake-up takes a whole burst (a transaction's commit fires an event
+    /// per node it wrote).
+    /// - Throws: `.unavailable` when the daemon hung up or sent anything but an event; the connection is then
+    ///   useless.
+    func takeWatchEvents() throws {
+        let operation = "XS_WATCH_EVENT"
+        try checkUsable(XS_WATCH_EVENT, nil)
+        let headerSize = MemoryLayout<xsd_sockmsg>.size
+        do {
+            while true {
+                while end - start >= headerSize {
+                    let header = received.withUnsafeBytes {
+                        $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self)
+                    }
+                    guard header.type == XS_WATCH_EVENT.rawValue, Int(header.len) <= Self.maxPayloadLength else {
+                        throw Self.error(operation, nil, EPROTO)
+                    }
+                    guard end - start >= headerSize + Int(header.len) else { break }
+                    try deliverEvent(length: Int(header.len), operation: operation, path: nil)
+                }
+                makeRoom(for: headerSize + Self.maxPayloadLength)
+                let count = received.withUnsafeMutableBytes { buffer in
+                    Glibc.recv(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end, Int32(MSG_DONTWAIT))
+                }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                    throw Self.error(operation, nil, errno)
+                }
+                if count == 0 { throw Self.error(operation, nil, ECONNRESET) }
+                end += count
+            }
+        } catch {
+            isUsable = false
+            throw error
+        }
+    }
+
+    /// Takes the buffered event of `length` bytes (`path NUL token NUL`) and hands it on.
+    private func deliverEvent(length: Int, operation: String, path: XenStorePath?) throws {
+        let headerSize = MemoryLayout<xsd_sockmsg>.size
+        let body = received[(start + headerSize)..<(start + headerSize + length)]
+        start += headerSize + length
+        let fields = body.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count >= 2, let handler = watchEventHandler else {
+            throw Self.error(operation, path, EPROTO)
+        }
+        handler(String(decoding: fields[0], as: UTF8.self), String(decoding: fields[1], as: UTF8.self))
     }
 
     /// Sends the mutations of transaction `tx` back to back, a window at a time, and checks every reply.
@@ -409,7 +489,17 @@ final class XenStoreWireConnection {
             let headerSize = MemoryLayout<xsd_sockmsg>.size
             let deadline = ContinuousClock.now + replyDeadline
             try fill(headerSize, until: deadline, operation: operation, path: path)
-            let reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+            var reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+            // Events come between replies, whenever a watch fires.
+            while reply.type == XS_WATCH_EVENT.rawValue, watchEventHandler != nil {
+                guard Int(reply.len) <= Self.maxPayloadLength else {
+                    throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: EPROTO)
+                }
+                try fill(headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
+                try deliverEvent(length: Int(reply.len), operation: operation, path: path)
+                try fill(headerSize, until: deadline, operation: operation, path: path)
+                reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+            }
             guard reply.req_id == requestID, reply.type == type.rawValue || reply.type == XS_ERROR.rawValue else {
                 throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: EPROTO)
             }
@@ -432,14 +522,7 @@ final class XenStoreWireConnection {
     ) throws {
         while end - start < count {
             guard ContinuousClock.now < deadline else { throw Self.error(operation, path, ETIMEDOUT) }
-            if received.count - start < count || received.count - end < Self.readSize / 4 {
-                // Little room left: move what is buffered to the front, and grow for a large reply.
-                received.removeSubrange(0..<start)
-                end -= start
-                start = 0
-                let wanted = max(count, Self.readSize)
-                if received.count < wanted { received += repeatElement(0, count: wanted - received.count) }
-            }
+            makeRoom(for: count)
             let count = received.withUnsafeMutableBytes { buffer in
                 Glibc.read(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end)
             }
@@ -453,6 +536,17 @@ final class XenStoreWireConnection {
             if count == 0 { throw Self.error(operation, path, ECONNRESET) }
             end += count
         }
+    }
+
+    /// Makes room behind what is buffered for a message of `count` bytes and a read's worth: when little is left,
+    /// moves what is buffered to the front, and grows for a large reply.
+    private func makeRoom(for count: Int) {
+        guard received.count - start < count || received.count - end < Self.readSize / 4 else { return }
+        received.removeSubrange(0..<start)
+        end -= start
+        start = 0
+        let wanted = max(count, Self.readSize)
+        if received.count < wanted { received += repeatElement(0, count: wanted - received.count) }
     }
 
     /// Sends all of `bytes`. Half a request on the wire would make the daemon read the next one as its rest, so any
@@ -514,6 +608,9 @@ final class XenStoreWireConnection {
         case XS_SET_PERMS: "XS_SET_PERMS"
         case XS_TRANSACTION_START: "XS_TRANSACTION_START"
         case XS_TRANSACTION_END: "XS_TRANSACTION_END"
+        case XS_WATCH: "XS_WATCH"
+        case XS_UNWATCH: "XS_UNWATCH"
+        case XS_WATCH_EVENT: "XS_WATCH_EVENT"
         default: "XS_\(type.rawValue)"
         }
     }

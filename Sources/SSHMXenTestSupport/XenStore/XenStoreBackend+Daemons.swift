@@ -13,13 +13,15 @@ extension XenStoreBackend {
     }
 
     /// Two fresh connections and a root of this test's own, already created. The fake gets a new database (with
-    /// `defects`); a real back end connects twice to the suite's daemon.
+    /// `defects`); a real back end connects twice to the suite's daemon, the first one's watches through
+    /// libxenstore if `watchesThroughLibxenstore` (else over the wire protocol on the daemon's socket).
     ///
     /// The root exists before the test starts so that a test's transactions touch only its own subtree: creating the
     /// root in a transaction would change the child list of `/sshm-test`, which every parallel test also changes,
     /// and the C daemon would report a conflict.
     package func makeFixture(
-        defects: Set<InMemoryXenStore.Defect> = [], watchDeadline: Duration = .seconds(10)
+        defects: Set<InMemoryXenStore.Defect> = [], watchDeadline: Duration = .seconds(10),
+        watchesThroughLibxenstore: Bool = false
     ) throws -> XenStoreFixture {
         let root = XenStoreFixture.uniqueRoot()
         let fixture: XenStoreFixture
@@ -35,7 +37,8 @@ extension XenStoreBackend {
             }
         case let daemon?:
             let socket = try XenstoredSandbox.current(daemon).socketPath
-            let store = try LibXenStore.open(socketPath: socket, logger: .quiet)
+            let store = try LibXenStore.open(
+                socketPath: socket, logger: .quiet, watchesThroughLibxenstore: watchesThroughLibxenstore)
             let other = try LibXenStore.open(socketPath: socket, logger: .quiet)
             fixture = XenStoreFixture(
                 backend: self, store: store, other: other, root: root, watchDeadline: watchDeadline
@@ -56,9 +59,10 @@ extension XenStoreBackend {
     /// Runs `body` with a fresh fixture and closes it afterwards, also when `body` throws.
     package func withFixture(
         defects: Set<InMemoryXenStore.Defect> = [], watchDeadline: Duration = .seconds(10),
-        _ body: (XenStoreFixture) async throws -> Void
+        watchesThroughLibxenstore: Bool = false, _ body: (XenStoreFixture) async throws -> Void
     ) async throws {
-        let fixture = try makeFixture(defects: defects, watchDeadline: watchDeadline)
+        let fixture = try makeFixture(
+            defects: defects, watchDeadline: watchDeadline, watchesThroughLibxenstore: watchesThroughLibxenstore)
         do {
             try await body(fixture)
         } catch {

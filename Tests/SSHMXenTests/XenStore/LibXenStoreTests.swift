@@ -72,12 +72,18 @@ struct LibXenStoreTests {
         }
     }
 
-    @Test(arguments: XenstoredSandbox.Daemon.allCases)
-    func reconnectsAfterTheDaemonRestarts(_ daemon: XenstoredSandbox.Daemon) async throws {
+    /// Both ways of watching: over the wire protocol on the socket (the default), and through libxenstore (as on the
+    /// xenbus device).
+    @Test(arguments: XenstoredSandbox.Daemon.allCases, [false, true])
+    func reconnectsAfterTheDaemonRestarts(_ daemon: XenstoredSandbox.Daemon, watchesThroughLibxenstore: Bool)
+        async throws
+    {
         try await XenstoredSandbox.withPrivate(daemon) { sandboxes in
             let sandbox = sandboxes[0]
             let log = InMemoryLogHandler()
-            let store = try LibXenStore.open(socketPath: sandbox.socketPath, logger: Logger(label: "test") { _ in log })
+            let store = try LibXenStore.open(
+                socketPath: sandbox.socketPath, logger: Logger(label: "test") { _ in log },
+                watchesThroughLibxenstore: watchesThroughLibxenstore)
             defer { store.close() }
             let events = WatchEventRecorder(store.watchEvents)
             try store.write("/sshm-test/before", "1", in: nil)
@@ -97,6 +103,44 @@ struct LibXenStoreTests {
             try store.write("/sshm-test/after", "2", in: nil)
             #expect(try await events.next(token: "w").path == "/sshm-test/after")
         }
+    }
+
+    /// Events that come while a watch is being registered (between the request and its reply, on the same
+    /// connection) all reach the stream, in order, and the registration still gets its reply.
+    @Test(arguments: XenstoredSandbox.Daemon.allCases)
+    func eventsArrivingDuringARegistrationAreAllDelivered(_ daemon: XenstoredSandbox.Daemon) async throws {
+        let store = try openStore(daemon)
+        let writer = try openStore(daemon)
+        let root = XenStoreFixture.uniqueRoot()
+        defer {
+            try? writer.remove(root, in: nil)
+            store.close()
+            writer.close()
+        }
+        let events = WatchEventRecorder(store.watchEvents)
+        try store.watch(root.appending("busy"), token: "busy")
+        _ = try await events.next(token: "busy")
+        let writes = 300
+        let writing = Task.detached {
+            for index in 0..<writes { try writer.write(root.appending("busy").appending("n"), "\(index)", in: nil) }
+        }
+        for index in 0..<20 { try store.watch(root.appending("quiet\(index)"), token: "quiet\(index)") }
+        try await writing.value
+        var busy = 0
+        var quiet: Set<String> = []
+        while busy < writes || quiet.count < 20 {
+            let event = try await events.next { $0.token == "busy" || $0.token.hasPrefix("quiet") }
+            if event.token == "busy" {
+                #expect(event.path == root.appending("busy").appending("n").rawValue)
+                busy += 1
+            } else {
+                quiet.insert(event.token)
+            }
+        }
+        // An event per write, no more: a barrier watch's first event comes after any stray one.
+        try store.watch(root.appending("barrier"), token: "barrier")
+        let next = try await events.next { ["busy", "barrier"].contains($0.token) }
+        #expect(next.token == "barrier")
     }
 
     @Test func transactionDiesWithItsConnection() async throws {

@@ -104,6 +104,17 @@ struct XenStoreContractTests {
     func domainWatchesFire(_ backend: XenStoreBackend) async throws {
         try await backend.withFixture { try await XenStoreContract.domainWatchesFire($0) }
     }
+
+    /// The watch checks again with the watches on libxenstore, as on the xenbus device (no socket): the daemons'
+    /// sockets carry them over the wire protocol instead, and both ways keep the contract.
+    @Test(arguments: [XenStoreBackend.cXenstored, .oxenstored])
+    func watchesThroughLibxenstoreKeepTheContract(_ backend: XenStoreBackend) async throws {
+        let checks: [(XenStoreFixture) async throws -> Void] = [
+            XenStoreContract.watchFiresOnRegistrationAndOnChange, XenStoreContract.removingAnAncestorFiresTheWatch,
+            XenStoreContract.transactionalChangeFiresOnCommit, XenStoreContract.domainWatchesFire,
+        ]
+        for check in checks { try await backend.withFixture(watchesThroughLibxenstore: true, check) }
+    }
 }
 
 /// The contract has teeth: each deliberately defective fake fails the check that guards against its defect.
