@@ -227,7 +227,8 @@ final class XenStoreWireConnection {
 
     /// Hands every watch event that has arrived to ``watchEventHandler``, reading as many as the socket holds per
     /// system call and never waiting for more: one wake-up takes a whole burst (a transaction's commit fires an event
-    /// per node it wrote).
+    /// per node it wrote). At most ``eventReads`` reads per call, so that a flood of events never keeps the caller
+    /// here: what is left makes the socket readable again.
     /// - Throws: `.unavailable` when the daemon hung up or sent anything but an event; the connection is then
     ///   useless.
     func takeWatchEvents() throws {
@@ -235,17 +236,8 @@ final class XenStoreWireConnection {
         try checkUsable(XS_WATCH_EVENT, nil)
         let headerSize = MemoryLayout<xsd_sockmsg>.size
         do {
-            while true {
-                while end - start >= headerSize {
-                    let header = received.withUnsafeBytes {
-                        $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self)
-                    }
-                    guard header.type == XS_WATCH_EVENT.rawValue, Int(header.len) <= Self.maxPayloadLength else {
-                        throw Self.error(operation, nil, EPROTO)
-                    }
-                    guard end - start >= headerSize + Int(header.len) else { break }
-                    try deliverEvent(length: Int(header.len), operation: operation, path: nil)
-                }
+            for _ in 0..<Self.eventReads {
+                try deliverBufferedEvents(operation: operation)
                 makeRoom(for: headerSize + Self.maxPayloadLength)
                 let count = received.withUnsafeMutableBytes { buffer in
                     Glibc.recv(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end, Int32(MSG_DONTWAIT))
@@ -258,9 +250,26 @@ final class XenStoreWireConnection {
                 if count == 0 { throw Self.error(operation, nil, ECONNRESET) }
                 end += count
             }
+            try deliverBufferedEvents(operation: operation)
         } catch {
             isUsable = false
             throw error
+        }
+    }
+
+    /// Most reads of one ``takeWatchEvents()``: 1 MB of events.
+    private static let eventReads = 16
+
+    /// Hands on every complete event buffered; anything but an event breaks the protocol.
+    private func deliverBufferedEvents(operation: String) throws {
+        let headerSize = MemoryLayout<xsd_sockmsg>.size
+        while end - start >= headerSize {
+            let header = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+            guard header.type == XS_WATCH_EVENT.rawValue, Int(header.len) <= Self.maxPayloadLength else {
+                throw Self.error(operation, nil, EPROTO)
+            }
+            guard end - start >= headerSize + Int(header.len) else { return }
+            try deliverEvent(length: Int(header.len), operation: operation, path: nil)
         }
     }
 
