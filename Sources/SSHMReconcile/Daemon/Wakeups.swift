@@ -60,7 +60,6 @@ package struct Wakeups: Sendable, Equatable {
 
     /// Records a watch event, turning a batch that grew past ``pathLimit`` into an overflow.
     package mutating func add(path: String, token: String) {
-        // A guest writes its doorbell's nodes: they are the doorbell watch's, never a reason for a record pass.
         // Nodes a guest writes (its doorbells') are never a reason for a record pass, and never count towards
         // ``pathLimit``: the doorbells' own watch (``DoorbellKeeper``) goes past the queue, whose batches they
         // would otherwise fill.
