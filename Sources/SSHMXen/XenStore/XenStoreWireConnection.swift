@@ -6,8 +6,9 @@ import SSHMReconcile
 #endif
 
 /// A connection that speaks the xenstore wire protocol itself, for what libxenstore 4.17 cannot do: survive a
-/// directory listing longer than 4096 bytes, and send many requests without waiting for each answer (reads outside
-/// transactions, and a transaction's writes).
+/// directory listing longer than 4096 bytes, send many requests without waiting for each answer (reads outside
+/// transactions, and a transaction's writes), and take a burst of watch events in one read, without a reader thread
+/// (``takeWatchEvents()``).
 ///
 /// The C xenstored answers such a listing with E2BIG and pages it with `XS_DIRECTORY_PART`. oxenstored has no
 /// `XS_DIRECTORY_PART` (ENOSYS) and sends the whole list in one reply over the 4096-byte payload limit, which
@@ -264,12 +265,22 @@ final class XenStoreWireConnection {
     private func deliverBufferedEvents(operation: String) throws {
         let headerSize = MemoryLayout<xsd_sockmsg>.size
         while end - start >= headerSize {
-            let header = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
-            guard header.type == XS_WATCH_EVENT.rawValue, Int(header.len) <= Self.maxPayloadLength else {
-                throw Self.error(operation, nil, EPROTO)
-            }
+            let header = bufferedHeader()
+            try Self.checkEvent(header, operation: operation, path: nil)
             guard end - start >= headerSize + Int(header.len) else { return }
             try deliverEvent(length: Int(header.len), operation: operation, path: nil)
+        }
+    }
+
+    /// The header of the message at the front of the buffer, which holds at least a header's bytes.
+    private func bufferedHeader() -> xsd_sockmsg {
+        received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+    }
+
+    /// An event no longer than a request may be (the daemons send none longer); anything else breaks the protocol.
+    private static func checkEvent(_ header: xsd_sockmsg, operation: String, path: XenStorePath?) throws {
+        guard header.type == XS_WATCH_EVENT.rawValue, Int(header.len) <= maxPayloadLength else {
+            throw error(operation, path, EPROTO)
         }
     }
 
@@ -498,16 +509,14 @@ final class XenStoreWireConnection {
             let headerSize = MemoryLayout<xsd_sockmsg>.size
             let deadline = ContinuousClock.now + replyDeadline
             try fill(headerSize, until: deadline, operation: operation, path: path)
-            var reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+            var reply = bufferedHeader()
             // Events come between replies, whenever a watch fires.
             while reply.type == XS_WATCH_EVENT.rawValue, watchEventHandler != nil {
-                guard Int(reply.len) <= Self.maxPayloadLength else {
-                    throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: EPROTO)
-                }
+                try Self.checkEvent(reply, operation: operation, path: path)
                 try fill(headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
                 try deliverEvent(length: Int(reply.len), operation: operation, path: path)
                 try fill(headerSize, until: deadline, operation: operation, path: path)
-                reply = received.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start, as: xsd_sockmsg.self) }
+                reply = bufferedHeader()
             }
             guard reply.req_id == requestID, reply.type == type.rawValue || reply.type == XS_ERROR.rawValue else {
                 throw XenStoreError(code: .unavailable, operation: operation, path: path, errno: EPROTO)
