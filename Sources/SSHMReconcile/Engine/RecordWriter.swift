@@ -83,11 +83,12 @@ struct RecordWriter {
     /// do not belong go; a borrower's `state` is the one its entry holds now, and a borrower without an entry any
     /// more gets no view, nor does a domain whose tree is gone (being destroyed: its view went with its tree, and
     /// writing it again would leave nodes of a dead domain behind once its entry is forgotten).
-    func repairView(_ view: GuestView) throws {
-        guard try store.read(XenStorePath("/local/domain/\(view.domid.rawValue)"), in: tx) != nil else { return }
+    /// - Returns: whether it wrote the view.
+    func repairView(_ view: GuestView) throws -> Bool {
+        guard try store.read(XenStorePath("/local/domain/\(view.domid.rawValue)"), in: tx) != nil else { return false }
         var view = view
         if let index = view.leaves.firstIndex(where: { $0.name == "state" }) {
-            guard let state = try readState(view.domid) else { return }
+            guard let state = try readState(view.domid) else { return false }
             view.leaves[index].value = state
         }
         let unexpected = (try store.directory(self.view(of: view.domid), in: tx) ?? []).filter {
@@ -95,6 +96,7 @@ struct RecordWriter {
         }
         for child in unexpected { try store.remove(self.view(of: view.domid).appending(child), in: tx) }
         try writeView(view)
+        return true
     }
 
     /// Writes the owner's `peer` and `state` from `states` (every entry, by domid, with its state as read in this

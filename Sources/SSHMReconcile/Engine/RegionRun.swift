@@ -209,8 +209,9 @@ struct RegionRun {
         let present = existed ? try record.entryDomids() : []
         // With maps, the final transaction writes the count once they are done; the owner's view waits for them.
         var states = existed && update.maps.isEmpty ? try record.states(present) : [:]
+        var wrote = false
         for edit in update.edits {
-            try apply(edit.item, to: record, recordExisted: existed)
+            wrote = try apply(edit.item, to: record, recordExisted: existed) || wrote
             if case .rewriteBorrower(let target) = edit.item {
                 states[target.domain.domid] = .some(BorrowerState.mapped.rawValue)
             }
@@ -226,7 +227,9 @@ struct RegionRun {
                 Dictionary(uniqueKeysWithValues: peers.map { ($0, String?.some(BorrowerState.mapping.rawValue)) }),
                 inPlace: !existed)
             return Intents(created: !existed, ownerPeers: peers)
-        } else if existed || update.writesHeader {
+        } else if existed || update.writesHeader, wrote {
+            // Nothing written (a view whose domain went meanwhile): `usercnt` and the owner's summary stay as they
+            // are instead of being rewritten unchanged, which would wake every watcher of the record again.
             try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
             try record.writeOwnerSummary(plan.viewOwner, states, inPlace: !existed)
         }
@@ -293,17 +296,19 @@ struct RegionRun {
             plan.viewOwner, states, inPlace: intents.ownerPeers != nil, unlessPeersAre: intents.ownerPeers)
     }
 
-    private func apply(_ step: Step, to record: RecordWriter, recordExisted: Bool) throws {
+    /// - Returns: whether `step` changes anything.
+    private func apply(_ step: Step, to record: RecordWriter, recordExisted: Bool) throws -> Bool {
         switch step {
         case .writeOwner(let owner): try record.writeHeader(owner, fresh: !recordExisted)
         case .rewriteBorrower(let target): try record.writeEntry(target, state: .mapped, fresh: false)
-        case .writeView(let view): try record.repairView(view)
+        case .writeView(let view): return try record.repairView(view)
         case .removeRole(let domid): try record.removeView(domid)
         case .writeIndex: try record.writeIndex()
         case .removeIndex: try record.removeIndex()
-        case .fixUsercnt: break  // every transaction that reaches here rewrites usercnt
-        case .map, .unmap, .forget, .removeRecord: break
+        case .fixUsercnt: break  // the transaction's end rewrites usercnt
+        case .map, .unmap, .forget, .removeRecord: return false
         }
+        return true
     }
 
     // MARK: Part 5: removal

@@ -115,7 +115,8 @@ struct GuestViewTests {
 
     /// A view found missing because its domain's whole tree went (the toolstack destroying it, before the domain
     /// list says so: a daemon's cached list, here a stale one) is not written again: that would leave nodes of a
-    /// dead domain behind once its entry is forgotten.
+    /// dead domain behind once its entry is forgotten. Nor is anything else: the record's `usercnt` and the owner's
+    /// summary rewritten unchanged would wake every watcher of the record for nothing.
     @Test(arguments: backends)
     func aViewIsNotRepairedIntoTheTreeOfADomainThatIsGone(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
@@ -129,9 +130,14 @@ struct GuestViewTests {
             var stale = try reconciler.observe(declared: declared)
             stale.domains = before.domains
 
-            let report = try reconciler.reconcile(world.desired, observation: stale, previous: [:])
+            let counting = CountingXenStore(harness.store)
+            let report = try Reconciler(
+                store: counting, hypervisor: harness.hypervisor(), settings: harness.settings(), logger: .quiet
+            ).reconcile(world.desired, observation: stale, previous: [:])
             #expect(report.plan.actions.map(\.kind) == [.repair])
+            #expect(report.execution.failures.isEmpty)
             #expect(try harness.other.read(tree, in: nil) == nil)
+            #expect(counting.current.mutations == 0)
         }
     }
 
