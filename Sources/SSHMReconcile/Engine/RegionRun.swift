@@ -228,8 +228,8 @@ struct RegionRun {
                 inPlace: !existed)
             return Intents(created: !existed, ownerPeers: peers)
         } else if existed || update.writesHeader, wrote {
-            // Nothing written (a view whose domain went meanwhile): `usercnt` and the owner's summary stay as they
-            // are instead of being rewritten unchanged, which would wake every watcher of the record again.
+            // Not when every edit found nothing to write (a view whose domain went meanwhile): rewritten unchanged,
+            // `usercnt` and the owner's summary would wake every watcher of the record and of that view for nothing.
             try record.writeUsercnt(1 + RecordWriter.mappedCount(states))
             try record.writeOwnerSummary(plan.viewOwner, states, inPlace: !existed)
         }
