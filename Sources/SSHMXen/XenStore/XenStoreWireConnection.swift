@@ -97,6 +97,7 @@ final class XenStoreWireConnection {
     private var end = 0
     /// What one read asks the socket for.
     private static let readSize = 64 << 10
+    private static let headerSize = MemoryLayout<xsd_sockmsg>.size
 
     /// Connects to the daemon's unix socket.
     init(socketPath: String, replyDeadline: Duration) throws {
@@ -233,13 +234,12 @@ final class XenStoreWireConnection {
     /// - Throws: `.unavailable` when the daemon hung up or sent anything but an event; the connection is then
     ///   useless.
     func takeWatchEvents() throws {
-        let operation = "XS_WATCH_EVENT"
+        let operation = Self.eventOperation
         try checkUsable(XS_WATCH_EVENT, nil)
-        let headerSize = MemoryLayout<xsd_sockmsg>.size
         do {
             for _ in 0..<Self.eventReads {
-                try deliverBufferedEvents(operation: operation)
-                makeRoom(for: headerSize + Self.maxPayloadLength)
+                try deliverBufferedEvents()
+                makeRoom(for: Self.headerSize + Self.maxPayloadLength)
                 let count = received.withUnsafeMutableBytes { buffer in
                     Glibc.recv(fd, buffer.baseAddress.map { $0 + end }, buffer.count - end, Int32(MSG_DONTWAIT))
                 }
@@ -251,7 +251,7 @@ final class XenStoreWireConnection {
                 if count == 0 { throw Self.error(operation, nil, ECONNRESET) }
                 end += count
             }
-            try deliverBufferedEvents(operation: operation)
+            try deliverBufferedEvents()
         } catch {
             isUsable = false
             throw error
@@ -260,15 +260,15 @@ final class XenStoreWireConnection {
 
     /// Most reads of one ``takeWatchEvents()``: 1 MB of events.
     private static let eventReads = 16
+    private static let eventOperation = "XS_WATCH_EVENT"
 
     /// Hands on every complete event buffered; anything but an event breaks the protocol.
-    private func deliverBufferedEvents(operation: String) throws {
-        let headerSize = MemoryLayout<xsd_sockmsg>.size
-        while end - start >= headerSize {
+    private func deliverBufferedEvents() throws {
+        while end - start >= Self.headerSize {
             let header = bufferedHeader()
-            try Self.checkEvent(header, operation: operation, path: nil)
-            guard end - start >= headerSize + Int(header.len) else { return }
-            try deliverEvent(length: Int(header.len), operation: operation, path: nil)
+            try Self.checkEvent(header, operation: Self.eventOperation, path: nil)
+            guard end - start >= Self.headerSize + Int(header.len) else { return }
+            try deliverEvent(length: Int(header.len), operation: Self.eventOperation, path: nil)
         }
     }
 
@@ -286,9 +286,8 @@ final class XenStoreWireConnection {
 
     /// Takes the buffered event of `length` bytes (`path NUL token NUL`) and hands it on.
     private func deliverEvent(length: Int, operation: String, path: XenStorePath?) throws {
-        let headerSize = MemoryLayout<xsd_sockmsg>.size
-        let body = received[(start + headerSize)..<(start + headerSize + length)]
-        start += headerSize + length
+        let body = received[(start + Self.headerSize)..<(start + Self.headerSize + length)]
+        start += Self.headerSize + length
         let fields = body.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
         guard fields.count >= 2, let handler = watchEventHandler else {
             throw Self.error(operation, path, EPROTO)
@@ -506,16 +505,15 @@ final class XenStoreWireConnection {
         operation: String, path: XenStorePath?, requestID: UInt32, type: xsd_sockmsg_type
     ) throws -> (xsd_sockmsg, [UInt8]) {
         do {
-            let headerSize = MemoryLayout<xsd_sockmsg>.size
             let deadline = ContinuousClock.now + replyDeadline
-            try fill(headerSize, until: deadline, operation: operation, path: path)
+            try fill(Self.headerSize, until: deadline, operation: operation, path: path)
             var reply = bufferedHeader()
             // Events come between replies, whenever a watch fires.
             while reply.type == XS_WATCH_EVENT.rawValue, watchEventHandler != nil {
                 try Self.checkEvent(reply, operation: operation, path: path)
-                try fill(headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
+                try fill(Self.headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
                 try deliverEvent(length: Int(reply.len), operation: operation, path: path)
-                try fill(headerSize, until: deadline, operation: operation, path: path)
+                try fill(Self.headerSize, until: deadline, operation: operation, path: path)
                 reply = bufferedHeader()
             }
             guard reply.req_id == requestID, reply.type == type.rawValue || reply.type == XS_ERROR.rawValue else {
@@ -524,9 +522,9 @@ final class XenStoreWireConnection {
             guard Int(reply.len) <= Self.maxReplyLength else {
                 throw XenStoreError(code: .quotaExceeded, operation: operation, path: path, errno: E2BIG)
             }
-            try fill(headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
-            let body = Array(received[(start + headerSize)..<(start + headerSize + Int(reply.len))])
-            start += headerSize + Int(reply.len)
+            try fill(Self.headerSize + Int(reply.len), until: deadline, operation: operation, path: path)
+            let body = Array(received[(start + Self.headerSize)..<(start + Self.headerSize + Int(reply.len))])
+            start += Self.headerSize + Int(reply.len)
             return (reply, body)
         } catch {
             isUsable = false
