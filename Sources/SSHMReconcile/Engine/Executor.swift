@@ -106,7 +106,7 @@ package final class Executor {
 
     /// Xenstore requests per batched transaction: far below the daemons' per-transaction limits (oxenstored:
     /// `quota-maxrequests`, 1024).
-    static let batchRequests = 400
+    static let batchRequests = 900
 
     /// Regions per batch when the store has cheap large transactions.
     static let largeBatch = 16
@@ -150,7 +150,13 @@ package final class Executor {
         let updates = runs.map(\.pendingUpdate)
         let intents = try XenStoreError.separatingOutage {
             try withTransaction(store, policy: retry) { tx in
-                try zip(runs, updates).map { run, update in try run.writeIntents(update, to: run.writer(tx)) }
+                // Each region's first read, all in one round trip: the regions' writes then go out together.
+                let writers = runs.map { $0.writer(tx) }
+                let firsts = try store.readMany(
+                    zip(writers, updates).map { $0.firstQuery(writesHeader: $1.writesHeader) }, in: tx)
+                return try zip(runs, writers).enumerated().map { index, pair in
+                    try pair.0.writeIntents(updates[index], to: pair.1, first: firsts[index])
+                }
             }
         }
         guard case .success(let written) = intents else {

@@ -16,6 +16,12 @@ struct RecordWriter {
 
     func manager() throws -> String? { try store.read(base.appending("manager"), in: tx) }
 
+    /// ``exists()`` or ``manager()`` as a query, for a batch that sends the first read of each of its regions in
+    /// one round trip.
+    func firstQuery(writesHeader: Bool) -> XenStoreQuery {
+        writesHeader ? .directory(base) : .read(base.appending("manager"))
+    }
+
     /// The recorded owner, read inside the transaction.
     func owner() throws -> DomID? {
         try store.read(base.appending(dialect.ownerKey), in: tx).flatMap(DomID.init(decimal:))

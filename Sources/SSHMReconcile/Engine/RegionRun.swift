@@ -182,15 +182,18 @@ struct RegionRun {
 
     /// The first transaction's body: repairs, and an intent for every borrower about to be mapped. Reads what it
     /// decides on; changes nothing outside the transaction (it may run again).
-    func writeIntents(_ update: Update, to record: RecordWriter) throws -> Intents {
+    /// - Parameter first: the answer to `record.firstQuery(writesHeader:)`, when the caller read it in this
+    ///   transaction already.
+    func writeIntents(_ update: Update, to record: RecordWriter, first: XenStoreAnswer? = nil) throws -> Intents {
         let existed: Bool
         if update.writesHeader {
-            existed = try record.exists()
+            existed = try first.map { $0.children != nil } ?? record.exists()
         } else {
             // The record must be ours: its `manager` says so, and that it exists, in one read of one node (every
             // node a transaction touches costs the C daemon a copy). The record is listed only when it is not ours,
             // to tell another writer's record from a missing one.
-            let ours = try record.manager() == RegionRecord.managerName
+            let manager = try first.map(\.value) ?? record.manager()
+            let ours = manager == RegionRecord.managerName
             existed = try ours || record.exists()
             if existed, !ours {
                 throw ActionFailure(

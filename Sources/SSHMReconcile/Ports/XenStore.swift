@@ -184,6 +184,11 @@ package protocol XenStore: AnyObject, Sendable {
     /// Answers reads and listings outside any transaction, in order, exactly as the same calls one by one would
     /// (they are not a snapshot either). A store may send them together to save round trips.
     func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer]
+
+    /// Answers reads and listings inside transaction `tx`, in order, exactly as the same calls one by one would:
+    /// they see the transaction's own changes. A store may send them together (with the changes queued before
+    /// them) to save round trips; an error ends the transaction as any call's would.
+    func readMany(_ queries: [XenStoreQuery], in tx: XenStoreTransaction) throws -> [XenStoreAnswer]
 }
 
 extension XenStore {
@@ -197,13 +202,20 @@ extension XenStore {
     /// One call per query.
     package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] { try readOneByOne(queries) }
 
-    /// ``readMany(_:)`` as one call per query, for stores that cannot send them together.
-    package func readOneByOne(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+    /// One call per query.
+    package func readMany(_ queries: [XenStoreQuery], in tx: XenStoreTransaction) throws -> [XenStoreAnswer] {
+        try readOneByOne(queries, in: tx)
+    }
+
+    /// ``readMany(_:)`` (or ``readMany(_:in:)`` with `tx`) as one call per query, for stores that cannot send them
+    /// together.
+    package func readOneByOne(_ queries: [XenStoreQuery], in tx: XenStoreTransaction? = nil) throws -> [XenStoreAnswer]
+    {
         try queries.map { query in
             switch query {
-            case .read(let path): .value(try read(path, in: nil))
-            case .directory(let path): .children(try directory(path, in: nil))
-            case .permissions(let path): .permissions(try permissions(path, in: nil))
+            case .read(let path): .value(try read(path, in: tx))
+            case .directory(let path): .children(try directory(path, in: tx))
+            case .permissions(let path): .permissions(try permissions(path, in: tx))
             }
         }
     }

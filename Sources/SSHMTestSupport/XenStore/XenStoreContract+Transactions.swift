@@ -96,6 +96,33 @@ extension XenStoreContract {
         #expect(try fixture.store.read(fixture.root.appending("usercnt"), in: nil) == nil)
     }
 
+    /// `readMany` inside a transaction answers as the same reads one by one would: after the transaction's own
+    /// changes, which no one else sees yet, and as part of what the transaction read, so that another connection
+    /// changing one of those nodes makes the commit conflict.
+    package static func readManyInATransactionSeesItsChangesAndConflicts(_ fixture: XenStoreFixture) throws {
+        let record = fixture.root.appending("record")
+        let size = record.appending("size")
+        let state = record.appending("state")
+        try fixture.store.write(size, "0x1000", in: nil)
+        let tx = try fixture.store.startTransaction()
+        try fixture.store.write(state, "mapping", in: tx)
+        let answers = try fixture.store.readMany(
+            [.read(size), .read(state), .directory(record), .read(record.appending("missing")), .directory(state)],
+            in: tx)
+        #expect(answers.count == 5)
+        #expect(answers.first == .value("0x1000"))
+        #expect(answers.dropFirst().first == .value("mapping"))
+        #expect(answers.dropFirst(2).first?.children?.sorted() == ["size", "state"])
+        #expect(answers.dropFirst(3).first == .value(nil))
+        #expect(answers.dropFirst(4).first == .children([]))
+        #expect(try fixture.store.readMany([], in: tx) == [])
+        #expect(try fixture.other.read(state, in: nil) == nil)
+        try fixture.other.write(size, "0x2000", in: nil)
+        let error = #expect(throws: XenStoreError.self) { try fixture.store.commit(tx) }
+        #expect(error?.code == .conflict)
+        #expect(try fixture.other.read(state, in: nil) == nil)
+    }
+
     /// A change that fails inside a transaction fails the transaction, at the call or at the latest at its commit (a
     /// store may send a transaction's changes together, and report their errors when it waits for the replies), with
     /// the failing path; nothing of the transaction is written, neither the changes before the failure nor after it,

@@ -287,6 +287,16 @@ package final class LibXenStore: XenStore {
         return takeStringList(list, count: count)
     }
 
+    /// Pipelined on the transaction's connection, with the changes queued before them; one by one through
+    /// libxenstore when transactions are not pipelined.
+    package func readMany(_ queries: [XenStoreQuery], in tx: XenStoreTransaction) throws -> [XenStoreAnswer] {
+        guard pipelinesTransactions, !queries.isEmpty else { return try readOneByOne(queries, in: tx) }
+        guard case .answers(let answers) = try inTransaction(tx, .many(queries)), answers.count == queries.count else {
+            throw XenStoreError(code: .other, operation: "XS_READ", path: queries[0].path, errno: EPROTO)
+        }
+        return answers
+    }
+
     /// Sends the reads together over a wire connection of its own (``XenStoreWireConnection``): one round trip per
     /// window of up to 128 instead of one per read. A connection that fails is dropped, and a batch that failed on
     /// a connection that had worked before is retried once on a new one (reads can be repeated). On the xenbus
@@ -331,6 +341,7 @@ package final class LibXenStore: XenStore {
         case read(XenStorePath)
         case directory(XenStorePath)
         case permissions(XenStorePath)
+        case many([XenStoreQuery])
         case commit
 
         var operation: String {
@@ -338,6 +349,12 @@ package final class LibXenStore: XenStore {
             case .read: "XS_READ"
             case .directory: "XS_DIRECTORY"
             case .permissions: "XS_GET_PERMS"
+            case .many(let queries):
+                switch queries.first {
+                case .directory: "XS_DIRECTORY"
+                case .permissions: "XS_GET_PERMS"
+                case .read, nil: "XS_READ"
+                }
             case .commit: "XS_TRANSACTION_END"
             }
         }
@@ -345,6 +362,7 @@ package final class LibXenStore: XenStore {
         var path: XenStorePath? {
             switch self {
             case .read(let path), .directory(let path), .permissions(let path): path
+            case .many(let queries): queries.first?.path
             case .commit: nil
             }
         }
@@ -355,6 +373,7 @@ package final class LibXenStore: XenStore {
         case value(String?)
         case children([String]?)
         case permissions([XenStorePermission]?)
+        case answers([XenStoreAnswer])
         case committed
 
         var value: String? { if case .value(let value) = self { value } else { nil } }
@@ -391,6 +410,7 @@ package final class LibXenStore: XenStore {
                 case .directory(let path): return .children(try wire.directory(path, tx: open.id, after: open.queued))
                 case .permissions(let path):
                     return .permissions(try wire.permissions(path, tx: open.id, after: open.queued))
+                case .many(let queries): return .answers(try wire.readMany(queries, tx: open.id, after: open.queued))
                 case .commit:
                     transactions.open[tx.id] = nil
                     try wire.send(open.queued, in: open.id)

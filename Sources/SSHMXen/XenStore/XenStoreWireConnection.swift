@@ -321,8 +321,9 @@ final class XenStoreWireConnection {
         init(_ mutation: Mutation) { self.init(type: mutation.type, payload: mutation.payload, path: mutation.path) }
     }
 
-    /// Sends `mutations` of transaction `tx` and then `request` back to back, a window at a time, and reads every
-    /// reply in order. The daemon runs them in order, so `request` sees the mutations. Removing a missing node is
+    /// Sends `mutations` of transaction `tx` and then `request` back to back and reads every reply in order,
+    /// keeping the window full as ``readMany(_:tx:after:)`` does, so that the daemon applies one part while this side
+    /// encodes the next. The daemon runs them in order, so `request` sees the mutations. Removing a missing node is
     /// not an error.
     /// - Returns: `request`'s reply.
     /// - Throws: the first mutation's error reply, with its path, once the replies of what was sent are read (the
@@ -337,40 +338,52 @@ final class XenStoreWireConnection {
                 code: .quotaExceeded, operation: Self.name(of: request.type), path: request.path, errno: E2BIG)
         }
         try checkUsable(requests[0].type, requests[0].path)
+        let firstID = nextRequestID
         var failure: XenStoreError?
         var reply: Result<[UInt8], XenStoreError>?
-        var start = 0
-        while start < requests.count, failure == nil {
-            var bytes: [UInt8] = []
-            var end = start
-            let firstID = nextRequestID
-            while end < requests.count, end - start < Self.window, end == start || bytes.count < Self.windowBytes {
-                bytes += Self.message(
-                    requests[end].type, requestID: takeRequestID(), tx: tx, payload: requests[end].payload)
-                end += 1
-            }
-            try bytes.withUnsafeBytes {
-                try writeAll($0, operation: Self.name(of: requests[start].type), path: requests[start].path)
-            }
-            for (requestID, index) in zip(sequence(first: firstID) { $0 &+ 1 }, start..<end) {
-                let request = requests[index]
-                let operation = Self.name(of: request.type)
-                let (header, body) = try receive(
-                    operation: operation, path: request.path, requestID: requestID, type: request.type)
-                let result: Result<[UInt8], XenStoreError> =
-                    header.type == XS_ERROR.rawValue
-                    ? .failure(
-                        XenStoreError(operation: operation, path: request.path, errno: Self.errnoValue(in: body)))
-                    : .success(body)
-                if index == requests.count - 1 {
-                    reply = result
-                } else if case .failure(let error) = result, failure == nil,
-                    !mutations[index].failsHarmlessly(error.errno)
+        // Bytes of each request sent and not yet answered, to keep them within the socket's buffer.
+        var inFlightBytes = 0
+        var sizes: [Int] = []
+        sizes.reserveCapacity(requests.count)
+        var received = 0
+        while received < sizes.count || (failure == nil && received < requests.count) {
+            if failure == nil, sizes.count < requests.count, sizes.count - received <= Self.window / 2 {
+                var bytes: [UInt8] = []
+                let first = requests[sizes.count]
+                // Over the byte budget only by the last request added, or by one alone when nothing is in flight.
+                while sizes.count < requests.count, sizes.count - received < Self.window,
+                    inFlightBytes + bytes.count < Self.windowBytes || sizes.count == received
                 {
-                    failure = error
+                    let before = bytes.count
+                    let next = requests[sizes.count]
+                    bytes += Self.message(next.type, requestID: takeRequestID(), tx: tx, payload: next.payload)
+                    sizes.append(bytes.count - before)
+                }
+                inFlightBytes += bytes.count
+                if !bytes.isEmpty {
+                    try bytes.withUnsafeBytes {
+                        try writeAll($0, operation: Self.name(of: first.type), path: first.path)
+                    }
                 }
             }
-            start = end
+            let current = requests[received]
+            let operation = Self.name(of: current.type)
+            let (header, body) = try receive(
+                operation: operation, path: current.path, requestID: firstID &+ UInt32(truncatingIfNeeded: received),
+                type: current.type)
+            let result: Result<[UInt8], XenStoreError> =
+                header.type == XS_ERROR.rawValue
+                ? .failure(XenStoreError(operation: operation, path: current.path, errno: Self.errnoValue(in: body)))
+                : .success(body)
+            if received == requests.count - 1 {
+                reply = result
+            } else if case .failure(let error) = result, failure == nil,
+                !mutations[received].failsHarmlessly(error.errno)
+            {
+                failure = error
+            }
+            inFlightBytes -= sizes[received]
+            received += 1
         }
         if let failure { throw failure }
         guard let reply else {
@@ -381,8 +394,14 @@ final class XenStoreWireConnection {
     }
 
     /// Sends the queries and reads the answers as they come, keeping the window full: once half of it is answered,
-    /// the next queries go out in one write, so that the daemon always has work while this side decodes.
-    func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
+    /// the next queries go out in one write, so that the daemon always has work while this side decodes. In
+    /// transaction `tx` (0: none), after sending `mutations` of it (see ``send(_:in:)``). An error reply other than
+    /// a missing node stops the sending; the replies already asked for are read before it is thrown, so the
+    /// connection stays usable (to abort the transaction).
+    func readMany(_ queries: [XenStoreQuery], tx: UInt32 = 0, after mutations: [Mutation] = []) throws
+        -> [XenStoreAnswer]
+    {
+        try send(mutations, in: tx)
         if let first = queries.first { try checkUsable(Self.type(of: first), first.path) }
         let firstID = nextRequestID
         var answers: [XenStoreAnswer] = []
@@ -390,15 +409,16 @@ final class XenStoreWireConnection {
         // Listings too long for one reply, paged once every reply is read.
         var paged: [Int] = []
         var sent = 0
-        while answers.count < queries.count {
-            if sent < queries.count, sent - answers.count <= Self.window / 2 {
+        var failure: XenStoreError?
+        while answers.count < sent || (failure == nil && answers.count < queries.count) {
+            if failure == nil, sent < queries.count, sent - answers.count <= Self.window / 2 {
                 var bytes: [UInt8] = []
                 while sent < queries.count, sent - answers.count < Self.window,
                     bytes.isEmpty || bytes.count < Self.windowBytes / 2
                 {
                     let query = queries[sent]
                     bytes += Self.message(
-                        Self.type(of: query), requestID: takeRequestID(), tx: 0,
+                        Self.type(of: query), requestID: takeRequestID(), tx: tx,
                         payload: Self.nulTerminated(query.path.rawValue))
                     sent += 1
                 }
@@ -424,10 +444,13 @@ final class XenStoreWireConnection {
             case (.directory, E2BIG):
                 paged.append(answers.count)
                 answers.append(.children(nil))
-            case (_, let error?): throw XenStoreError(operation: operation, path: query.path, errno: error)
+            case (_, let error?):
+                failure = failure ?? XenStoreError(operation: operation, path: query.path, errno: error)
+                answers.append(.value(nil))
             }
         }
-        for index in paged { answers[index] = .children(try directory(queries[index].path)) }
+        if let failure { throw failure }
+        for index in paged { answers[index] = .children(try directory(queries[index].path, tx: tx)) }
         return answers
     }
 

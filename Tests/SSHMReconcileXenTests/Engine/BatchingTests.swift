@@ -8,12 +8,15 @@ import Testing
 /// its region.
 @Suite("Batching")
 struct BatchingTests {
-    static func regions(_ count: Int, _ harness: EngineHarness) -> DesiredState {
+    /// `count` regions of one page, each with the borrowers `borrower-vm`, `borrower-vm-1`, … (`borrowers` of them).
+    static func regions(_ count: Int, borrowers: Int = 1, _ harness: EngineHarness) -> DesiredState {
         Build.desired(
             (0..<count).map { n in
                 Build.region(
                     "r\(n)", owner: "owner-vm", begin: 0x1000_0000 + UInt64(n) * 0x1_0000, size: 0x1000,
-                    borrowers: [("borrower-vm", 0x10_0000_0000 + UInt64(n) * 0x1_0000)], source: harness.source())
+                    borrowers: (0..<borrowers).map { b in
+                        (b == 0 ? "borrower-vm" : "borrower-vm-\(b)", 0x10_0000_0000 + UInt64(n) * 0x1_0000)
+                    }, source: harness.source())
             }, file: harness.source())
     }
 
@@ -31,14 +34,17 @@ struct BatchingTests {
     }
 
     @Test(arguments: [XenStoreBackend.inMemory, .oxenstored])
-    /// A new region of one borrower is counted 56 requests (``Executor``'s estimate), so 7 fit the budget of 400:
-    /// 40 regions take 6 batches of two transactions, fewer than the 16 regions a batch may hold.
+    /// A new region of four borrowers is counted 116 requests (``Executor``'s estimate), so 7 fit the budget of
+    /// 900: 40 regions take 6 batches of two transactions, fewer than the 16 regions a batch may hold.
     func fortyNewRegionsTakeTwoTransactionsPerBatchThatFitsTheRequestBudget(_ backend: XenStoreBackend) async throws {
         try await EngineHarness.with(backend) { harness in
             try TestDomains.create("owner-vm", in: harness.store)
-            try TestDomains.create("borrower-vm", in: harness.store)
+            for name in ["borrower-vm", "borrower-vm-1", "borrower-vm-2", "borrower-vm-3"] {
+                try TestDomains.create(name, in: harness.store)
+            }
             let counting = CountingXenStore(harness.store)
-            let report = try Self.reconciler(counting, harness).reconcile(Self.regions(40, harness), previous: [:])
+            let report = try Self.reconciler(counting, harness).reconcile(
+                Self.regions(40, borrowers: 4, harness), previous: [:])
             #expect(report.execution.failures.isEmpty)
             #expect(report.conditions.values.allSatisfy { $0.kind == .ready })
             #expect(counting.current.transactions == 2 * 6)

@@ -81,6 +81,11 @@ struct XenStoreContractTests {
     }
 
     @Test(arguments: XenStoreBackend.allCases)
+    func readManyInATransactionSeesItsChangesAndConflicts(_ backend: XenStoreBackend) async throws {
+        try await backend.withFixture { try XenStoreContract.readManyInATransactionSeesItsChangesAndConflicts($0) }
+    }
+
+    @Test(arguments: XenStoreBackend.allCases)
     func failingChangeWritesNothingOfItsTransaction(_ backend: XenStoreBackend) async throws {
         try await backend.withFixture { try XenStoreContract.failingChangeWritesNothingOfItsTransaction($0) }
     }
