@@ -70,60 +70,27 @@ package struct RecordReader {
     /// Reads the records of `ids` that exist, their permissions, and the views (docs/guest-view.md) of their owners
     /// and borrowers that exist, with the permissions of every node of them.
     ///
-    /// A page of records at a time, in four batches (``XenStore/readMany(_:)``), each built from the answers of the
-    /// one before: the records' listings; their header leaves, borrower listings and permissions; the borrowers'
-    /// leaves; the views. Outside any transaction, like separate reads.
+    /// A page of records at a time, in four batches (``XenStore/readMany(_:each:)``), each built from the answers of
+    /// the one before: the records' listings; their header leaves, borrower listings and permissions; the borrowers'
+    /// leaves; the views. Each answer is taken as it arrives, while the daemon answers the next ones: a record is
+    /// decoded, and its views asked for, with its last answer. Outside any transaction, like separate reads.
     package func readRecords(_ ids: [RegionID]) throws -> Records {
         var result = Records()
         for start in stride(from: 0, to: ids.count, by: Self.page) {
-            let page = ids[start..<min(start + Self.page, ids.count)]
-            let listings = try store.readMany(page.map { .directory(XenStorePath(RecordPaths.record($0))) })
+            let page = Array(ids[start..<min(start + Self.page, ids.count)])
             var raws: [(id: RegionID, raw: RawRecord)] = []
+            // Answers still to come for each record, of the second and third batches.
+            var pending: [Int] = []
             var headers = Batch<HeaderAnswer>()
-            for (id, listing) in zip(page, listings) {
-                guard let children = listing.children else { continue }
-                let base = XenStorePath(RecordPaths.record(id))
-                let present = Set(children)
-                var raw = RawRecord()
-                raw.borrowersKey = ["slaves", "borrowers"].first(where: present.contains)
-                for name in RecordCodec.headerFields where present.contains(name) {
-                    headers.add(.read(base.appending(name)), for: .field(record: raws.count, name: name))
-                }
-                if let key = raw.borrowersKey {
-                    headers.add(.directory(base.appending(key)), for: .entries(record: raws.count))
-                }
-                headers.add(.permissions(base), for: .permissions(record: raws.count))
-                raws.append((id, raw))
-            }
             var borrowerLeaves = Batch<(record: Int, child: String, name: String)>()
-            for (key, answer) in try headers.answers(from: store) {
-                switch key {
-                case .field(let record, let name):
-                    raws[record].raw.fields[name] = answer.value
-                case .permissions(let record):
-                    if let permissions = answer.permissions {
-                        result.permissions[raws[record].id] = Self.text(permissions)
-                    }
-                case .entries(let record):
-                    let (id, raw) = raws[record]
-                    guard let key = raw.borrowersKey else { continue }
-                    for child in answer.children ?? [] {
-                        raws[record].raw.borrowers[child] = [:]
-                        let entry = XenStorePath(RecordPaths.record(id)).appending(key).appending(child)
-                        for name in RecordCodec.borrowerFields {
-                            borrowerLeaves.add(.read(entry.appending(name)), for: (record, child, name))
-                        }
-                    }
-                }
-            }
-            for ((record, child, name), answer) in try borrowerLeaves.answers(from: store) {
-                raws[record].raw.borrowers[child]?[name] = answer.value
-            }
             var viewNodes = Batch<(node: RoleNode, leaf: String?)>()
-            for (id, raw) in raws {
-                let record = RecordCodec.decode(id: id, raw)
-                result.records[id] = record
-                for domid in record.roleDomids {
+            func answered(_ record: Int) {
+                pending[record] -= 1
+                guard pending[record] == 0 else { return }
+                let (id, raw) = raws[record]
+                let decoded = RecordCodec.decode(id: id, raw)
+                result.records[id] = decoded
+                for domid in decoded.roleDomids {
                     let node = RoleNode(domid: domid, id: id)
                     let directory = XenStorePath(RecordPaths.roleDirectory(domid: domid, id: id))
                     viewNodes.add(.directory(directory), for: (node, nil))
@@ -134,12 +101,59 @@ package struct RecordReader {
                     }
                 }
             }
-            for ((node, leaf), answer) in try viewNodes.answers(from: store) {
-                switch (answer, leaf) {
-                case (.children(let children?), _): result.views[node] = ObservedView(children: children)
+            try store.readMany(page.map { .directory(XenStorePath(RecordPaths.record($0))) }) { index, listing in
+                guard let children = listing.children else { return }
+                let record = raws.count
+                let base = XenStorePath(RecordPaths.record(page[index]))
+                let present = Set(children)
+                var raw = RawRecord()
+                raw.borrowersKey = ["slaves", "borrowers"].first(where: present.contains)
+                let before = headers.count
+                for name in RecordCodec.headerFields where present.contains(name) {
+                    headers.add(.read(base.appending(name)), for: .field(record: record, name: name))
+                }
+                if let key = raw.borrowersKey {
+                    headers.add(.directory(base.appending(key)), for: .entries(record: record))
+                }
+                headers.add(.permissions(base), for: .permissions(record: record))
+                raws.append((page[index], raw))
+                pending.append(headers.count - before)
+            }
+            try headers.read(from: store) { key, answer in
+                switch key {
+                case .field(let record, let name):
+                    raws[record].raw.fields[name] = answer.value
+                    answered(record)
+                case .permissions(let record):
+                    if let permissions = answer.permissions {
+                        result.permissions[raws[record].id] = Self.text(permissions)
+                    }
+                    answered(record)
+                case .entries(let record):
+                    let (id, raw) = raws[record]
+                    if let key = raw.borrowersKey {
+                        for child in answer.children ?? [] {
+                            raws[record].raw.borrowers[child] = [:]
+                            let entry = XenStorePath(RecordPaths.record(id)).appending(key).appending(child)
+                            for name in RecordCodec.borrowerFields {
+                                borrowerLeaves.add(.read(entry.appending(name)), for: (record, child, name))
+                                pending[record] += 1
+                            }
+                        }
+                    }
+                    answered(record)
+                }
+            }
+            try borrowerLeaves.read(from: store) { key, answer in
+                raws[key.record].raw.borrowers[key.child]?[key.name] = answer.value
+                answered(key.record)
+            }
+            try viewNodes.read(from: store) { key, answer in
+                switch (answer, key.leaf) {
+                case (.children(let children?), _): result.views[key.node] = ObservedView(children: children)
                 case (.permissions(let permissions?), _):
-                    result.views[node]?.permissions[leaf ?? ObservedView.directoryKey] = Self.text(permissions)
-                case (.value(let value?), let leaf?): result.views[node]?.values[leaf] = value
+                    result.views[key.node]?.permissions[key.leaf ?? ObservedView.directoryKey] = Self.text(permissions)
+                case (.value(let value?), let leaf?): result.views[key.node]?.values[leaf] = value
                 default: break
                 }
             }
@@ -170,7 +184,10 @@ private struct Batch<Key> {
         queries.append(query)
     }
 
-    func answers(from store: any XenStore) throws -> Zip2Sequence<[Key], [XenStoreAnswer]> {
-        zip(keys, try store.readMany(queries))
+    var count: Int { queries.count }
+
+    /// Sends the queries together and hands each answer on with its key, as it arrives.
+    func read(from store: any XenStore, _ body: (Key, XenStoreAnswer) -> Void) throws {
+        try store.readMany(queries) { index, answer in body(keys[index], answer) }
     }
 }

@@ -185,6 +185,11 @@ package protocol XenStore: AnyObject, Sendable {
     /// (they are not a snapshot either). A store may send them together to save round trips.
     func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer]
 
+    /// ``readMany(_:)``, handing each answer to `each` with its query's index, in order, as it arrives: a store that
+    /// sends the queries together lets the caller's work on one answer overlap the daemon's on the next. An error
+    /// is thrown after the answers before it were handed on, and none after it are.
+    func readMany(_ queries: [XenStoreQuery], each: (Int, XenStoreAnswer) -> Void) throws
+
     /// Answers reads and listings inside transaction `tx`, in order, exactly as the same calls one by one would:
     /// they see the transaction's own changes. A store may send them together (with the changes queued before
     /// them) to save round trips; an error ends the transaction as any call's would.
@@ -201,6 +206,11 @@ extension XenStore {
 
     /// One call per query.
     package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] { try readOneByOne(queries) }
+
+    /// ``readMany(_:)``, then each answer.
+    package func readMany(_ queries: [XenStoreQuery], each: (Int, XenStoreAnswer) -> Void) throws {
+        for (index, answer) in try readMany(queries).enumerated() { each(index, answer) }
+    }
 
     /// One call per query.
     package func readMany(_ queries: [XenStoreQuery], in tx: XenStoreTransaction) throws -> [XenStoreAnswer] {

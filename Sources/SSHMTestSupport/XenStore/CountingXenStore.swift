@@ -73,6 +73,10 @@ package final class CountingXenStore: XenStore {
         counts.withLock { $0.requests += queries.count }
         return try base.readMany(queries)
     }
+    package func readMany(_ queries: [XenStoreQuery], each: (Int, XenStoreAnswer) -> Void) throws {
+        counts.withLock { $0.requests += queries.count }
+        try base.readMany(queries, each: each)
+    }
     package func readMany(_ queries: [XenStoreQuery], in tx: XenStoreTransaction) throws -> [XenStoreAnswer] {
         counts.withLock { $0.requests += queries.count }
         return try base.readMany(queries, in: tx)

@@ -84,7 +84,8 @@ package enum XenStoreContract {
     }
 
     /// `readMany` answers each query as the same call alone would, in order: values (the empty one too), listings,
-    /// permissions, and `nil` for missing nodes, mixed in one batch.
+    /// permissions, and `nil` for missing nodes, mixed in one batch; `readMany(_:each:)` hands on the same answers,
+    /// each once, in order.
     package static func readManyAnswersLikeSeparateCalls(_ fixture: XenStoreFixture) throws {
         let record = fixture.root.appending("record")
         try fixture.store.write(record.appending("size"), "0x1000", in: nil)
@@ -112,6 +113,11 @@ package enum XenStoreContract {
         #expect(answers[7] == .permissions(try fixture.store.permissions(record.appending("prot"), in: nil)))
         #expect(answers[8] == .permissions(nil))
         #expect(try fixture.store.readMany([]) == [])
+
+        var handed: [(Int, XenStoreAnswer)] = []
+        try fixture.store.readMany(queries) { handed.append(($0, $1)) }
+        #expect(handed.map(\.0) == Array(queries.indices))
+        #expect(handed.map(\.1) == answers)
     }
 
     /// Permissions round-trip (`n0`, then `n0 r5`); nodes created later inherit their parent's.

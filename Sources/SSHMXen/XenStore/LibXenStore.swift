@@ -302,9 +302,34 @@ package final class LibXenStore: XenStore {
     /// a connection that had worked before is retried once on a new one (reads can be repeated). On the xenbus
     /// device, where the kernel sits between us and the daemon, the reads go one by one.
     package func readMany(_ queries: [XenStoreQuery]) throws -> [XenStoreAnswer] {
-        guard !queries.isEmpty, let socket = pipelineSocket else { return try readOneByOne(queries) }
-        return try pipeline.withLock { pipeline throws -> [XenStoreAnswer] in
+        var answers: [XenStoreAnswer] = []
+        answers.reserveCapacity(queries.count)
+        try readMany(queries) { _, answer in answers.append(answer) }
+        return answers
+    }
+
+    /// As ``readMany(_:)``, handing on each answer as it is read. A retry on a new connection starts from the first
+    /// answer not handed on yet.
+    package func readMany(_ queries: [XenStoreQuery], each: (Int, XenStoreAnswer) -> Void) throws {
+        guard !queries.isEmpty, let socket = pipelineSocket else {
+            for (index, answer) in try readOneByOne(queries).enumerated() { each(index, answer) }
+            return
+        }
+        // What runs under the pipeline's lock may hold only sendable state. `each` runs on the caller's thread, inside
+        // this call, and never escapes it, so it may touch the caller's state: the compiler cannot see that.
+        try withoutActuallyEscaping(each) { each in
+            nonisolated(unsafe) let each = each
+            try readManyPipelined(queries, on: socket) { index, answer in each(index, answer) }
+        }
+    }
+
+    /// ``readMany(_:each:)`` on the pipeline's connection, under its lock.
+    private func readManyPipelined(
+        _ queries: [XenStoreQuery], on socket: String, each: @Sendable (Int, XenStoreAnswer) -> Void
+    ) throws {
+        try pipeline.withLock { pipeline throws in
             var retried = false
+            var delivered = 0
             while true {
                 guard !pipeline.isClosed else {
                     throw XenStoreError(code: .unavailable, operation: "XS_READ", path: queries[0].path, errno: EBADF)
@@ -315,7 +340,11 @@ package final class LibXenStore: XenStore {
                         try pipeline.connection
                         ?? XenStoreWireConnection(socketPath: socket, replyDeadline: replyDeadline)
                     pipeline.connection = wire
-                    return try wire.readMany(queries)
+                    try wire.readMany(delivered == 0 ? queries : Array(queries[delivered...])) { _, answer in
+                        each(delivered, answer)
+                        delivered += 1
+                    }
+                    return
                 } catch let error as XenStoreError {
                     pipeline.connection = nil
                     guard error.code == .unavailable else { throw error }

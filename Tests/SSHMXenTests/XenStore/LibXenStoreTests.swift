@@ -229,9 +229,10 @@ struct LibXenStoreTests {
         #expect(try store.read(root.appending("k1999"), in: nil) == "v")
     }
 
-    /// A batch of 1,203 queries crosses ten windows of the pipeline and holds a listing over 4096 bytes (paged by the
-    /// C daemon, one oversized reply from oxenstored): every answer is what the call alone gives, and the request
-    /// connection is untouched.
+    /// A batch of 1,203 queries crosses ten windows of the pipeline and holds, in the middle, a listing over 4096
+    /// bytes (paged by the C daemon once the other replies are read, one oversized reply from oxenstored): every
+    /// answer is what the call alone gives, the request connection is untouched, and answers handed on one by one
+    /// come in order, each index once, the same answers.
     @Test(arguments: XenstoredSandbox.Daemon.allCases)
     func readManyAnswersLargeBatchesAcrossWindows(_ daemon: XenstoredSandbox.Daemon) async throws {
         let store = try openStore(daemon)
@@ -243,15 +244,21 @@ struct LibXenStoreTests {
 
         let reads = (0..<1200).map { XenStoreQuery.read(root.appending("k\($0)")) }
         let queries =
-            [.directory(root)] + reads + [.read(root.appending("missing")), .directory(root.appending("gone"))]
-        let answers = try store.readMany(queries)
+            reads[..<300] + [.directory(root)] + reads[300...]
+            + [.read(root.appending("missing")), .directory(root.appending("gone"))]
+        let answers = try store.readMany(Array(queries))
         #expect(answers.count == 1203)
-        #expect(Set(answers[0].children ?? []) == Set((0..<1200).map { "k\($0)" }))
-        #expect(answers[1...1200].filter { $0 == .value("v") }.count == 1199)
-        #expect(answers[8] == .value("seven"))
+        #expect(Set(answers[300].children ?? []) == Set((0..<1200).map { "k\($0)" }))
+        #expect(answers.filter { $0 == .value("v") }.count == 1199)
+        #expect(answers[7] == .value("seven"))
         #expect(answers[1201] == .value(nil))
         #expect(answers[1202] == .children(nil))
         #expect(try store.read(root.appending("k1"), in: nil) == "v")
+
+        var handed: [(index: Int, answer: XenStoreAnswer)] = []
+        try store.readMany(Array(queries)) { handed.append(($0, $1)) }
+        #expect(handed.map(\.index) == Array(0..<1203))
+        #expect(handed.map(\.answer) == answers)
     }
 
     /// An error in the middle of a window leaves later replies unread: the batch throws, naming the path, and the
@@ -271,6 +278,14 @@ struct LibXenStoreTests {
         }
         #expect(error?.path == invalid)
         #expect(error?.code == .invalidArgument)
+        // Handed on one by one, only the answer before the error comes.
+        var handed: [Int] = []
+        #expect(throws: XenStoreError.self) {
+            try store.readMany([.read(root.appending("a")), .read(invalid), .read(root.appending("b"))]) { index, _ in
+                handed.append(index)
+            }
+        }
+        #expect(handed == [0])
         #expect(
             try store.readMany([.read(root.appending("b")), .read(root.appending("a"))]) == [.value("2"), .value("1")])
     }
