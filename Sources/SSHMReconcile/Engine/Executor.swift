@@ -154,8 +154,8 @@ package final class Executor {
                 let writers = runs.map { $0.writer(tx) }
                 let firsts = try store.readMany(
                     zip(writers, updates).map { $0.firstQuery(writesHeader: $1.writesHeader) }, in: tx)
-                return try zip(runs, writers).enumerated().map { index, pair in
-                    try pair.0.writeIntents(updates[index], to: pair.1, first: firsts[index])
+                return try runs.enumerated().map { index, run in
+                    try run.writeIntents(updates[index], to: writers[index], first: firsts[index])
                 }
             }
         }

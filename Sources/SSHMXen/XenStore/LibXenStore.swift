@@ -135,7 +135,7 @@ package final class LibXenStore: XenStore {
     // MARK: - XenStore
 
     package func read(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> String? {
-        if let tx, pipelinesTransactions { return try inTransaction(tx, .read(path)).value }
+        if let tx, pipelinesTransactions { return try answer(to: .read(path), in: tx).value }
         return try call("xs_read", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
             var length: UInt32 = 0
             guard let buffer = xs_read(handle, txid, path.rawValue, &length) else { return nil }
@@ -167,7 +167,7 @@ package final class LibXenStore: XenStore {
     }
 
     package func directory(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [String]? {
-        if let tx, pipelinesTransactions { return try inTransaction(tx, .directory(path)).children }
+        if let tx, pipelinesTransactions { return try answer(to: .directory(path), in: tx).children }
         return try call("xs_directory", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
             var count: UInt32 = 0
             guard let list = xs_directory(handle, txid, path.rawValue, &count) else { return nil }
@@ -176,7 +176,7 @@ package final class LibXenStore: XenStore {
     }
 
     package func permissions(_ path: XenStorePath, in tx: XenStoreTransaction?) throws -> [XenStorePermission]? {
-        if let tx, pipelinesTransactions { return try inTransaction(tx, .permissions(path)).permissions }
+        if let tx, pipelinesTransactions { return try answer(to: .permissions(path), in: tx).permissions }
         return try call("xs_get_permissions", path, in: tx, ifMissing: .some(nil)) { handle, txid, _ in
             var count: UInt32 = 0
             guard let list = xs_get_permissions(handle, txid, path.rawValue, &count) else { return nil }
@@ -291,10 +291,16 @@ package final class LibXenStore: XenStore {
     /// libxenstore when transactions are not pipelined.
     package func readMany(_ queries: [XenStoreQuery], in tx: XenStoreTransaction) throws -> [XenStoreAnswer] {
         guard pipelinesTransactions, !queries.isEmpty else { return try readOneByOne(queries, in: tx) }
-        guard case .answers(let answers) = try inTransaction(tx, .many(queries)), answers.count == queries.count else {
+        let answers = try inTransaction(tx, .reads(queries))
+        guard answers.count == queries.count else {
             throw XenStoreError(code: .other, operation: "XS_READ", path: queries[0].path, errno: EPROTO)
         }
         return answers
+    }
+
+    /// One read of transaction `tx`, pipelined after its queued changes.
+    private func answer(to query: XenStoreQuery, in tx: XenStoreTransaction) throws -> XenStoreAnswer {
+        try readMany([query], in: tx)[0]
     }
 
     /// Sends the reads together over a wire connection of its own (``XenStoreWireConnection``): one round trip per
@@ -367,48 +373,21 @@ package final class LibXenStore: XenStore {
 
     /// A request of a transaction that waits for its answer.
     private enum TransactionRequest {
-        case read(XenStorePath)
-        case directory(XenStorePath)
-        case permissions(XenStorePath)
-        case many([XenStoreQuery])
+        case reads([XenStoreQuery])
         case commit
 
         var operation: String {
             switch self {
-            case .read: "XS_READ"
-            case .directory: "XS_DIRECTORY"
-            case .permissions: "XS_GET_PERMS"
-            case .many(let queries):
-                switch queries.first {
-                case .directory: "XS_DIRECTORY"
-                case .permissions: "XS_GET_PERMS"
-                case .read, nil: "XS_READ"
-                }
+            case .reads(let queries): queries.first.map(XenStoreWireConnection.name(of:)) ?? "XS_READ"
             case .commit: "XS_TRANSACTION_END"
             }
         }
 
         var path: XenStorePath? {
             switch self {
-            case .read(let path), .directory(let path), .permissions(let path): path
-            case .many(let queries): queries.first?.path
+            case .reads(let queries): queries.first?.path
             case .commit: nil
             }
-        }
-    }
-
-    /// The answer to a ``TransactionRequest``.
-    private enum TransactionReply {
-        case value(String?)
-        case children([String]?)
-        case permissions([XenStorePermission]?)
-        case answers([XenStoreAnswer])
-        case committed
-
-        var value: String? { if case .value(let value) = self { value } else { nil } }
-        var children: [String]? { if case .children(let children) = self { children } else { nil } }
-        var permissions: [XenStorePermission]? {
-            if case .permissions(let permissions) = self { permissions } else { nil }
         }
     }
 
@@ -422,29 +401,25 @@ package final class LibXenStore: XenStore {
         }
     }
 
-    /// Sends the changes `tx` has queued and `request` back to back, and waits for the answers. A read goes out
-    /// with the changes (the daemon runs them in order, so it sees them); a commit only after every change
-    /// succeeded. Any error reply ends the transaction: it is aborted before the error is thrown.
+    /// Sends the changes `tx` has queued and `request` back to back, and waits for the answers (none for a commit).
+    /// Reads go out with the changes (the daemon runs them in order, so they see them); a commit only after every
+    /// change succeeded. Any error reply ends the transaction: it is aborted before the error is thrown.
     private func inTransaction(
         _ tx: XenStoreTransaction, _ request: TransactionRequest
-    ) throws(XenStoreError) -> TransactionReply {
-        try transactions.withLock { transactions throws(XenStoreError) -> TransactionReply in
+    ) throws(XenStoreError) -> [XenStoreAnswer] {
+        try transactions.withLock { transactions throws(XenStoreError) -> [XenStoreAnswer] in
             guard let open = transactions.open[tx.id], let wire = transactions.connection else {
                 throw Self.transactionGone(request.operation, request.path)
             }
             transactions.open[tx.id]?.queued = []
             do {
                 switch request {
-                case .read(let path): return .value(try wire.read(path, tx: open.id, after: open.queued))
-                case .directory(let path): return .children(try wire.directory(path, tx: open.id, after: open.queued))
-                case .permissions(let path):
-                    return .permissions(try wire.permissions(path, tx: open.id, after: open.queued))
-                case .many(let queries): return .answers(try wire.readMany(queries, tx: open.id, after: open.queued))
+                case .reads(let queries): return try wire.readMany(queries, tx: open.id, after: open.queued)
                 case .commit:
                     transactions.open[tx.id] = nil
                     try wire.send(open.queued, in: open.id)
                     try wire.endTransaction(open.id, commit: true)
-                    return .committed
+                    return []
                 }
             } catch let error as XenStoreError where error.code != .unavailable && wire.isUsable {
                 transactions.open[tx.id] = nil

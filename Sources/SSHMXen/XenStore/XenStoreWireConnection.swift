@@ -142,42 +142,9 @@ final class XenStoreWireConnection {
 
     deinit { close(fd) }
 
-    /// Lists `path`'s children, in transaction `tx` (0: none), after sending `mutations` of that transaction.
-    /// Returns `nil` if the node does not exist.
-    func directory(_ path: XenStorePath, tx: UInt32 = 0, after mutations: [Mutation] = []) throws -> [String]? {
-        let request = Request(type: XS_DIRECTORY, payload: Self.nulTerminated(path.rawValue), path: path)
-        switch try exchange(request, tx: tx, after: mutations) {
-        case .success(let body):
-            return Self.strings(in: body[...])
-        case .failure(let error) where error.errno == ENOENT:
-            return nil
-        case .failure(let error) where error.errno == E2BIG:
-            return try directoryInParts(path, tx: tx)
-        case .failure(let error):
-            throw error
-        }
-    }
-
-    /// Reads a node in transaction `tx`, after sending `mutations` of it. Returns `nil` if it does not exist.
-    func read(_ path: XenStorePath, tx: UInt32, after mutations: [Mutation]) throws -> String? {
-        let request = Request(type: XS_READ, payload: Self.nulTerminated(path.rawValue), path: path)
-        switch try exchange(request, tx: tx, after: mutations) {
-        case .success(let body): return String(decoding: body, as: UTF8.self)
-        case .failure(let error) where error.errno == ENOENT: return nil
-        case .failure(let error): throw error
-        }
-    }
-
-    /// A node's permissions in transaction `tx`, after sending `mutations` of it. Returns `nil` if it does not
-    /// exist.
-    func permissions(_ path: XenStorePath, tx: UInt32, after mutations: [Mutation]) throws -> [XenStorePermission]? {
-        let request = Request(type: XS_GET_PERMS, payload: Self.nulTerminated(path.rawValue), path: path)
-        switch try exchange(request, tx: tx, after: mutations) {
-        case .success(let body):
-            return try Self.permissions(in: body, path: path)
-        case .failure(let error) where error.errno == ENOENT: return nil
-        case .failure(let error): throw error
-        }
+    /// Lists `path`'s children outside any transaction. Returns `nil` if the node does not exist.
+    func directory(_ path: XenStorePath) throws -> [String]? {
+        try readMany([.directory(path)]).first?.children
     }
 
     /// Starts a transaction on this connection. Returns its id, valid only here.
@@ -296,75 +263,9 @@ final class XenStoreWireConnection {
     }
 
     /// Sends the mutations of transaction `tx` back to back, a window at a time, and checks every reply.
-    /// - Throws: see ``exchange(_:tx:after:)``.
+    /// - Throws: see ``readMany(_:tx:after:each:)``.
     func send(_ mutations: [Mutation], in tx: UInt32) throws {
-        guard let last = mutations.last else { return }
-        if case .failure(let error) = try exchange(Request(last), tx: tx, after: Array(mutations.dropLast())),
-            !last.failsHarmlessly(error.errno)
-        {
-            throw error
-        }
-    }
-
-    /// One request on the wire: its type, payload and the path errors name.
-    private struct Request {
-        var type: xsd_sockmsg_type
-        var payload: [UInt8]
-        var path: XenStorePath?
-
-        init(type: xsd_sockmsg_type, payload: [UInt8], path: XenStorePath?) {
-            self.type = type
-            self.payload = payload
-            self.path = path
-        }
-
-        init(_ mutation: Mutation) { self.init(type: mutation.type, payload: mutation.payload, path: mutation.path) }
-    }
-
-    /// Sends `mutations` of transaction `tx` and then `request` back to back and reads every reply in order,
-    /// keeping the window full (``pipeline(_:tx:head:payload:take:)``), so that the daemon applies one part while
-    /// this side encodes the next. The daemon runs them in order, so `request` sees the mutations. Removing a missing
-    /// node is not an error.
-    /// - Returns: `request`'s reply.
-    /// - Throws: the first mutation's error reply, with its path, once the replies of what was sent are read (the
-    ///   connection stays usable, to abort the transaction; after an error the rest is not sent); E2BIG before
-    ///   sending anything when a payload is over ``maxPayloadLength``; `.unavailable` when the connection broke.
-    private func exchange(
-        _ request: Request, tx: UInt32, after mutations: [Mutation]
-    ) throws -> Result<[UInt8], XenStoreError> {
-        let requests = mutations.map(Request.init) + [request]
-        for request in requests where request.payload.count > Self.maxPayloadLength {
-            throw XenStoreError(
-                code: .quotaExceeded, operation: Self.name(of: request.type), path: request.path, errno: E2BIG)
-        }
-        var failure: XenStoreError?
-        var reply: Result<[UInt8], XenStoreError>?
-        try pipeline(
-            requests.count, tx: tx, head: { (requests[$0].type, requests[$0].path) },
-            payload: { index, bytes in bytes += requests[index].payload }
-        ) { index, header, body in
-            let current = requests[index]
-            let result: Result<[UInt8], XenStoreError> =
-                header.type == XS_ERROR.rawValue
-                ? .failure(
-                    XenStoreError(
-                        operation: Self.name(of: current.type), path: current.path, errno: Self.errnoValue(in: body)))
-                : .success(body)
-            if index == requests.count - 1 {
-                reply = result
-            } else if case .failure(let error) = result, failure == nil,
-                !mutations[index].failsHarmlessly(error.errno)
-            {
-                failure = error
-            }
-            return failure == nil
-        }
-        if let failure { throw failure }
-        guard let reply else {
-            throw XenStoreError(
-                code: .unavailable, operation: Self.name(of: request.type), path: request.path, errno: EPROTO)
-        }
-        return reply
+        try readMany([], tx: tx, after: mutations) { _, _ in }
     }
 
     /// Sends `count` requests of transaction `tx` (0: none) back to back and reads every reply in order, keeping the
@@ -375,8 +276,8 @@ final class XenStoreWireConnection {
     /// whether to send more: after `false` only the replies already asked for are read (and taken), so that the
     /// connection stays usable. A reply `take` cannot make sense of (it throws) breaks the connection.
     ///
-    /// Inlined into its two callers, so that its closures are specialised there: called, it made a no-op pass
-    /// 2–6 % slower in A/B runs than the loops it replaced.
+    /// Inlined into ``readMany(_:tx:after:each:)``, so that its closures are specialised there: called, it made a
+    /// no-op pass 2–6 % slower in A/B runs than the loops it replaced.
     @inline(__always)
     private func pipeline(
         _ count: Int, tx: UInt32, head: (Int) -> (type: xsd_sockmsg_type, path: XenStorePath?),
@@ -436,35 +337,59 @@ final class XenStoreWireConnection {
         return answers
     }
 
-    /// Sends the queries and reads the answers as they come, keeping the window full
-    /// (``pipeline(_:tx:head:payload:take:)``), so that the daemon always has work while this side decodes. Hands each
-    /// answer to `each` with its query's index, in order, as soon as it is read, so that the caller's work on it
-    /// overlaps the daemon's on the next ones. In transaction `tx` (0: none), after sending `mutations` of it (see
-    /// ``send(_:in:)``). An error reply other than a missing node stops the sending; the replies already asked for
-    /// are read before it is thrown, so the connection stays usable (to abort the transaction), and nothing after
-    /// the error reaches `each`.
+    /// Sends `mutations` of transaction `tx` (0: none), then the queries, back to back, and reads the replies as they
+    /// come, keeping the window full (``pipeline(_:tx:head:payload:take:)``), so that the daemon always has work while
+    /// this side decodes. The daemon runs them in order, so the queries see the mutations: reads after a
+    /// transaction's changes wait one round trip for both. Hands each answer to `each` with its query's index, in
+    /// order, as soon as it is read, so that the caller's work on it overlaps the daemon's on the next ones.
     ///
     /// A listing too long for one reply (E2BIG) is paged once every reply is read: the answers from it on are held
     /// until then, so that `each` still sees them in order.
+    /// - Throws: the first error reply other than a missing node (or a missing node to remove), with its path, once
+    ///   the replies of what was sent are read: nothing is sent after it and nothing after it reaches `each`, and
+    ///   the connection stays usable (to abort the transaction); E2BIG before sending anything when a payload is over
+    ///   ``maxPayloadLength``; `.unavailable` when the connection broke.
     func readMany(
         _ queries: [XenStoreQuery], tx: UInt32 = 0, after mutations: [Mutation] = [],
         each: (Int, XenStoreAnswer) -> Void
     ) throws {
-        try send(mutations, in: tx)
+        let payloads = mutations.map(\.payload)
+        for (mutation, payload) in zip(mutations, payloads) where payload.count > Self.maxPayloadLength {
+            throw XenStoreError(
+                code: .quotaExceeded, operation: Self.name(of: mutation), path: mutation.path, errno: E2BIG)
+        }
+        for query in queries where query.path.rawValue.utf8.count >= Self.maxPayloadLength {
+            throw XenStoreError(code: .quotaExceeded, operation: Self.name(of: query), path: query.path, errno: E2BIG)
+        }
+        let changes = mutations.count
         // Indexes of the listings to page, and the answers held from the first of them on.
         var paged: [Int] = []
         var held: [XenStoreAnswer] = []
         var failure: XenStoreError?
         try pipeline(
-            queries.count, tx: tx, head: { (Self.type(of: queries[$0]), queries[$0].path) },
-            payload: { index, bytes in
-                bytes += queries[index].path.rawValue.utf8
+            changes + queries.count, tx: tx,
+            head: { request in
+                request < changes
+                    ? (mutations[request].type, mutations[request].path)
+                    : (Self.type(of: queries[request - changes]), queries[request - changes].path)
+            },
+            payload: { request, bytes in
+                guard request >= changes else { return bytes += payloads[request] }
+                bytes += queries[request - changes].path.rawValue.utf8
                 bytes.append(0)
             }
-        ) { index, header, body in
+        ) { request, header, body in
             guard failure == nil else { return false }
-            let query = queries[index]
             let error = header.type == XS_ERROR.rawValue ? Self.errnoValue(in: body) : nil
+            guard request >= changes else {
+                let mutation = mutations[request]
+                if let error, !mutation.failsHarmlessly(error) {
+                    failure = XenStoreError(operation: Self.name(of: mutation), path: mutation.path, errno: error)
+                }
+                return failure == nil
+            }
+            let index = request - changes
+            let query = queries[index]
             let answer: XenStoreAnswer
             switch (query, error) {
             case (.read, nil): answer = .value(String(decoding: body, as: UTF8.self))
@@ -477,7 +402,7 @@ final class XenStoreWireConnection {
                 paged.append(index)
                 answer = .children(nil)
             case (_, let error?):
-                failure = XenStoreError(operation: Self.name(of: Self.type(of: query)), path: query.path, errno: error)
+                failure = XenStoreError(operation: Self.name(of: query), path: query.path, errno: error)
                 return false
             }
             if paged.isEmpty { each(index, answer) } else { held.append(answer) }
@@ -485,7 +410,7 @@ final class XenStoreWireConnection {
         }
         if let failure { throw failure }
         guard let start = paged.first else { return }
-        for index in paged { held[index - start] = .children(try directory(queries[index].path, tx: tx)) }
+        for index in paged { held[index - start] = .children(try directoryInParts(queries[index].path, tx: tx)) }
         for (offset, answer) in held.enumerated() { each(start + offset, answer) }
     }
 
@@ -681,6 +606,9 @@ final class XenStoreWireConnection {
 
     /// The request's name in the protocol, for errors.
     static func name(of mutation: Mutation) -> String { name(of: mutation.type) }
+
+    /// The query's request name in the protocol, for errors.
+    static func name(of query: XenStoreQuery) -> String { name(of: type(of: query)) }
 
     private static func name(of type: xsd_sockmsg_type) -> String {
         switch type {
